@@ -1,0 +1,129 @@
+"""CRM entities: a person (prospect or member) and their membership agreements."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PersonKind(StrEnum):
+    PROSPECT = "prospect"
+    MEMBER = "member"
+
+
+class FollowUpStatus(StrEnum):
+    """Statuses of the membership and PT follow-up schedules (spec: "The Follow-Up Schedules")."""
+
+    LEAD = "Lead"
+    WEB_LEAD = "Web Lead"
+    REFERRAL = "Referral"
+    ACTIVE_GUEST = "Active Guest"
+    MISSED_GUEST = "Missed Guest"
+    APPT_BOOKED = "Appt Booked"
+    NEW_MEMBER = "New Member"
+    PT_OPPORTUNITY = "PT Opportunity"
+    PT_ACTIVE = "PT Active"
+    PT_INACTIVE = "PT Inactive"
+    FC_BOOKED = "FC Booked"
+
+
+class ContactData(BaseModel):
+    """Contact and demographic fields. With record owner `billing` all of these follow billing;
+    with owner `crm` billing only fills the blank ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    gender: str | None = None
+    date_of_birth: date | None = None
+    occupation: str | None = None
+    email: str | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    work_phone: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    employer: str | None = None
+    barcode: str | None = None
+    group: str | None = None
+
+
+class OptIns(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool = False
+    sms: bool = False
+
+
+class Person(BaseModel):
+    """A prospect or member of one location."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str
+    location_id: str
+    kind: PersonKind
+    follow_up_status: FollowUpStatus | None = None
+    contact: ContactData = Field(default_factory=ContactData)
+    opt_ins: OptIns = Field(default_factory=OptIns)
+    marketing_source: str | None = None
+    notes: str | None = None
+    is_active: bool = False
+    billing_member_id: str | None = Field(default=None, description="The billing system's id.")
+    billing_club: str | None = Field(default=None, description="Billing home club (clubSystemId).")
+    created_from_billing: bool = False
+    created_at: datetime | None = None
+    join_date: date | None = None
+    converted_at: datetime | None = Field(
+        default=None, description="When billing turned this prospect into a member."
+    )
+    current_agreement_key: str | None = None
+    agreement_keys: list[str] = Field(default_factory=list)
+    source_hash: str | None = Field(
+        default=None, description="Hash of the last billing record merged, to skip unchanged ones."
+    )
+
+
+class MembershipAgreement(BaseModel):
+    """A membership agreement, keyed by the billing agreement id and its sign date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agreement_key: str
+    person_id: str
+    location_id: str
+    system_id: str
+    agreement_number: str
+    sign_date: date | None = None
+    agreement_name: str | None = None
+    agreement_type: str | None = None
+    is_active: bool = False
+    is_current: bool = False
+    is_primary_agreement: bool = True
+    is_online_signup: bool = False
+    entry_source: str | None = None
+    recurring_payment: Decimal | None = None
+    down_payment: Decimal | None = None
+    past_due_balance: Decimal | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    sale_date: date | None = None
+    is_renewal: bool = False
+    is_rewrite: bool = False
+    is_auto_renew: bool = False
+    billing_status: str | None = None
+    billing_status_date: datetime | None = None
+    alert: str | None = None
+    alert_date: date | None = None
+    alert_reason: str | None = None
+    counts_as_new_agreement: bool = True
+    archived: bool = False

@@ -1,0 +1,99 @@
+"""Running clubsync on a laptop: moto on 127.0.0.1 in place of AWS, tables from the same specs
+the CDK app deploys, and the ABC provider pointed at the built-in billing sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from clubsync.domain.settings import LocationSettings
+from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
+from clubsync.providers.abc.members import AbcMemberSource
+from clubsync.providers.base import MemberSource
+from clubsync.store.entities import EntityRepository
+from clubsync.store.items import DynamoItemTable
+from clubsync.store.state import StateRepository
+from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, create_table_request
+
+LOCAL_REGION = "us-east-1"
+SANDBOX_CREDENTIALS = AbcCredentials(app_id="sandbox", app_key="sandbox")  # type: ignore[arg-type]
+
+
+def use_fake_aws_credentials() -> None:
+    """moto accepts anything; set dummies so boto3 never looks for real credentials."""
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_SESSION_TOKEN", "testing"),
+        ("AWS_DEFAULT_REGION", LOCAL_REGION),
+    ):
+        os.environ[name] = value
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server on 127.0.0.1 on a free port; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    use_fake_aws_credentials()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def dynamodb_client(endpoint_url: str | None = None) -> Any:
+    return boto3.client("dynamodb", region_name=LOCAL_REGION, endpoint_url=endpoint_url)
+
+
+def create_tables(client: Any, prefix: str = "") -> None:
+    """Creates the tables (idempotent) from the definitions in `store.tables`."""
+    existing = set(client.list_tables()["TableNames"])
+    for spec in ALL_TABLES:
+        name = f"{prefix}{spec.default_name}"
+        if name not in existing:
+            client.create_table(**create_table_request(spec, name))
+            if spec.ttl_attribute:
+                client.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+                )
+
+
+@dataclass
+class Repositories:
+    entities: EntityRepository
+    state: StateRepository
+
+
+def dynamo_repositories(client: Any, prefix: str = "") -> Repositories:
+    return Repositories(
+        entities=EntityRepository(DynamoItemTable(client, f"{prefix}{ENTITIES.default_name}")),
+        state=StateRepository(DynamoItemTable(client, f"{prefix}{STATE.default_name}")),
+    )
+
+
+def sandbox_member_source(
+    base_url: str, config: AbcClientConfig | None = None
+) -> Callable[[LocationSettings], MemberSource]:
+    """A member source factory talking to the billing sandbox at `base_url`."""
+    client_config = config or AbcClientConfig(
+        base_url=base_url,
+        min_request_interval_seconds=0,
+        backoff_base_seconds=0.01,
+        backoff_max_seconds=0.05,
+    )
+
+    def factory(settings: LocationSettings) -> MemberSource:
+        client = AbcClient(settings.club_number, SANDBOX_CREDENTIALS, client_config)
+        return AbcMemberSource(client, settings.zone)
+
+    return factory

@@ -1,0 +1,253 @@
+"""HTTP client for ABC DataTrak's REST API (reference/abc-api.md, "Transport" and "Envelope")."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from clubsync.providers.abc.wire import ABC_TIMESTAMP_FORMAT, AbcEnvelope, one_or_many
+
+DEFAULT_BASE_URL = "https://api.abcfinancial.com/rest"
+NO_RECORDS_MESSAGE = "no records found."
+SUCCESS_MESSAGE = "success"
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class AbcError(Exception):
+    """Base for every failure talking to ABC; the message is meant for a person."""
+
+
+class AbcSilentRejection(AbcError):
+    """ABC answered 200 with an empty list and the reason only in status.message."""
+
+
+class AbcUnreadablePage(AbcError):
+    """The answer could not be read as an ABC envelope."""
+
+
+class AbcRequestFailed(AbcError):
+    """ABC kept failing after every retry, or refused the request outright."""
+
+
+class AbcCredentials(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    app_id: SecretStr
+    app_key: SecretStr
+
+
+class AbcClientConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = DEFAULT_BASE_URL
+    page_size: int = Field(default=5000, ge=1, le=5000)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_base_seconds: float = Field(default=0.5, ge=0)
+    backoff_max_seconds: float = Field(default=30.0, ge=0)
+    min_request_interval_seconds: float = Field(
+        default=0.25, ge=0, description="Client-side rate limit: the least time between requests."
+    )
+
+
+class AbcPage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    page: int
+    records: list[dict[str, Any]]
+    next_page: int | None
+    message: str
+    raw_bytes: int = 0
+
+
+class RateLimiter:
+    """Spaces request starts at least `interval` seconds apart (ABC publishes no limit; real
+    clients sleep a few hundred milliseconds between pages)."""
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        now = self._clock()
+        if self._last is not None:
+            remaining = self._last + self._interval - now
+            if remaining > 0:
+                self._sleep(remaining)
+                now += remaining
+        self._last = now
+
+
+def abc_range(start: datetime | None, end: datetime | None, zone: ZoneInfo) -> str:
+    """A range filter `start,end` written in the club's local time (either side may be open)."""
+
+    def local(moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        if moment.tzinfo is None:
+            raise ValueError("range bounds must be timezone-aware")
+        return moment.astimezone(zone).strftime(ABC_TIMESTAMP_FORMAT)
+
+    return f"{local(start)},{local(end)}"
+
+
+class AbcClient:
+    def __init__(
+        self,
+        club_number: str,
+        credentials: AbcCredentials,
+        config: AbcClientConfig | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.club_number = club_number
+        self.config = config or AbcClientConfig()
+        self._sleep = sleep
+        self._limiter = RateLimiter(
+            self.config.min_request_interval_seconds, clock=clock, sleep=sleep
+        )
+        self._http = httpx.Client(
+            base_url=f"{self.config.base_url.rstrip('/')}/{club_number}",
+            headers={
+                "app_id": credentials.app_id.get_secret_value(),
+                "app_key": credentials.app_key.get_secret_value(),
+                "Accept": "application/json;charset=UTF-8",
+            },
+            timeout=self.config.timeout_seconds,
+            transport=transport,
+        )
+        self.request_count = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> AbcClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def get_page(self, path: str, list_key: str, params: Mapping[str, str], page: int) -> AbcPage:
+        query = {**params, "page": str(page), "size": str(self.config.page_size)}
+        response = self._get_with_retries(path, query)
+        return parse_page(response.content, list_key=list_key, page=page, path=path)
+
+    def iter_pages(
+        self, path: str, list_key: str, params: Mapping[str, str], *, start_page: int = 1
+    ) -> Iterator[AbcPage]:
+        """Pages in order, following the string `status.nextPage` until it is absent or empty."""
+        page: int | None = start_page
+        while page is not None:
+            result = self.get_page(path, list_key, params, page)
+            yield result
+            page = result.next_page
+
+    def _get_with_retries(self, path: str, query: Mapping[str, str]) -> httpx.Response:
+        last_problem = ""
+        for attempt in range(1, self.config.max_attempts + 1):
+            self._limiter.wait()
+            self.request_count += 1
+            retry_after: float | None = None
+            try:
+                response = self._http.get(path, params=dict(query))
+            except (httpx.TimeoutException, httpx.TransportError) as error:
+                last_problem = f"{type(error).__name__}"
+            else:
+                if response.status_code == 200:
+                    return response
+                if response.status_code not in RETRYABLE_STATUS:
+                    raise AbcRequestFailed(
+                        f"ABC refused GET {path} for club {self.club_number}: "
+                        f"HTTP {response.status_code} {_short(response.text)}"
+                    )
+                last_problem = f"HTTP {response.status_code}"
+                retry_after = _retry_after_seconds(response)
+            if attempt < self.config.max_attempts:
+                self._sleep(self._backoff(attempt, retry_after))
+        raise AbcRequestFailed(
+            f"ABC GET {path} for club {self.club_number} failed {self.config.max_attempts} "
+            f"times; last: {last_problem}"
+        )
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        delay = min(
+            self.config.backoff_max_seconds, self.config.backoff_base_seconds * float(2 ** (attempt - 1))
+        )
+        return max(delay, retry_after or 0.0)
+
+
+def parse_page(content: bytes, *, list_key: str, page: int, path: str = "") -> AbcPage:
+    """Reads one ABC answer. An empty list is a genuine zero only when ABC says
+    "No records found." (or "success"); any other message with an empty list is a silent
+    rejection of the query and fails loudly."""
+    where = f"page {page} of {path or list_key}"
+    try:
+        body = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise AbcUnreadablePage(f"ABC answered {where} with something that is not JSON") from error
+    if not isinstance(body, dict):
+        raise AbcUnreadablePage(f"ABC answered {where} with a JSON {type(body).__name__}")
+    try:
+        envelope = AbcEnvelope.model_validate(body)
+    except ValidationError as error:
+        raise AbcUnreadablePage(
+            f"ABC answered {where} without a readable status: {error}"
+        ) from error
+    records = one_or_many(body.get(list_key))
+    if not isinstance(records, list) or not all(isinstance(item, dict) for item in records):
+        raise AbcUnreadablePage(f"ABC answered {where} with '{list_key}' that is not a list")
+    message = envelope.status.message.strip()
+    if not records and message.casefold() not in (NO_RECORDS_MESSAGE, SUCCESS_MESSAGE):
+        raise AbcSilentRejection(
+            f"ABC silently rejected the query for {where}: {message or '(no message)'}"
+        )
+    return AbcPage(
+        page=page,
+        records=records,
+        next_page=_next_page(envelope.status.next_page, page),
+        message=message,
+        raw_bytes=len(content),
+    )
+
+
+def _next_page(value: str | None, current: int) -> int | None:
+    if value is None:
+        return None
+    try:
+        following = int(value)
+    except ValueError as error:
+        raise AbcUnreadablePage(
+            f"ABC sent nextPage {value!r}, which is not a page number"
+        ) from error
+    # A nextPage equal to (or before) the current page would loop forever.
+    return following if following > current else None
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

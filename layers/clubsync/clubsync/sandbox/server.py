@@ -1,0 +1,885 @@
+"""The billing sandbox: a local HTTP server that speaks the ABC DataTrak member API.
+
+Stdlib only (`http.server.ThreadingHTTPServer`). It serves generated or file-loaded member
+records for one or more clubs, with a controllable clock, record modification and fault
+injection, so clubsync can be tried and tested without billing-system credentials.
+See docs/sandbox.md for the HTTP API.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, unquote, urlsplit
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clubsync.sandbox.generator import format_timestamp, generate_members, make_malformed_member
+
+__all__ = ["BillingSandbox", "Fault", "FaultKind"]
+
+_CLUB_NUMBER = re.compile(r"^[0-9]{1,10}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+
+NO_RECORDS = "No records found."
+CLUB_NOT_FOUND = "Club not found or not authorized"
+
+# range filters of GET /members: query parameter -> (section, field) of the record
+_RANGE_FILTERS: dict[str, tuple[str, str]] = {
+    "lastModifiedTimestampRange": ("personal", "lastModifiedTimestamp"),
+    "createdTimestampRange": ("personal", "createTimestamp"),
+    "memberSinceDateRange": ("agreement", "sinceDate"),
+}
+
+
+class FaultKind(StrEnum):
+    RATE_LIMIT = "429"
+    SERVER_ERROR = "500"
+    SLOW = "slow"
+    MALFORMED_RECORD = "malformed_record"
+    SILENT_REJECTION = "silent_rejection"
+    UNREADABLE_PAGE = "unreadable_page"
+
+
+class Fault(BaseModel):
+    """A fault the sandbox injects into the next `count` API requests for `resource`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FaultKind
+    count: int = Field(default=1, ge=1)
+    resource: str = Field(default="members", min_length=1)
+    delay_seconds: float = Field(default=2.0, ge=0.0, le=300.0)  # SLOW only
+    message: str = "Invalid date range."  # SILENT_REJECTION only
+
+
+@dataclass
+class _Club:
+    number: str
+    zone: ZoneInfo
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes
+    content_type: str | None = "application/json;charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _BadRequest(Exception):
+    """A control-API request that cannot be honoured; the message names the field."""
+
+    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class _InvalidRange(ValueError):
+    pass
+
+
+def _json_bytes(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def _error(status: int, message: str) -> _Response:
+    return _Response(status, _json_bytes({"errors": [{"message": message}]}))
+
+
+def _singular(name: str) -> str:
+    return name[:-1] if name.endswith("s") and len(name) > 1 else "item"
+
+
+def _xml_fill(element: ElementTree.Element, value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            _xml_fill(ElementTree.SubElement(element, str(key)), child)
+    elif isinstance(value, list):
+        for child in value:
+            _xml_fill(ElementTree.SubElement(element, _singular(element.tag)), child)
+    elif value is not None:
+        element.text = str(value)
+
+
+def _to_xml(payload: Mapping[str, Any]) -> bytes:
+    root = ElementTree.Element("response")
+    _xml_fill(root, payload)
+    body: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+def _parse_bound(text: str, *, is_end: bool) -> datetime:
+    if _DATE.match(text):
+        day = datetime.strptime(text, "%Y-%m-%d")
+        return day.replace(hour=23, minute=59, second=59, microsecond=999_999) if is_end else day
+    if _TIMESTAMP.match(text):
+        fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in text else "%Y-%m-%d %H:%M:%S"
+        return datetime.strptime(text, fmt)
+    raise ValueError(text)
+
+
+def parse_range(name: str, value: str) -> tuple[datetime | None, datetime | None]:
+    """`start,end` with either side a date, a timestamp or empty (open). Raises _InvalidRange."""
+    parts = value.split(",")
+    if len(parts) != 2:
+        raise _InvalidRange(f"Invalid {name}: expected 'start,end'")
+    bounds: list[datetime | None] = []
+    for text, is_end in ((parts[0].strip(), False), (parts[1].strip(), True)):
+        if not text:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(_parse_bound(text, is_end=is_end))
+        except ValueError:
+            raise _InvalidRange(f"Invalid {name}: cannot parse '{text}'") from None
+    start, end = bounds
+    if start is not None and end is not None and start > end:
+        raise _InvalidRange(f"Invalid {name}: start is after end")
+    return start, end
+
+
+def _record_moment(record: Mapping[str, Any], section: str, key: str) -> datetime | None:
+    part = record.get(section)
+    if not isinstance(part, Mapping):
+        return None
+    value = part.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        return _parse_bound(value.strip(), is_end=False)
+    except ValueError:
+        return None
+
+
+def _personal_str(record: Mapping[str, Any], key: str) -> str:
+    part = record.get("personal")
+    if isinstance(part, Mapping):
+        value = part.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def _set_path(record: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    if not path or any(not key for key in keys):
+        raise ValueError(f"changes: invalid field path {path!r}")
+    target = record
+    for key in keys[:-1]:
+        child = target.get(key)
+        if not isinstance(child, dict):
+            if value is None:
+                return  # removing below a missing object: nothing to do
+            child = {}
+            target[key] = child
+        target = child
+    if value is None:
+        target.pop(keys[-1], None)
+    else:
+        target[keys[-1]] = copy.deepcopy(value)
+
+
+class BillingSandbox:
+    """An in-process fake of the ABC DataTrak member API; thread-safe.
+
+    `now` is the sandbox clock (tz-aware, UTC); club-local timestamps derive from it in each
+    club's zone. Use as a context manager to start and stop the HTTP server.
+    """
+
+    def __init__(
+        self,
+        *,
+        now: datetime | None = None,
+        app_id: str = "sandbox",
+        app_key: str = "sandbox",
+        page_size_limit: int = 5000,
+    ) -> None:
+        if page_size_limit < 1:
+            raise ValueError("page_size_limit must be >= 1")
+        self._lock = threading.RLock()
+        self._now = self._check_aware(now) if now is not None else datetime.now(UTC)
+        self.app_id = app_id
+        self.app_key = app_key
+        self.page_size_limit = page_size_limit
+        self._clubs: dict[str, _Club] = {}
+        self._faults: list[Fault] = []
+        self._request_count = 0
+        self._requests: list[tuple[str, str, dict[str, str]]] = []
+        self._rng = random.Random(0)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._url: str | None = None
+
+    # ------------------------------------------------------------------ clubs and records
+
+    def add_club(self, club_number: str, time_zone: str) -> None:
+        """Add a club (or change its zone). `time_zone` is an IANA name like America/Chicago."""
+        if not isinstance(club_number, str) or not _CLUB_NUMBER.match(club_number):
+            raise ValueError(f"clubNumber: expected a digit string, got {club_number!r}")
+        try:
+            zone = ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(f"timeZone: unknown time zone {time_zone!r}") from None
+        with self._lock:
+            club = self._clubs.get(club_number)
+            if club is None:
+                self._clubs[club_number] = _Club(club_number, zone)
+            else:
+                club.zone = zone
+
+    @property
+    def clubs(self) -> list[str]:
+        with self._lock:
+            return sorted(self._clubs)
+
+    def load_members(self, club_number: str, records: list[dict[str, Any]]) -> None:
+        """Upsert raw ABC-shaped records by `memberId` (records are stored as given)."""
+        for index, record in enumerate(records):
+            if not isinstance(record, dict):
+                raise ValueError(f"members[{index}]: expected an object")
+            member_id = record.get("memberId")
+            if not isinstance(member_id, str) or not member_id:
+                raise ValueError(f"members[{index}].memberId: missing or not a string")
+        with self._lock:
+            club = self._club(club_number)
+            for record in records:
+                club.members[record["memberId"]] = copy.deepcopy(record)
+
+    def generate_members(
+        self, club_number: str, count: int, *, seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """Generate `count` records with the club's local now, load them and return copies."""
+        with self._lock:
+            club = self._club(club_number)
+            taken = {
+                str(r["agreement"].get("agreementNumber"))
+                for r in club.members.values()
+                if isinstance(r.get("agreement"), dict)
+            }
+            records = generate_members(
+                count,
+                club_number=club_number,
+                now_local=self.local_now(club_number),
+                seed=seed,
+                reserved_agreement_numbers=taken,
+            )
+            self.load_members(club_number, records)
+        return records
+
+    def load_file(self, path: Path) -> None:
+        """Load `{"now"?: iso, "clubs": [{"clubNumber", "timeZone", "members": [...]}]}`.
+
+        The whole file is checked before anything is loaded; a bad file raises ValueError
+        naming the offending field, e.g. `clubs[0].timeZone`.
+        """
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(data, dict):
+            raise ValueError("file: expected a JSON object with a 'clubs' list")
+        now: datetime | None = None
+        if "now" in data:
+            try:
+                now = self._check_aware(datetime.fromisoformat(str(data["now"])))
+            except ValueError:
+                raise ValueError(
+                    f"now: expected an ISO timestamp with a zone offset, got {data['now']!r}"
+                ) from None
+        clubs = data.get("clubs")
+        if not isinstance(clubs, list):
+            raise ValueError("clubs: expected a list")
+        checked: list[tuple[str, str, list[dict[str, Any]]]] = []
+        seen: set[str] = set()
+        for i, club in enumerate(clubs):
+            where = f"clubs[{i}]"
+            if not isinstance(club, dict):
+                raise ValueError(f"{where}: expected an object")
+            number = club.get("clubNumber")
+            if not isinstance(number, str) or not _CLUB_NUMBER.match(number):
+                raise ValueError(f"{where}.clubNumber: expected a digit string, got {number!r}")
+            if number in seen:
+                raise ValueError(f"{where}.clubNumber: duplicate club {number!r}")
+            seen.add(number)
+            zone = club.get("timeZone")
+            if not isinstance(zone, str):
+                raise ValueError(f"{where}.timeZone: expected a time zone name, got {zone!r}")
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{where}.timeZone: unknown time zone {zone!r}") from None
+            members = club.get("members", [])
+            if not isinstance(members, list):
+                raise ValueError(f"{where}.members: expected a list")
+            for j, record in enumerate(members):
+                if not isinstance(record, dict):
+                    raise ValueError(f"{where}.members[{j}]: expected an object")
+                member_id = record.get("memberId")
+                if not isinstance(member_id, str) or not member_id:
+                    raise ValueError(f"{where}.members[{j}].memberId: missing or not a string")
+            checked.append((number, zone, members))
+        with self._lock:
+            if now is not None:
+                self._now = now
+            for number, zone, members in checked:
+                self.add_club(number, zone)
+                self.load_members(number, members)
+
+    def modify_member(
+        self, club_number: str, member_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Apply `changes` (dotted paths like "personal.city"; None removes the field), stamp
+        `personal.lastModifiedTimestamp` with the club-local now and return a copy."""
+        if not isinstance(changes, dict):
+            raise ValueError("changes: expected an object of dotted field paths")
+        with self._lock:
+            club = self._club(club_number)
+            if member_id not in club.members:
+                raise KeyError(f"unknown member {member_id!r} in club {club_number!r}")
+            updated = copy.deepcopy(club.members[member_id])
+            for path, value in changes.items():
+                if path == "memberId" or path.startswith("memberId."):
+                    raise ValueError("changes: memberId cannot be changed")
+                _set_path(updated, path, value)
+            personal = updated.get("personal")
+            if not isinstance(personal, dict):
+                personal = {}
+                updated["personal"] = personal
+            personal["lastModifiedTimestamp"] = format_timestamp(self.local_now(club_number))
+            club.members[member_id] = updated
+            return copy.deepcopy(updated)
+
+    def add_member(self, club_number: str, record: dict[str, Any]) -> None:
+        """Add a new record; stamps createTimestamp/lastModifiedTimestamp when missing."""
+        member_id = record.get("memberId")
+        if not isinstance(member_id, str) or not member_id:
+            raise ValueError("memberId: missing or not a string")
+        with self._lock:
+            club = self._club(club_number)
+            if member_id in club.members:
+                raise ValueError(f"memberId: {member_id!r} already exists in club {club_number}")
+            stored = copy.deepcopy(record)
+            personal = stored.get("personal")
+            if not isinstance(personal, dict):
+                personal = {}
+                stored["personal"] = personal
+            stamp = format_timestamp(self.local_now(club_number))
+            personal.setdefault("createTimestamp", stamp)
+            personal.setdefault("lastModifiedTimestamp", stamp)
+            club.members[member_id] = stored
+
+    def members(self, club_number: str) -> list[dict[str, Any]]:
+        """Deep copies of the club's records, sorted by memberId."""
+        with self._lock:
+            club = self._club(club_number)
+            return [copy.deepcopy(club.members[k]) for k in sorted(club.members)]
+
+    def _club(self, club_number: str) -> _Club:
+        club = self._clubs.get(club_number)
+        if club is None:
+            raise KeyError(f"unknown club {club_number!r}")
+        return club
+
+    # ------------------------------------------------------------------ clock
+
+    @staticmethod
+    def _check_aware(value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("now must be timezone-aware")
+        return value.astimezone(UTC)
+
+    @property
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set_clock(self, now: datetime) -> None:
+        value = self._check_aware(now)
+        with self._lock:
+            self._now = value
+
+    def advance_clock(self, delta: timedelta) -> None:
+        with self._lock:
+            self._now = self._now + delta
+
+    def local_now(self, club_number: str) -> datetime:
+        """The clock as naive club-local wall time."""
+        with self._lock:
+            zone = self._club(club_number).zone
+            return self._now.astimezone(zone).replace(tzinfo=None)
+
+    # ------------------------------------------------------------------ faults and bookkeeping
+
+    def inject_fault(self, fault: Fault) -> None:
+        """Queue a fault; each matching API request consumes one of its `count`."""
+        with self._lock:
+            self._faults.append(fault.model_copy())
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        with self._lock:
+            return [f.model_copy() for f in self._faults]
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return self._request_count
+
+    @property
+    def requests(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(method, path, query) of every API request, oldest first."""
+        with self._lock:
+            return [(m, p, dict(q)) for m, p, q in self._requests]
+
+    def _take_fault(self, resource: str, *, has_records: bool | None = None) -> Fault | None:
+        """Consume one count of the first queued fault matching `resource`.
+
+        MALFORMED_RECORD only matches pages with at least one record (`has_records`); the
+        other kinds only match before the page is built (`has_records is None`).
+        """
+        with self._lock:
+            for index, fault in enumerate(self._faults):
+                if fault.resource != resource:
+                    continue
+                is_malformed = fault.kind is FaultKind.MALFORMED_RECORD
+                if is_malformed != (has_records is not None):
+                    continue
+                if is_malformed and not has_records:
+                    continue
+                taken = fault.model_copy()
+                if fault.count <= 1:
+                    del self._faults[index]
+                else:
+                    self._faults[index] = fault.model_copy(update={"count": fault.count - 1})
+                return taken
+        return None
+
+    # ------------------------------------------------------------------ server lifecycle
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving in a daemon thread; returns the base URL `http://HOST:PORT/rest`."""
+        with self._lock:
+            if self._server is not None:
+                raise RuntimeError("sandbox already started")
+            server = _SandboxHTTPServer((host, port), _Handler, self)
+            self._server = server
+            bound_port = server.server_address[1]
+            self._url = f"http://{host}:{bound_port}/rest"
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"billing-sandbox-{bound_port}",
+                daemon=True,
+            )
+            self._thread.start()
+            return self._url
+
+    def stop(self) -> None:
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+            self._url = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        with self._lock:
+            if self._url is None:
+                raise RuntimeError("sandbox not started")
+            return self._url
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ API handling
+
+    def _handle_api(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: Mapping[str, str],
+    ) -> tuple[_Response, float]:
+        """Answer one request under /rest. Returns the response and a delay to sleep first."""
+        with self._lock:
+            self._request_count += 1
+            self._requests.append((method, path, dict(query)))
+        if headers.get("app_id") != self.app_id or headers.get("app_key") != self.app_key:
+            return _error(HTTPStatus.UNAUTHORIZED, "Unauthorized"), 0.0
+        segments = [unquote(s) for s in path.split("/")[2:] if s]
+        if len(segments) < 2:
+            return _error(HTTPStatus.NOT_FOUND, "Not Found"), 0.0
+        club_number, resource, rest = segments[0], segments[1], segments[2:]
+
+        delay = 0.0
+        fault = self._take_fault(resource)
+        if fault is not None:
+            if fault.kind is FaultKind.RATE_LIMIT:
+                response = _error(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests")
+                response.headers["Retry-After"] = "0"
+                return response, 0.0
+            if fault.kind is FaultKind.SERVER_ERROR:
+                return _Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"", content_type=None), 0.0
+            if fault.kind is FaultKind.SLOW:
+                delay = fault.delay_seconds
+
+        if method != "GET":
+            return _error(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed"), delay
+        if resource != "members" or len(rest) > 1:
+            return _error(HTTPStatus.NOT_FOUND, "Not Found"), delay
+
+        json_ok = "application/json" in headers.get("accept", "").lower()
+        member_id = rest[0] if rest else None
+        if fault is not None and fault.kind is FaultKind.SILENT_REJECTION:
+            echo = self._echo(club_number, member_id, query)
+            payload = self._envelope(fault.message, [], echo)
+        elif fault is not None and fault.kind is FaultKind.UNREADABLE_PAGE:
+            # the start of a real page, cut off mid-way
+            full = self._members_page(club_number, member_id, query, inject=False)
+            text = json.dumps(full)
+            body = text[: max(1, min(len(text) // 2, 4096))].encode("utf-8")
+            return _Response(HTTPStatus.OK, body), delay
+        else:
+            payload = self._members_page(club_number, member_id, query)
+        if json_ok:
+            return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
+        return _Response(HTTPStatus.OK, _to_xml(payload), "application/xml;charset=UTF-8"), delay
+
+    def _echo(
+        self, club_number: str, member_id: str | None, query: Mapping[str, str]
+    ) -> dict[str, str]:
+        """The envelope's `request`: the query as strings, with clubNumber, page and size."""
+        echo: dict[str, str] = {
+            "clubNumber": club_number,
+            "page": "1",
+            "size": str(min(5000, self.page_size_limit)),
+        }
+        echo.update(query)
+        if member_id is not None:
+            echo["memberId"] = member_id
+        return echo
+
+    @staticmethod
+    def _envelope(
+        message: str,
+        records: list[dict[str, Any]],
+        request_echo: dict[str, str],
+        next_page: str | None = None,
+    ) -> dict[str, Any]:
+        status: dict[str, str] = {"message": message, "count": str(len(records))}
+        if next_page is not None:
+            status["nextPage"] = next_page
+        return {"status": status, "request": request_echo, "members": records}
+
+    def _members_page(
+        self,
+        club_number: str,
+        member_id: str | None,
+        query: dict[str, str],
+        *,
+        inject: bool = True,
+    ) -> dict[str, Any]:
+        echo = self._echo(club_number, member_id, query)
+        try:
+            page = int(query.get("page", "1"))
+            if page < 1:
+                raise ValueError
+        except ValueError:
+            return self._envelope(f"Invalid page: {query.get('page')}", [], echo)
+        try:
+            size = int(query.get("size", str(min(5000, self.page_size_limit))))
+            if size < 1:
+                raise ValueError
+        except ValueError:
+            return self._envelope(f"Invalid size: {query.get('size')}", [], echo)
+        size = min(size, self.page_size_limit)
+        echo["page"], echo["size"] = str(page), str(size)
+
+        join_status = query.get("joinStatus", "all").strip().lower()
+        if join_status not in ("member", "prospect", "all"):
+            return self._envelope(f"Invalid joinStatus: {query['joinStatus']}", [], echo)
+        active_status = query.get("activeStatus", "all").strip().lower()
+        if active_status not in ("active", "inactive", "all"):
+            return self._envelope(f"Invalid activeStatus: {query['activeStatus']}", [], echo)
+        ranges: list[tuple[str, str, datetime | None, datetime | None]] = []
+        for name, (section, key) in _RANGE_FILTERS.items():
+            if name in query:
+                try:
+                    start, end = parse_range(name, query[name])
+                except _InvalidRange as exc:
+                    return self._envelope(str(exc), [], echo)
+                ranges.append((section, key, start, end))
+        wanted_ids: set[str] | None = None
+        if member_id is not None:
+            wanted_ids = {member_id}
+        if "memberId" in query:
+            one = {query["memberId"].strip()}
+            wanted_ids = one if wanted_ids is None else wanted_ids & one
+        if "memberIds" in query:
+            many = {part.strip() for part in query["memberIds"].split(",") if part.strip()}
+            wanted_ids = many if wanted_ids is None else wanted_ids & many
+
+        with self._lock:
+            club = self._clubs.get(club_number)
+            if club is None:
+                return self._envelope(CLUB_NOT_FOUND, [], echo)
+            selected: list[dict[str, Any]] = []
+            for key in sorted(club.members):
+                record = club.members[key]
+                if wanted_ids is not None and key not in wanted_ids:
+                    continue
+                if join_status != "all" and _personal_str(record, "joinStatus").lower() != (
+                    join_status
+                ):
+                    continue
+                if active_status != "all":
+                    is_active = _personal_str(record, "isActive").strip().lower() == "true"
+                    if is_active != (active_status == "active"):
+                        continue
+                if not all(
+                    self._in_range(record, section, field_name, start, end)
+                    for section, field_name, start, end in ranges
+                ):
+                    continue
+                selected.append(record)
+            first = (page - 1) * size
+            records = [copy.deepcopy(r) for r in selected[first : first + size]]
+            has_next = first + size < len(selected)
+
+        if not records:
+            return self._envelope(NO_RECORDS, [], echo)
+        fault = self._take_fault("members", has_records=True) if inject else None
+        if fault is not None:
+            with self._lock:
+                index = self._rng.randrange(len(records))
+                records[index] = make_malformed_member(self._rng, base=records[index])
+        if has_next:
+            next_page: str | None = str(page + 1)
+        else:  # both last-page styles seen in the wild: odd pages omit it, even pages send ""
+            next_page = "" if page % 2 == 0 else None
+        return self._envelope("success", records, echo, next_page)
+
+    @staticmethod
+    def _in_range(
+        record: Mapping[str, Any],
+        section: str,
+        key: str,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> bool:
+        if start is None and end is None:
+            return True
+        moment = _record_moment(record, section, key)
+        if moment is None:
+            return False
+        return (start is None or moment >= start) and (end is None or moment <= end)
+
+    # ------------------------------------------------------------------ control API
+
+    def _handle_control(self, method: str, path: str, body: bytes) -> _Response:
+        parts = [unquote(s) for s in path.split("/")[2:] if s]
+        try:
+            if parts == ["health"] and method == "GET":
+                with self._lock:
+                    clubs = {n: len(c.members) for n, c in sorted(self._clubs.items())}
+                    return _Response(
+                        HTTPStatus.OK,
+                        _json_bytes(
+                            {
+                                "status": "ok",
+                                "now": self._now.isoformat(),
+                                "clubs": clubs,
+                                "requestCount": self._request_count,
+                                "faults": len(self._faults),
+                            }
+                        ),
+                    )
+            if parts == ["clock"] and method == "GET":
+                return _Response(HTTPStatus.OK, _json_bytes(self._clock_payload()))
+            if parts == ["clock"] and method == "POST":
+                data = self._body_object(body)
+                self._apply_clock(data)
+                return _Response(HTTPStatus.OK, _json_bytes(self._clock_payload()))
+            if len(parts) == 3 and parts[0] == "members" and method == "POST":
+                data = self._body_object(body)
+                changes = data.get("changes")
+                if not isinstance(changes, dict):
+                    raise _BadRequest("changes: expected an object of dotted field paths")
+                try:
+                    record = self.modify_member(parts[1], parts[2], changes)
+                except KeyError as exc:
+                    raise _BadRequest(str(exc.args[0]), HTTPStatus.NOT_FOUND) from None
+                except ValueError as exc:
+                    raise _BadRequest(str(exc)) from None
+                return _Response(HTTPStatus.OK, _json_bytes({"member": record}))
+            if parts == ["faults"] and method == "GET":
+                payload = {"faults": [f.model_dump(mode="json") for f in self.faults]}
+                return _Response(HTTPStatus.OK, _json_bytes(payload))
+            if parts == ["faults"] and method == "POST":
+                data = self._body_object(body)
+                try:
+                    fault = Fault.model_validate(data)
+                except ValidationError as exc:
+                    problems = "; ".join(
+                        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+                        for err in exc.errors()
+                    )
+                    raise _BadRequest(problems) from None
+                self.inject_fault(fault)
+                return _Response(HTTPStatus.OK, _json_bytes({"queued": fault.model_dump()}))
+            if parts == ["faults"] and method == "DELETE":
+                self.clear_faults()
+                return _Response(HTTPStatus.OK, _json_bytes({"faults": []}))
+        except _BadRequest as exc:
+            return _error(exc.status, exc.message)
+        return _error(HTTPStatus.NOT_FOUND, "Not Found")
+
+    @staticmethod
+    def _body_object(body: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(body.decode("utf-8") or "null")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise _BadRequest("body: not valid JSON") from None
+        if not isinstance(data, dict):
+            raise _BadRequest("body: expected a JSON object")
+        return data
+
+    def _apply_clock(self, data: dict[str, Any]) -> None:
+        has_now, has_advance = "now" in data, "advance_seconds" in data
+        if has_now == has_advance:
+            raise _BadRequest("now/advance_seconds: give exactly one of the two")
+        if has_now:
+            raw = data["now"]
+            try:
+                if not isinstance(raw, str):
+                    raise ValueError
+                self.set_clock(datetime.fromisoformat(raw))
+            except ValueError:
+                raise _BadRequest(
+                    "now: expected an ISO timestamp with a zone offset, e.g. "
+                    "2025-01-15T12:00:00+00:00"
+                ) from None
+        else:
+            seconds = data["advance_seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise _BadRequest("advance_seconds: expected a number")
+            try:
+                self.advance_clock(timedelta(seconds=seconds))
+            except (OverflowError, ValueError):
+                raise _BadRequest("advance_seconds: out of range") from None
+
+    def _clock_payload(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "now": self._now.isoformat(),
+                "clubs": {
+                    number: format_timestamp(self.local_now(number))
+                    for number in sorted(self._clubs)
+                },
+            }
+
+
+class _SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        sandbox: BillingSandbox,
+    ) -> None:
+        self.sandbox = sandbox
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet: clients that hang up mid-answer are expected under fault injection."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "BillingSandbox/1.0"
+    server: _SandboxHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No request logging."""
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        sandbox = self.server.sandbox
+        split = urlsplit(self.path)
+        path = split.path
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            if path == "/_sandbox" or path.startswith("/_sandbox/"):
+                response = sandbox._handle_control(method, path, body)
+            elif path.startswith("/rest/"):
+                query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                response, delay = sandbox._handle_api(method, path, query, headers)
+                if delay > 0:
+                    time.sleep(delay)
+            else:
+                response = _error(HTTPStatus.NOT_FOUND, "Not Found")
+        except Exception as exc:  # never let a bug kill the connection silently
+            response = _error(HTTPStatus.INTERNAL_SERVER_ERROR, f"sandbox error: {exc}")
+        self._send(response)
+
+    def _send(self, response: _Response) -> None:
+        self.send_response(response.status)
+        if response.content_type is not None:
+            self.send_header("Content-Type", response.content_type)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)

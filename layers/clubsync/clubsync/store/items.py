@@ -1,0 +1,331 @@
+"""Item-level access to one table: DynamoDB, or an in-memory fake with the same behaviour.
+
+Repositories (`entities.py`, `state.py`) are written once against `ItemTable`; unit tests give
+them `MemoryItemTable`, local runs and Lambda give them `DynamoItemTable`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+Item = dict[str, Any]
+Key = tuple[str, str]
+
+BATCH_WRITE_LIMIT = 25
+BATCH_GET_LIMIT = 100
+_UNPROCESSED_RETRIES = 8
+
+
+@dataclass
+class TableUsage:
+    """What a table was asked to do; benchmarks and replay tests read it.
+
+    Units follow DynamoDB's on-demand pricing: a write unit per started KB of item written,
+    half a read unit per started 4 KB read eventually consistent, one strongly consistent."""
+
+    requests: int = 0
+    items_written: int = 0
+    items_deleted: int = 0
+    write_units: int = 0
+    read_units: float = 0.0
+    items_read: int = 0
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item in another state (e.g. a lease held by someone else)."""
+
+
+def item_size(item: Item) -> int:
+    return len(json.dumps(item, default=str, separators=(",", ":")).encode())
+
+
+def write_units(item: Item) -> int:
+    return max(1, math.ceil(item_size(item) / 1024))
+
+
+class ItemTable(Protocol):
+    name: str
+    usage: TableUsage
+
+    def get(self, key: Key) -> Item | None: ...
+
+    def query(
+        self, pk: str, sk_prefix: str = "", projection: Sequence[str] | None = None
+    ) -> Iterator[Item]: ...
+
+    def batch_get(self, keys: Sequence[Key]) -> list[Item]: ...
+
+    def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None: ...
+
+    def put(self, item: Item) -> None: ...
+
+    def put_if_free(self, item: Item, *, owner: str, now_epoch: int) -> None:
+        """Put a lease-like item unless another owner holds it unexpired.
+
+        The item's `owner` and `expires_at` attributes are compared; raises ConditionFailed."""
+        ...
+
+    def delete(self, key: Key, *, only_if_owner: str | None = None) -> None: ...
+
+
+class MemoryItemTable:
+    """An in-memory table with DynamoDB's semantics for what the repositories use."""
+
+    def __init__(self, name: str = "memory", pk: str = "pk", sk: str = "sk") -> None:
+        self.name = name
+        self.usage = TableUsage()
+        self._pk = pk
+        self._sk = sk
+        self._items: dict[Key, Item] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, item: Item) -> Key:
+        return (item[self._pk], item[self._sk])
+
+    def all_items(self) -> list[Item]:
+        with self._lock:
+            return [copy.deepcopy(item) for item in self._items.values()]
+
+    def get(self, key: Key) -> Item | None:
+        with self._lock:
+            self.usage.requests += 1
+            found = self._items.get(key)
+            return copy.deepcopy(found) if found else None
+
+    def query(
+        self, pk: str, sk_prefix: str = "", projection: Sequence[str] | None = None
+    ) -> Iterator[Item]:
+        with self._lock:
+            self.usage.requests += 1
+            matches = sorted(
+                (key, item)
+                for key, item in self._items.items()
+                if key[0] == pk and key[1].startswith(sk_prefix)
+            )
+            result = [copy.deepcopy(item) for _, item in matches]
+        for item in result:
+            self.usage.items_read += 1
+            yield {name: item[name] for name in projection if name in item} if projection else item
+
+    def batch_get(self, keys: Sequence[Key]) -> list[Item]:
+        with self._lock:
+            unique = list(dict.fromkeys(keys))
+            self.usage.requests += math.ceil(len(unique) / BATCH_GET_LIMIT)
+            found = [copy.deepcopy(self._items[key]) for key in unique if key in self._items]
+            self.usage.items_read += len(found)
+            return found
+
+    def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None:
+        if not puts and not deletes:
+            return
+        with self._lock:
+            self.usage.requests += math.ceil((len(puts) + len(deletes)) / BATCH_WRITE_LIMIT)
+            for item in puts:
+                self._items[self._key(item)] = copy.deepcopy(item)
+                self.usage.items_written += 1
+                self.usage.write_units += write_units(item)
+            for key in deletes:
+                self._items.pop(key, None)
+                self.usage.items_deleted += 1
+                self.usage.write_units += 1
+
+    def put(self, item: Item) -> None:
+        self.batch_write([item])
+
+    def put_if_free(self, item: Item, *, owner: str, now_epoch: int) -> None:
+        with self._lock:
+            current = self._items.get(self._key(item))
+            if (
+                current
+                and current.get("owner") != owner
+                and current.get("expires_at", 0) > now_epoch
+            ):
+                self.usage.requests += 1
+                raise ConditionFailed(f"held by {current.get('owner')}")
+        self.put(item)
+
+    def delete(self, key: Key, *, only_if_owner: str | None = None) -> None:
+        with self._lock:
+            current = self._items.get(key)
+            if only_if_owner is not None and current and current.get("owner") != only_if_owner:
+                raise ConditionFailed(f"held by {current.get('owner')}")
+        self.batch_write(deletes=[key])
+
+
+class DynamoItemTable:
+    """A DynamoDB table through the low-level client (the resource layer is slower)."""
+
+    def __init__(self, client: Any, name: str, pk: str = "pk", sk: str = "sk") -> None:
+        self.name = name
+        self.usage = TableUsage()
+        self._client = client
+        self._pk = pk
+        self._sk = sk
+        self._serializer = TypeSerializer()
+        self._deserializer = TypeDeserializer()
+
+    def _to_dynamo(self, item: Item) -> dict[str, Any]:
+        return {name: self._serializer.serialize(value) for name, value in item.items()}
+
+    def _from_dynamo(self, item: dict[str, Any]) -> Item:
+        return {name: _plain(self._deserializer.deserialize(value)) for name, value in item.items()}
+
+    def _key_of(self, key: Key) -> dict[str, Any]:
+        return {self._pk: {"S": key[0]}, self._sk: {"S": key[1]}}
+
+    def get(self, key: Key) -> Item | None:
+        self.usage.requests += 1
+        answer = self._client.get_item(
+            TableName=self.name, Key=self._key_of(key), ConsistentRead=True
+        )
+        self.usage.read_units += 1
+        return self._from_dynamo(answer["Item"]) if "Item" in answer else None
+
+    def query(
+        self, pk: str, sk_prefix: str = "", projection: Sequence[str] | None = None
+    ) -> Iterator[Item]:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "#pk = :pk"
+            + (" AND begins_with(#sk, :prefix)" if sk_prefix else ""),
+            "ExpressionAttributeNames": {"#pk": self._pk},
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
+        if sk_prefix:
+            request["ExpressionAttributeNames"]["#sk"] = self._sk
+            request["ExpressionAttributeValues"][":prefix"] = {"S": sk_prefix}
+        if projection:
+            names = {f"#p{i}": name for i, name in enumerate(projection)}
+            request["ExpressionAttributeNames"].update(names)
+            request["ProjectionExpression"] = ", ".join(names)
+        while True:
+            self.usage.requests += 1
+            answer = self._client.query(**request)
+            self.usage.items_read += len(answer["Items"])
+            self.usage.read_units += max(1, math.ceil(answer.get("ScannedCount", 1) / 4))
+            for raw in answer["Items"]:
+                yield self._from_dynamo(raw)
+            if "LastEvaluatedKey" not in answer:
+                return
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def batch_get(self, keys: Sequence[Key]) -> list[Item]:
+        found: list[Item] = []
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self.name: {
+                    "Keys": [self._key_of(key) for key in unique[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(_UNPROCESSED_RETRIES):
+                self.usage.requests += 1
+                answer = self._client.batch_get_item(RequestItems=pending)
+                items = answer["Responses"].get(self.name, [])
+                self.usage.items_read += len(items)
+                self.usage.read_units += len(items)
+                found.extend(self._from_dynamo(raw) for raw in items)
+                pending = answer.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError(f"DynamoDB kept {len(pending)} keys of {self.name} unprocessed")
+        return found
+
+    def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None:
+        requests: list[dict[str, Any]] = [
+            {"PutRequest": {"Item": self._to_dynamo(item)}} for item in puts
+        ] + [{"DeleteRequest": {"Key": self._key_of(key)}} for key in deletes]
+        for item in puts:
+            self.usage.write_units += write_units(item)
+        self.usage.write_units += len(deletes)
+        self.usage.items_written += len(puts)
+        self.usage.items_deleted += len(deletes)
+        for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
+            pending: list[dict[str, Any]] = chunk
+            for attempt in range(_UNPROCESSED_RETRIES):
+                self.usage.requests += 1
+                answer = self._client.batch_write_item(RequestItems={self.name: pending})
+                pending = (answer.get("UnprocessedItems") or {}).get(self.name, [])
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError(
+                    f"DynamoDB kept {len(pending)} writes to {self.name} unprocessed"
+                )
+
+    def put(self, item: Item) -> None:
+        self.usage.requests += 1
+        self.usage.items_written += 1
+        self.usage.write_units += write_units(item)
+        self._client.put_item(TableName=self.name, Item=self._to_dynamo(item))
+
+    def put_if_free(self, item: Item, *, owner: str, now_epoch: int) -> None:
+        self.usage.requests += 1
+        try:
+            self._client.put_item(
+                TableName=self.name,
+                Item=self._to_dynamo(item),
+                ConditionExpression="attribute_not_exists(#pk) OR #owner = :owner OR #exp < :now",
+                ExpressionAttributeNames={"#pk": self._pk, "#owner": "owner", "#exp": "expires_at"},
+                ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": str(now_epoch)}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConditionFailed(str(error)) from error
+            raise
+        self.usage.items_written += 1
+        self.usage.write_units += write_units(item)
+
+    def delete(self, key: Key, *, only_if_owner: str | None = None) -> None:
+        self.usage.requests += 1
+        request: dict[str, Any] = {"TableName": self.name, "Key": self._key_of(key)}
+        if only_if_owner is not None:
+            request["ConditionExpression"] = "attribute_not_exists(#pk) OR #owner = :owner"
+            request["ExpressionAttributeNames"] = {"#pk": self._pk, "#owner": "owner"}
+            request["ExpressionAttributeValues"] = {":owner": {"S": only_if_owner}}
+        try:
+            self._client.delete_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConditionFailed(str(error)) from error
+            raise
+        self.usage.items_deleted += 1
+        self.usage.write_units += 1
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; our items only store integers as numbers."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(entry) for entry in value]
+    if isinstance(value, dict):
+        return {name: _plain(entry) for name, entry in value.items()}
+    if isinstance(value, set):
+        return sorted(_plain(entry) for entry in value)
+    return value
+
+
+def _chunks(values: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,186 @@
+"""Sync state in the state table: the location registry, watermarks, leases, checkpoints,
+run records and quarantined records (keys: docs/data-model.md)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from clubsync.domain.runs import RunRecord
+from clubsync.domain.settings import LocationSettings
+from clubsync.store.entities import location_pk
+from clubsync.store.items import ConditionFailed, Item, ItemTable, Key
+
+LOCATIONS_PK = "LOCATIONS"
+RUN_RETENTION = timedelta(days=400)
+
+
+class QuarantinedRecord(BaseModel):
+    """A billing record that failed validation, kept with its reason until a valid version of
+    the same record arrives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_id: str
+    sync_type: str
+    record_id: str
+    reason: str
+    payload: dict[str, Any]
+    content_hash: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+class LeaseHeld(Exception):
+    """Another sync of the same location and type holds the lease."""
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class StateRepository:
+    def __init__(self, table: ItemTable) -> None:
+        self.table = table
+
+    # -- location registry -------------------------------------------------------------
+    def put_location(self, settings: LocationSettings) -> None:
+        self.table.put(
+            {"pk": LOCATIONS_PK, "sk": settings.location_id, **settings.model_dump(mode="json")}
+        )
+
+    def get_location(self, location_id: str) -> LocationSettings | None:
+        item = self.table.get((LOCATIONS_PK, location_id))
+        return _settings(item) if item else None
+
+    def locations(self) -> list[LocationSettings]:
+        return [_settings(item) for item in self.table.query(LOCATIONS_PK)]
+
+    def delete_location(self, location_id: str) -> None:
+        self.table.delete((LOCATIONS_PK, location_id))
+
+    # -- watermarks -----------------------------------------------------------------------
+    def watermark(self, location_id: str, sync_type: str) -> datetime | None:
+        item = self.table.get((location_pk(location_id), f"WATERMARK#{sync_type}"))
+        return datetime.fromisoformat(item["last_success"]) if item else None
+
+    def set_watermark(self, location_id: str, sync_type: str, last_success: datetime) -> None:
+        self.table.put(
+            {
+                "pk": location_pk(location_id),
+                "sk": f"WATERMARK#{sync_type}",
+                "last_success": last_success.isoformat(),
+            }
+        )
+
+    # -- leases: one writer per location and sync type ------------------------------------------
+    def acquire_lease(
+        self, location_id: str, sync_type: str, owner: str, now: datetime, ttl: timedelta
+    ) -> None:
+        """Takes or renews the lease; raises LeaseHeld if someone else holds it unexpired."""
+        try:
+            self.table.put_if_free(
+                {
+                    "pk": location_pk(location_id),
+                    "sk": f"LEASE#{sync_type}",
+                    "owner": owner,
+                    "expires_at": _epoch(now + ttl),
+                    "acquired_at": now.isoformat(),
+                },
+                owner=owner,
+                now_epoch=_epoch(now),
+            )
+        except ConditionFailed as error:
+            raise LeaseHeld(
+                f"another {sync_type} sync of location {location_id} is running"
+            ) from error
+
+    def release_lease(self, location_id: str, sync_type: str, owner: str) -> None:
+        # A lease taken over after expiry belongs to the new owner, who releases it.
+        with contextlib.suppress(ConditionFailed):
+            self.table.delete((location_pk(location_id), f"LEASE#{sync_type}"), only_if_owner=owner)
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def checkpoint(self, location_id: str, sync_type: str) -> dict[str, Any] | None:
+        item = self.table.get(_checkpoint_key(location_id, sync_type))
+        return item["checkpoint"] if item else None
+
+    def save_checkpoint(self, location_id: str, sync_type: str, checkpoint: dict[str, Any]) -> None:
+        pk, sk = _checkpoint_key(location_id, sync_type)
+        self.table.put({"pk": pk, "sk": sk, "checkpoint": checkpoint})
+
+    def clear_checkpoint(self, location_id: str, sync_type: str) -> None:
+        self.table.delete(_checkpoint_key(location_id, sync_type))
+
+    # -- run records -----------------------------------------------------------------------
+    def put_run(self, run: RunRecord) -> None:
+        self.table.put(
+            {
+                "pk": location_pk(run.location_id),
+                "sk": f"RUN#{run.sync_type}#{run.started_at.isoformat()}#{run.run_id}",
+                "expires_at": _epoch(run.started_at + RUN_RETENTION),
+                **run.model_dump(mode="json"),
+            }
+        )
+
+    def runs(self, location_id: str, sync_type: str = "") -> list[RunRecord]:
+        prefix = f"RUN#{sync_type}#" if sync_type else "RUN#"
+        return [
+            RunRecord.model_validate(_without_keys(item, RunRecord.model_fields))
+            for item in self.table.query(location_pk(location_id), prefix)
+        ]
+
+    # -- quarantine ------------------------------------------------------------------------
+    def quarantine_index(self, location_id: str, sync_type: str) -> dict[str, str]:
+        """record id -> content hash of what is quarantined, read once per sync."""
+        return {
+            item["record_id"]: item["content_hash"]
+            for item in self.table.query(
+                location_pk(location_id),
+                f"QUARANTINE#{sync_type}#",
+                projection=("record_id", "content_hash"),
+            )
+        }
+
+    def quarantined(self, location_id: str, sync_type: str = "") -> list[QuarantinedRecord]:
+        prefix = f"QUARANTINE#{sync_type}#" if sync_type else "QUARANTINE#"
+        return [
+            QuarantinedRecord.model_validate(_without_keys(item, QuarantinedRecord.model_fields))
+            for item in self.table.query(location_pk(location_id), prefix)
+        ]
+
+    def save_quarantine(
+        self, records: Sequence[QuarantinedRecord], released: Sequence[tuple[str, str, str]] = ()
+    ) -> None:
+        """Stores new or changed quarantined records and deletes (location, type, id) entries
+        whose record has since arrived valid."""
+        self.table.batch_write(
+            [
+                {
+                    "pk": location_pk(record.location_id),
+                    "sk": f"QUARANTINE#{record.sync_type}#{record.record_id}",
+                    **record.model_dump(mode="json"),
+                }
+                for record in records
+            ],
+            [
+                (location_pk(location_id), f"QUARANTINE#{sync_type}#{record_id}")
+                for location_id, sync_type, record_id in released
+            ],
+        )
+
+
+def _checkpoint_key(location_id: str, sync_type: str) -> Key:
+    return (location_pk(location_id), f"CHECKPOINT#{sync_type}")
+
+
+def _without_keys(item: Item, fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name in fields}
+
+
+def _settings(item: Item) -> LocationSettings:
+    return LocationSettings.model_validate(_without_keys(item, LocationSettings.model_fields))

@@ -1,0 +1,133 @@
+"""Finding the CRM person a billing record belongs to (spec/duplicates-faq.txt).
+
+Order: the billing system's unique id first; then an account with an identical full name and
+the same email or the same phone. Normalised keys serve matching only; stored values stay as
+entered. docs/matching.md describes the rules and their limits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from clubsync.domain.people import ContactData, PersonKind
+from clubsync.store.entities import PersonIndexEntry
+
+
+class MatchedBy(StrEnum):
+    BILLING_ID = "billing_id"
+    NAME_AND_EMAIL = "name_and_email"
+    NAME_AND_PHONE = "name_and_phone"
+
+
+@dataclass(frozen=True)
+class Match:
+    person_id: str
+    matched_by: MatchedBy
+
+
+def name_key(contact: ContactData) -> str | None:
+    """Full name, compared ignoring case, Unicode form and surrounding or doubled spaces."""
+    if not contact.first_name or not contact.last_name:
+        return None
+    full = f"{contact.first_name} {contact.last_name}"
+    return " ".join(unicodedata.normalize("NFKC", full).casefold().split())
+
+
+def email_key(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+def phone_key(phone: str | None) -> str | None:
+    """The last ten digits: '(555) 010-0100', '555.010.0100' and '+1 5550100100' agree."""
+    digits = re.sub(r"\D", "", phone or "")
+    return digits[-10:] if len(digits) >= 7 else None
+
+
+def phone_keys(contact: ContactData) -> set[str]:
+    keys = {phone_key(p) for p in (contact.mobile_phone, contact.home_phone, contact.work_phone)}
+    return {key for key in keys if key}
+
+
+class MatchIndex:
+    """Built once per sync from the location's person index; kept current as the sync
+    creates and links people, so a record seen twice in one sync finds its first result."""
+
+    def __init__(self, entries: Iterable[PersonIndexEntry] = ()) -> None:
+        self._entries: dict[str, PersonIndexEntry] = {}
+        self._by_billing_id: dict[str, str] = {}
+        self._by_name_email: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._by_name_phone: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for entry in entries:
+            self.put(entry)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, person_id: str) -> PersonIndexEntry | None:
+        return self._entries.get(person_id)
+
+    def put(self, entry: PersonIndexEntry) -> None:
+        previous = self._entries.get(entry.person_id)
+        if previous is not None:
+            self._forget(previous)
+        self._entries[entry.person_id] = entry
+        if entry.billing_member_id:
+            self._by_billing_id[entry.billing_member_id] = entry.person_id
+        name = name_key(entry.contact)
+        if name:
+            email = email_key(entry.contact.email)
+            if email:
+                self._by_name_email[(name, email)].add(entry.person_id)
+            for phone in phone_keys(entry.contact):
+                self._by_name_phone[(name, phone)].add(entry.person_id)
+
+    def _forget(self, entry: PersonIndexEntry) -> None:
+        if (
+            entry.billing_member_id
+            and self._by_billing_id.get(entry.billing_member_id) == entry.person_id
+        ):
+            del self._by_billing_id[entry.billing_member_id]
+        name = name_key(entry.contact)
+        if name:
+            email = email_key(entry.contact.email)
+            if email:
+                self._by_name_email[(name, email)].discard(entry.person_id)
+            for phone in phone_keys(entry.contact):
+                self._by_name_phone[(name, phone)].discard(entry.person_id)
+
+    def find(self, billing_member_id: str, contact: ContactData) -> Match | None:
+        person_id = self._by_billing_id.get(billing_member_id)
+        if person_id is not None:
+            return Match(person_id, MatchedBy.BILLING_ID)
+        name = name_key(contact)
+        if not name:
+            return None
+        email = email_key(contact.email)
+        if email:
+            found = self._best(self._by_name_email.get((name, email), set()))
+            if found:
+                return Match(found, MatchedBy.NAME_AND_EMAIL)
+        for phone in sorted(phone_keys(contact)):
+            found = self._best(self._by_name_phone.get((name, phone), set()))
+            if found:
+                return Match(found, MatchedBy.NAME_AND_PHONE)
+        return None
+
+    def _best(self, candidates: set[str]) -> str | None:
+        """Only accounts not yet linked to a billing account can be matched by name: one linked
+        to another billing id is a different billing account (a duplicate for the duplicate
+        report, not for a silent merge). Prospects come first, then the oldest id."""
+        unlinked = [
+            self._entries[pid] for pid in candidates if not self._entries[pid].billing_member_id
+        ]
+        if not unlinked:
+            return None
+        unlinked.sort(key=lambda e: (e.kind is not PersonKind.PROSPECT, e.person_id))
+        return unlinked[0].person_id

@@ -1,0 +1,226 @@
+"""Merging one billing member into the CRM: create, convert, update, or leave alone.
+
+Pure: given the billing record, the matched person (if any) with their agreements and the
+location's settings, it returns what to write. The rules themselves live in `domain.rules`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from clubsync.domain.billing import BillingMember
+from clubsync.domain.people import (
+    ContactData,
+    FollowUpStatus,
+    MembershipAgreement,
+    OptIns,
+    Person,
+    PersonKind,
+)
+from clubsync.domain.rules import (
+    agreement_key,
+    counts_as_new_agreement,
+    member_is_active,
+    merge_contact,
+    opt_ins_at_conversion,
+    retire_other_agreements,
+)
+from clubsync.domain.settings import LocationSettings
+
+# Bump when the merge changes meaning, so every stored hash is treated as changed once.
+MERGE_VERSION = 1
+
+# Settings that change what a merge produces; part of the content hash so that changing one
+# re-evaluates every record once.
+_MERGE_SETTINGS = (
+    "ignored_membership_types",
+    "record_owner",
+    "override_opt_ins_at_conversion",
+    "count_renewals_as_new_agreements",
+    "count_rewrites_as_new_agreements",
+    "exclude_secondary_memberships",
+)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    CONVERTED = "converted"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    IGNORED = "ignored"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    outcome: Outcome
+    person: Person | None = None
+    agreements: tuple[MembershipAgreement, ...] = ()
+    reason: str = ""
+    writes_person: bool = False
+
+
+def source_hash(member: BillingMember, settings: LocationSettings) -> str:
+    """Content hash of what billing sent (without its modification time, which ABC bumps for
+    changes we do not map) plus the settings that shape the merge."""
+    content = member.model_dump(mode="json", exclude={"modified_at"})
+    relevant = settings.model_dump(mode="json", include=set(_MERGE_SETTINGS))
+    payload = json.dumps([MERGE_VERSION, content, relevant], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def person_id_for_billing_member(provider: str, billing_member_id: str) -> str:
+    """People created from billing get a key made from the provider's own id, so a replay
+    that creates them again writes the same item."""
+    return f"{provider}-{billing_member_id}"
+
+
+def merge_member(
+    incoming: BillingMember,
+    *,
+    existing: Person | None,
+    existing_agreements: Mapping[str, MembershipAgreement],
+    settings: LocationSettings,
+    provider: str,
+    now: datetime,
+    content_hash: str,
+) -> MergeResult:
+    agreement = incoming.agreement
+    ignored_type = agreement is not None and settings.is_ignored_membership_type(
+        agreement.agreement_type
+    )
+    if incoming.is_prospect:
+        return MergeResult(
+            Outcome.SKIPPED,
+            reason="billing lists the account as a prospect; prospects come from the CRM",
+        )
+    if existing is None:
+        if ignored_type:
+            return MergeResult(Outcome.IGNORED, reason=_ignored_reason(incoming))
+        created = Person(
+            person_id=person_id_for_billing_member(provider, incoming.billing_member_id),
+            location_id=settings.location_id,
+            kind=PersonKind.MEMBER,
+            follow_up_status=FollowUpStatus.NEW_MEMBER,
+            created_from_billing=True,
+            created_at=incoming.created_at or now,
+        )
+        return _as_member(created, incoming, {}, settings, now, content_hash, Outcome.CREATED)
+    if existing.kind is PersonKind.PROSPECT:
+        if ignored_type:
+            return MergeResult(Outcome.IGNORED, reason=_ignored_reason(incoming))
+        if agreement is None:
+            return MergeResult(
+                Outcome.SKIPPED, reason="prospect has no membership agreement in billing yet"
+            )
+        converting = existing.model_copy(
+            update={
+                "kind": PersonKind.MEMBER,
+                "follow_up_status": FollowUpStatus.NEW_MEMBER,
+                "converted_at": now,
+                "is_active": False,
+            }
+        )
+        return _as_member(
+            converting,
+            incoming,
+            existing_agreements,
+            settings,
+            now,
+            content_hash,
+            Outcome.CONVERTED,
+        )
+    result = _as_member(
+        existing, incoming, existing_agreements, settings, now, content_hash, Outcome.UPDATED
+    )
+    unchanged = result.person is not None and _same_except_hash(result.person, existing)
+    if unchanged and not result.agreements:
+        return MergeResult(
+            Outcome.UNCHANGED,
+            person=result.person,
+            writes_person=existing.source_hash != content_hash,
+        )
+    return result
+
+
+def _ignored_reason(incoming: BillingMember) -> str:
+    agreement_type = incoming.agreement.agreement_type if incoming.agreement else ""
+    return f"membership type {agreement_type!r} is ignored at this location"
+
+
+def _same_except_hash(left: Person, right: Person) -> bool:
+    return left.model_copy(update={"source_hash": None}) == right.model_copy(
+        update={"source_hash": None}
+    )
+
+
+def _as_member(
+    base: Person,
+    incoming: BillingMember,
+    existing_agreements: Mapping[str, MembershipAgreement],
+    settings: LocationSettings,
+    now: datetime,
+    content_hash: str,
+    outcome: Outcome,
+) -> MergeResult:
+    becoming_member = outcome in (Outcome.CREATED, Outcome.CONVERTED)
+    contact: ContactData = merge_contact(base.contact, incoming.contact, settings.record_owner)
+    opt_ins: OptIns = (
+        opt_ins_at_conversion(base.opt_ins, incoming.opt_ins, settings)
+        if becoming_member
+        else base.opt_ins
+    )
+    person = base.model_copy(
+        update={
+            "contact": contact,
+            "opt_ins": opt_ins,
+            "is_active": member_is_active(
+                was_active=base.is_active,
+                billing_is_active=incoming.is_active,
+                alerts=incoming.alerts,
+            ),
+            "billing_member_id": incoming.billing_member_id,
+            "billing_club": incoming.billing_club or base.billing_club,
+            "marketing_source": base.marketing_source or incoming.marketing_source,
+            "created_at": base.created_at or incoming.created_at,
+            "join_date": base.join_date or incoming.join_date,
+            "source_hash": content_hash,
+        }
+    )
+    changed: list[MembershipAgreement] = []
+    if incoming.agreement is not None:
+        billing = incoming.agreement
+        key = agreement_key(billing.system_id, billing.sign_date)
+        fields = {
+            **billing.model_dump(),
+            "agreement_key": key,
+            "person_id": person.person_id,
+            "location_id": person.location_id,
+            "counts_as_new_agreement": counts_as_new_agreement(billing, settings),
+        }
+        known = existing_agreements.get(key)
+        if known is None:
+            # An agreement id + sign date we have not seen is the new current agreement.
+            changed.append(MembershipAgreement(**fields, is_current=True))
+            changed.extend(retire_other_agreements(existing_agreements.values(), key))
+            person = person.model_copy(
+                update={
+                    "current_agreement_key": key,
+                    "agreement_keys": sorted({*person.agreement_keys, key}),
+                }
+            )
+        else:
+            updated = known.model_copy(update={**fields, "is_current": known.is_current})
+            if updated != known:
+                changed.append(updated)
+    return MergeResult(
+        outcome,
+        person=person,
+        agreements=tuple(changed),
+        writes_person=True,
+    )

@@ -1,0 +1,91 @@
+"""The entry point a schedule calls: parse the event, find the location, run the sync.
+
+The Lambda handler (functions/members_sync/handler.py) is a thin wrapper around
+`run_scheduled_sync`; the CLI, the demo and the scenario runner call it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
+from clubsync.domain.settings import LOCATION_ID_PATTERN, LocationSettings
+from clubsync.providers.base import MemberSource
+from clubsync.store.entities import EntityRepository
+from clubsync.store.state import StateRepository
+from clubsync.sync.member_sync import MemberSync, utc_now
+
+
+class InvalidEvent(ValueError):
+    """The event cannot be run as it is; retrying it would fail the same way."""
+
+
+class ScheduledSyncEvent(BaseModel):
+    """What EventBridge Scheduler sends (its payload template fills `scheduled_time` with
+    `<aws.scheduler.scheduled-time>`), or what a continuation sends with `resume_run_id`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    location: str = Field(pattern=LOCATION_ID_PATTERN)
+    kind: SyncKind
+    scheduled_time: AwareDatetime
+    sync_type: SyncType = SyncType.MEMBERS
+    resume_run_id: str | None = None
+
+
+def parse_event(event: Any) -> ScheduledSyncEvent:
+    if not isinstance(event, dict):
+        raise InvalidEvent(f"expected a JSON object event, got {type(event).__name__}")
+    try:
+        return ScheduledSyncEvent.model_validate(event)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in problem['loc']) or 'event'}: {problem['msg']}"
+            for problem in error.errors(include_url=False, include_input=False)
+        )
+        raise InvalidEvent(f"invalid sync event: {problems}") from error
+
+
+@dataclass
+class SyncDependencies:
+    entities: EntityRepository
+    state: StateRepository
+    member_source: Callable[[LocationSettings], MemberSource]
+    clock: Callable[[], datetime] = utc_now
+    should_pause: Callable[[], bool] = lambda: False
+
+
+def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
+    """Runs the sync an event asks for. Raises InvalidEvent for events that can never succeed
+    (unknown location, unknown kind) and SyncFailed for a sync that failed this time."""
+    parsed = parse_event(event)
+    settings = deps.state.get_location(parsed.location)
+    if settings is None:
+        raise InvalidEvent(
+            f"unknown location {parsed.location!r}: register it with `clubsync locations apply`"
+        )
+    job = MemberSync(
+        settings=settings,
+        source=deps.member_source(settings),
+        entities=deps.entities,
+        state=deps.state,
+        clock=deps.clock,
+        should_pause=deps.should_pause,
+    )
+    return job.run(
+        parsed.kind,
+        parsed.scheduled_time.astimezone(UTC),
+        resume_run_id=parsed.resume_run_id,
+    )
+
+
+def continuation_event(event: ScheduledSyncEvent, run: RunRecord) -> dict[str, Any] | None:
+    """The event that continues a paused run, or None when the run is complete."""
+    if run.status is not RunStatus.CONTINUED:
+        return None
+    return {**event.model_dump(mode="json"), "resume_run_id": run.run_id}

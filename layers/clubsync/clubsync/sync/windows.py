@@ -1,0 +1,68 @@
+"""Which members a sync asks billing for (spec: "Members", and DESIGN.md "Never miss, never lose").
+
+- Full sync: every active member, plus inactive members modified in the past 90 days.
+- Partial sync: active and inactive members modified since midnight of the current day in the
+  club's time zone, and never later than the last successful sync minus a safety margin, so a
+  sync that failed is caught up by the next one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from clubsync.domain.runs import SyncKind
+from clubsync.providers.base import ActiveStatus, MemberQuery
+
+INACTIVE_MEMBERS_LOOKBACK = timedelta(days=90)
+CATCH_UP_SAFETY_MARGIN = timedelta(minutes=15)
+
+
+def local_midnight(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant of `moment`'s local day, as UTC. On the rare zones whose DST change
+    happens at midnight, 00:00 does not exist; the day then starts at the first real instant."""
+    local_day = moment.astimezone(zone).date()
+    naive = datetime.combine(local_day, time(0))
+    candidate = naive.replace(tzinfo=zone)
+    # zoneinfo reads a wall time inside a gap with the offset from before the gap, which is
+    # the instant the gap ends: the first real instant of the day.
+    return candidate.astimezone(UTC)
+
+
+def member_queries(
+    kind: SyncKind,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    last_success: datetime | None,
+    margin: timedelta = CATCH_UP_SAFETY_MARGIN,
+) -> list[MemberQuery]:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if kind is SyncKind.FULL:
+        return [
+            MemberQuery(name="active", active_status=ActiveStatus.ACTIVE),
+            MemberQuery(
+                name="inactive-modified-90-days",
+                active_status=ActiveStatus.INACTIVE,
+                modified_since=local_midnight(now - INACTIVE_MEMBERS_LOOKBACK, zone),
+            ),
+        ]
+    return [
+        MemberQuery(
+            name="modified-since",
+            active_status=ActiveStatus.ALL,
+            modified_since=partial_window_start(
+                now=now, zone=zone, last_success=last_success, margin=margin
+            ),
+        )
+    ]
+
+
+def partial_window_start(
+    *, now: datetime, zone: ZoneInfo, last_success: datetime | None, margin: timedelta
+) -> datetime:
+    start = local_midnight(now, zone)
+    if last_success is not None:
+        start = min(start, last_success - margin)
+    return start
