@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from clubsync.sandbox import generate_members
 from clubsync.sandbox.generator import (
     INACTIVE_STATUSES,

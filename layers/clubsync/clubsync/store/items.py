@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -96,8 +97,9 @@ class MemoryItemTable:
         return (item[self._pk], item[self._sk])
 
     def all_items(self) -> list[Item]:
+        """Every item, in key order."""
         with self._lock:
-            return [copy.deepcopy(item) for item in self._items.values()]
+            return [copy.deepcopy(self._items[key]) for key in sorted(self._items)]
 
     def get(self, key: Key) -> Item | None:
         with self._lock:
@@ -313,8 +315,6 @@ class DynamoItemTable:
 
 def _plain(value: Any) -> Any:
     """DynamoDB numbers come back as Decimal; our items only store integers as numbers."""
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):

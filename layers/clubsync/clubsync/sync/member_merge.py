@@ -89,7 +89,10 @@ def merge_member(
     provider: str,
     now: datetime,
     content_hash: str,
+    agreement_owner: str | None = None,
 ) -> MergeResult:
+    """`agreement_owner` is the person who already holds the incoming agreement (same id and
+    sign date) at this location, if any."""
     agreement = incoming.agreement
     ignored_type = agreement is not None and settings.is_ignored_membership_type(
         agreement.agreement_type
@@ -99,11 +102,24 @@ def merge_member(
             Outcome.SKIPPED,
             reason="billing lists the account as a prospect; prospects come from the CRM",
         )
+    own_id = (
+        existing.person_id
+        if existing
+        else person_id_for_billing_member(provider, incoming.billing_member_id)
+    )
+    if agreement_owner is not None and agreement_owner != own_id:
+        # One agreement, two billing accounts: keeping a second copy is the duplicated-agreement
+        # bug (spec/clubhub-duplicated-agreements.txt). The agreement stays with its holder.
+        return MergeResult(
+            Outcome.SKIPPED,
+            reason="agreement already belongs to another member account (duplicate accounts "
+            "in billing)",
+        )
     if existing is None:
         if ignored_type:
             return MergeResult(Outcome.IGNORED, reason=_ignored_reason(incoming))
         created = Person(
-            person_id=person_id_for_billing_member(provider, incoming.billing_member_id),
+            person_id=own_id,
             location_id=settings.location_id,
             kind=PersonKind.MEMBER,
             follow_up_status=FollowUpStatus.NEW_MEMBER,
@@ -215,7 +231,12 @@ def _as_member(
                 }
             )
         else:
-            updated = known.model_copy(update={**fields, "is_current": known.is_current})
+            # Billing only ever shows the current agreement; a retired one seen again (a
+            # delayed page, a replay) gets its fields refreshed but stays retired.
+            kept = {"is_current": known.is_current}
+            if not known.is_current:
+                kept["is_active"] = False
+            updated = known.model_copy(update={**fields, **kept})
             if updated != known:
                 changed.append(updated)
     return MergeResult(

@@ -14,11 +14,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clubsync.domain.billing import BillingMember
 from clubsync.domain.people import MembershipAgreement, Person
+from clubsync.domain.rules import agreement_key
 from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.base import (
@@ -80,6 +81,8 @@ class MemberSync:
     lease_ttl: timedelta = LEASE_TTL
     on_page: Callable[[RunCounts], None] | None = None
     _requests_at_start: int = field(default=0, init=False)
+    _lease_renewed_at: datetime | None = field(default=None, init=False)
+    _had_checkpoint: bool = field(default=False, init=False)
 
     @property
     def location_id(self) -> str:
@@ -93,6 +96,7 @@ class MemberSync:
         Raises SyncFailed after recording a failed run (billing unreadable, silent rejection,
         lease lost), so a scheduler can retry."""
         checkpoint = self._checkpoint_to_resume(resume_run_id)
+        self._had_checkpoint = checkpoint is not None
         now = self.clock()
         if checkpoint is None:
             checkpoint = MemberCheckpoint(
@@ -111,6 +115,7 @@ class MemberSync:
             self.state.acquire_lease(
                 self.location_id, SYNC_TYPE, checkpoint.run_id, now, self.lease_ttl
             )
+            self._lease_renewed_at = now
         except LeaseHeld as held:
             run = self._run_record(checkpoint, RunStatus.SKIPPED_LOCKED, message=str(held))
             self.state.put_run(run)
@@ -138,36 +143,40 @@ class MemberSync:
         index = MatchIndex(self.entities.person_index(self.location_id))
         quarantine = self.state.quarantine_index(self.location_id, SYNC_TYPE)
         while checkpoint.query_index < len(checkpoint.queries):
-            query = checkpoint.queries[checkpoint.query_index]
-            pages_seen = 0
-            for page in self.source.pages(query, checkpoint.next_page):
-                pages_seen += 1
+            current = checkpoint.query_index
+            pages = self.source.pages(checkpoint.queries[current], checkpoint.next_page)
+            # Nothing to say (no page at all) ends the query too.
+            checkpoint.query_index, checkpoint.next_page = current + 1, 1
+            for page in pages:
                 self._renew_lease(checkpoint)
                 page_counts, reasons = self._process_page(page, index, quarantine)
                 checkpoint.counts = checkpoint.counts.add(page_counts)
                 checkpoint.skip_reasons = dict(Counter(checkpoint.skip_reasons) + Counter(reasons))
                 if page.next_page is None:
-                    checkpoint.query_index += 1
-                    checkpoint.next_page = 1
+                    checkpoint.query_index, checkpoint.next_page = current + 1, 1
                 else:
-                    checkpoint.next_page = page.next_page
+                    checkpoint.query_index, checkpoint.next_page = current, page.next_page
                 if self.on_page:
                     self.on_page(checkpoint.counts)
                 finished = checkpoint.query_index >= len(checkpoint.queries)
                 if not finished and self.should_pause():
                     return self._pause(checkpoint)
-            if pages_seen == 0:  # a source with nothing to say ends the query too
-                checkpoint.query_index += 1
-                checkpoint.next_page = 1
         return self._finish(checkpoint)
 
     def _renew_lease(self, checkpoint: MemberCheckpoint) -> None:
+        """Renews the lease once a third of its time has passed, so a slow sync keeps it and
+        a sync that lost it (expired and taken over) stops before writing another page."""
+        now = self.clock()
+        if self._lease_renewed_at is not None and now - self._lease_renewed_at < self.lease_ttl / 3:
+            return
         self.state.acquire_lease(
-            self.location_id, SYNC_TYPE, checkpoint.run_id, self.clock(), self.lease_ttl
+            self.location_id, SYNC_TYPE, checkpoint.run_id, now, self.lease_ttl
         )
+        self._lease_renewed_at = now
 
     def _pause(self, checkpoint: MemberCheckpoint) -> RunRecord:
         checkpoint.billing_requests += self.source.request_count - self._requests_at_start
+        self._had_checkpoint = True
         self.state.save_checkpoint(self.location_id, SYNC_TYPE, checkpoint.model_dump(mode="json"))
         run = self._run_record(
             checkpoint,
@@ -188,7 +197,8 @@ class MemberSync:
             SYNC_TYPE,
             min(checkpoint.scheduled_time, checkpoint.started_at),
         )
-        self.state.clear_checkpoint(self.location_id, SYNC_TYPE)
+        if self._had_checkpoint:
+            self.state.clear_checkpoint(self.location_id, SYNC_TYPE)
         run = self._run_record(checkpoint, RunStatus.SUCCEEDED)
         self.state.put_run(run)
         self.state.release_lease(self.location_id, SYNC_TYPE, checkpoint.run_id)
@@ -223,7 +233,7 @@ class MemberSync:
         now = self.clock()
         quarantined: list[QuarantinedRecord] = []
         released: list[tuple[str, str, str]] = []
-        valid: list[tuple[str, Any]] = []
+        valid: list[tuple[str, BillingMember]] = []
         for raw in page.records:
             record_id = self.source.record_id(raw) or f"unidentified-{_raw_hash(raw)[:16]}"
             try:
@@ -243,7 +253,7 @@ class MemberSync:
             valid.append((record_id, member))
 
         # Match every record, then read the matched people and their agreements in two batches.
-        planned = []
+        planned: list[tuple[BillingMember, str | None, str]] = []
         to_read: set[str] = set()
         for _, member in valid:
             match = index.find(member.billing_member_id, member.contact)
@@ -257,6 +267,11 @@ class MemberSync:
                 to_read.add(match.person_id)
         people = self.entities.get_people(self.location_id, to_read) if to_read else {}
         agreement_keys = {key for person in people.values() for key in person.agreement_keys}
+        agreement_keys |= {
+            agreement_key(member.agreement.system_id, member.agreement.sign_date)
+            for member, _, _ in planned
+            if member.agreement is not None
+        }
         agreements = (
             self.entities.get_agreements(self.location_id, agreement_keys) if agreement_keys else {}
         )
@@ -277,6 +292,7 @@ class MemberSync:
                 provider=self.source.provider,
                 now=now,
                 content_hash=content_hash,
+                agreement_owner=_owner(agreements, member),
             )
             counts[result.outcome.value] += 1
             if result.reason:
@@ -317,6 +333,13 @@ class MemberSync:
             first_seen=now,
             last_seen=now,
         )
+
+
+def _owner(agreements: dict[str, MembershipAgreement], member: BillingMember) -> str | None:
+    if member.agreement is None:
+        return None
+    held = agreements.get(agreement_key(member.agreement.system_id, member.agreement.sign_date))
+    return held.person_id if held else None
 
 
 def _raw_hash(raw: RawRecord) -> str:

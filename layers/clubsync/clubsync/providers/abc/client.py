@@ -188,7 +188,8 @@ class AbcClient:
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         delay = min(
-            self.config.backoff_max_seconds, self.config.backoff_base_seconds * float(2 ** (attempt - 1))
+            self.config.backoff_max_seconds,
+            self.config.backoff_base_seconds * float(2 ** (attempt - 1)),
         )
         return max(delay, retry_after or 0.0)
 

@@ -4,7 +4,8 @@ ABC sends almost every scalar as a string, omits optional fields instead of send
 writes timestamps in the club's local time with no zone, and turns a one-element list into a
 bare object. These models absorb all of that so the mapping sees typed values. A value that
 cannot be read (a birth date "31/02/1990", an isActive "maybe") fails validation and the record
-is quarantined with pydantic's message naming the field.
+is quarantined with a reason naming the field; reasons never repeat the value, which may be
+personal data (the quarantined payload keeps it for support).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def parse_bool(value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"expected true or false, got {value!r}")
+    raise ValueError("expected true or false")
 
 
 def parse_decimal(value: Any) -> Decimal | None:
@@ -51,7 +52,7 @@ def parse_decimal(value: Any) -> Decimal | None:
     try:
         return Decimal(str(value).replace(",", ""))
     except InvalidOperation as error:
-        raise ValueError(f"expected a number, got {value!r}") from error
+        raise ValueError("expected a number") from error
 
 
 def parse_date(value: Any) -> date | None:
@@ -62,7 +63,7 @@ def parse_date(value: Any) -> date | None:
         # ABC sometimes writes a date field as a full timestamp; the date part is what counts.
         return date.fromisoformat(str(value)[:10])
     except ValueError as error:
-        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from error
+        raise ValueError("expected a date YYYY-MM-DD") from error
 
 
 def parse_local_timestamp(value: Any) -> datetime | None:
@@ -73,11 +74,9 @@ def parse_local_timestamp(value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError as error:
-        raise ValueError(
-            f"expected a timestamp YYYY-MM-DD HH:MM:SS[.ffffff], got {value!r}"
-        ) from error
+        raise ValueError("expected a timestamp YYYY-MM-DD HH:MM:SS[.ffffff]") from error
     if parsed.tzinfo is not None:
-        raise ValueError(f"expected a club-local timestamp without zone, got {value!r}")
+        raise ValueError("expected a club-local timestamp without zone")
     return parsed
 
 

@@ -1,0 +1,66 @@
+"""Location settings refuse bad values with the field named (clubsync.domain.settings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from clubsync.domain.settings import (
+    DEFAULT_PARTIAL_SYNC_HOURS,
+    UPGRADED_PARTIAL_SYNC_HOURS,
+    LocationSettings,
+    RecordOwner,
+)
+from pydantic import ValidationError
+
+VALID: dict[str, Any] = {
+    "location_id": "springfield",
+    "club_number": "0451",
+    "time_zone": "America/Chicago",
+}
+
+
+def test_defaults_follow_the_spec() -> None:
+    settings = LocationSettings.model_validate(VALID)
+    assert settings.partial_sync_hours == DEFAULT_PARTIAL_SYNC_HOURS == (12, 17)
+    assert settings.record_owner is RecordOwner.CRM
+    assert settings.override_opt_ins_at_conversion is False
+    assert settings.duplicate_prospects.if_matching_active_member_at_other_location is False
+
+
+def test_upgraded_locations_sync_every_hour_from_9_to_20() -> None:
+    settings = LocationSettings.model_validate({**VALID, "upgraded": True})
+    assert settings.effective_partial_sync_hours() == UPGRADED_PARTIAL_SYNC_HOURS
+    assert tuple(range(9, 21)) == UPGRADED_PARTIAL_SYNC_HOURS
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"partial_sync_hours": [12, 24]}, "partial_sync_hours"),
+        ({"partial_sync_hours": [-1]}, "partial_sync_hours"),
+        ({"club_number": "45a"}, "club_number"),
+        ({"record_owner": "nobody"}, "record_owner"),
+        ({"location_id": "Has Spaces"}, "location_id"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_settings_are_refused_naming_the_field(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        LocationSettings.model_validate({**VALID, **change})
+    assert field in str(raised.value)
+
+
+def test_partial_sync_cannot_be_at_the_full_sync_hour() -> None:
+    with pytest.raises(ValidationError, match="21"):
+        LocationSettings.model_validate({**VALID, "partial_sync_hours": [12, 21]})
+
+
+def test_ignored_membership_types_compare_without_case() -> None:
+    settings = LocationSettings.model_validate(
+        {**VALID, "ignored_membership_types": ["Corporate "]}
+    )
+    assert settings.is_ignored_membership_type("CORPORATE")
+    assert not settings.is_ignored_membership_type("GOLD")
+    assert not settings.is_ignored_membership_type(None)
