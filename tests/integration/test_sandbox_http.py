@@ -59,11 +59,21 @@ SMALL_RECORDS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def club_records() -> list[dict[str, Any]]:
+    """120 generated members, made once per module through the sandbox's own generator."""
+    box = BillingSandbox(now=NOW)
+    box.add_club(CLUB, "America/Chicago")
+    records = box.generate_members(CLUB, 120, seed=5)
+    assert box.members(CLUB) == sorted(records, key=lambda m: m["memberId"])
+    return records
+
+
 @pytest.fixture
-def sandbox() -> Iterator[BillingSandbox]:
+def sandbox(club_records: list[dict[str, Any]]) -> Iterator[BillingSandbox]:
     box = BillingSandbox(now=NOW, page_size_limit=50)
     box.add_club(CLUB, "America/Chicago")
-    box.generate_members(CLUB, 120, seed=5)
+    box.load_members(CLUB, club_records)
     box.add_club(SMALL_CLUB, "America/New_York")
     box.load_members(SMALL_CLUB, SMALL_RECORDS)
     with box:

@@ -3,6 +3,7 @@ the CDK app deploys, and the ABC provider pointed at the built-in billing sandbo
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from clubsync.store.state import StateRepository
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, create_table_request
 
 LOCAL_REGION = "us-east-1"
-SANDBOX_CREDENTIALS = AbcCredentials(app_id="sandbox", app_key="sandbox")  # type: ignore[arg-type]
+SANDBOX_CREDENTIALS = AbcCredentials(app_id="sandbox", app_key="sandbox")
 
 
 def use_fake_aws_credentials() -> None:
@@ -41,6 +42,8 @@ def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     use_fake_aws_credentials()
+    # moto's server logs every request through werkzeug; the demo's output is the summary.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -834,6 +834,7 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     server_version = "BillingSandbox/1.0"
     server: _SandboxHTTPServer
 

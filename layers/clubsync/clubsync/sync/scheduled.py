@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
+from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LOCATION_ID_PATTERN, LocationSettings
 from clubsync.providers.base import MemberSource
 from clubsync.store.entities import EntityRepository
@@ -58,6 +58,8 @@ class SyncDependencies:
     member_source: Callable[[LocationSettings], MemberSource]
     clock: Callable[[], datetime] = utc_now
     should_pause: Callable[[], bool] = lambda: False
+    # Called after every page with the counts so far (the CLI's progress bar).
+    on_page: Callable[[RunCounts], None] | None = None
 
 
 def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
@@ -76,6 +78,7 @@ def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
         state=deps.state,
         clock=deps.clock,
         should_pause=deps.should_pause,
+        on_page=deps.on_page,
     )
     return job.run(
         parsed.kind,

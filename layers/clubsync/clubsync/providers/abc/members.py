@@ -30,7 +30,8 @@ def describe_validation_error(error: ValidationError) -> str:
     problems = []
     for problem in error.errors(include_input=False, include_url=False):
         field = ".".join(str(part) for part in problem["loc"]) or "record"
-        problems.append(f"{field}: {problem['msg']}")
+        message = problem["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {message}")
     return "; ".join(problems)
 
 

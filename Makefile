@@ -1,0 +1,41 @@
+# Everything a developer or CI runs. The first target that needs the virtualenv creates it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: setup demo test test-all lint format bench layers synth clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(INSTALLED)
+
+setup: $(INSTALLED) ## create .venv and install clubsync with its dev tools
+
+demo: $(INSTALLED) ## the member sync end to end: moto + billing sandbox on 127.0.0.1
+	$(BIN)/clubsync demo
+
+test: $(INSTALLED) ## the default test run (unit, integration, infra); slow soak/fuzz runs excluded
+	$(BIN)/python -m pytest
+
+test-all: $(INSTALLED) ## every test, including the slow soak and fuzz runs
+	$(BIN)/python -m pytest -m ""
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(INSTALLED) ## benchmarks print figures; they never fail a build
+	$(BIN)/python bench/member_sync.py
+
+clean:
+	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache

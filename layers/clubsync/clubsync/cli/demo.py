@@ -1,0 +1,286 @@
+"""`clubsync demo`: a club's members flow from the billing sandbox into the CRM tables, on a
+laptop, with no AWS account and no credentials (moto and the sandbox both on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clubsync.domain.people import ContactData, FollowUpStatus, Person, PersonKind
+from clubsync.domain.runs import RunCounts, RunRecord, SyncKind
+from clubsync.domain.settings import LocationSettings
+from clubsync.local import (
+    Repositories,
+    create_tables,
+    dynamo_repositories,
+    dynamodb_client,
+    moto_server,
+    sandbox_member_source,
+)
+from clubsync.sandbox import BillingSandbox
+from clubsync.sandbox.generator import make_malformed_member
+from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
+
+DEMO_LOCATION = LocationSettings(
+    location_id="demo-springfield",
+    name="Demo Fitness Springfield",
+    club_number="0451",
+    time_zone="America/Chicago",
+    ignored_membership_types=frozenset({"CORPORATE"}),
+)
+# The demo's day: the 21:00 full sync on a Friday, then the next day's 12:00 partial sync.
+FULL_SYNC_LOCAL = datetime(2026, 11, 20, 21, 0)
+PARTIAL_SYNC_LOCAL = datetime(2026, 11, 21, 12, 0)
+
+COUNT_COLUMNS = (
+    "fetched",
+    "created",
+    "converted",
+    "updated",
+    "unchanged",
+    "ignored",
+    "skipped",
+    "quarantined",
+)
+
+
+@dataclass
+class DemoResult:
+    runs: list[tuple[str, RunRecord]]
+    people: int
+    members: int
+    prospects: int
+    agreements: int
+    quarantined: list[tuple[str, str]]
+
+
+def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = None) -> DemoResult:
+    console = console or Console()
+    settings = DEMO_LOCATION
+    zone = settings.zone
+    full_at = FULL_SYNC_LOCAL.replace(tzinfo=zone)
+    partial_at = PARTIAL_SYNC_LOCAL.replace(tzinfo=zone)
+    rng = random.Random(seed)
+
+    with moto_server() as endpoint, BillingSandbox(now=full_at - timedelta(minutes=5)) as sandbox:
+        console.print(
+            f"[bold]moto[/] (DynamoDB) on {endpoint}; [bold]billing sandbox[/] on {sandbox.url}"
+        )
+        client = dynamodb_client(endpoint)
+        create_tables(client)
+        repos = dynamo_repositories(client)
+        repos.state.put_location(settings)
+
+        sandbox.add_club(settings.club_number, settings.time_zone)
+        generated = sandbox.generate_members(settings.club_number, members, seed=seed)
+        for kind in ("bad_birth_date", "bad_timestamp"):
+            broken = make_malformed_member(
+                rng, kind=kind, club_number=settings.club_number, now_local=FULL_SYNC_LOCAL
+            )
+            broken["personal"]["isActive"] = "true"  # served by the full sync's first query
+            sandbox.add_member(settings.club_number, broken)
+        prospects = _crm_prospects(settings, generated, rng)
+        repos.entities.save(prospects)
+        console.print(
+            f"Location [bold]{settings.location_id}[/] (club {settings.club_number}, "
+            f"{settings.time_zone}); billing has {members} members plus 2 malformed records; "
+            f"the CRM already has {len(prospects)} prospects, some of whom bought memberships."
+        )
+
+        runs: list[tuple[str, RunRecord]] = []
+        console.rule(f"Initial full sync, {full_at:%a %Y-%m-%d %H:%M} club time")
+        sandbox.set_clock(full_at)
+        runs.append(
+            ("full", _sync(repos, sandbox, settings, SyncKind.FULL, full_at, console, members))
+        )
+
+        sandbox.set_clock(partial_at - timedelta(hours=2))
+        changed = _change_billing(sandbox, settings, generated, rng)
+        console.rule(f"Partial sync, {partial_at:%a %Y-%m-%d %H:%M} club time")
+        console.print(f"Meanwhile in billing: {changed}")
+        sandbox.set_clock(partial_at)
+        runs.append(
+            (
+                "partial",
+                _sync(repos, sandbox, settings, SyncKind.PARTIAL, partial_at, console, None),
+            )
+        )
+
+        console.rule("The same partial sync replayed")
+        runs.append(
+            ("replay", _sync(repos, sandbox, settings, SyncKind.PARTIAL, partial_at, console, None))
+        )
+
+        result = _result(repos, settings, runs)
+    _print_summary(console, result)
+    return result
+
+
+def _sync(
+    repos: Repositories,
+    sandbox: BillingSandbox,
+    settings: LocationSettings,
+    kind: SyncKind,
+    at: datetime,
+    console: Console,
+    expected: int | None,
+) -> RunRecord:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(f"{kind.value} sync: records", total=expected)
+
+        def on_page(counts: RunCounts) -> None:
+            progress.update(task, completed=counts.fetched)
+
+        deps = SyncDependencies(
+            entities=repos.entities,
+            state=repos.state,
+            member_source=sandbox_member_source(sandbox.url),
+            clock=lambda: sandbox.now,
+            on_page=on_page,
+        )
+        run = run_scheduled_sync(
+            {
+                "location": settings.location_id,
+                "kind": kind.value,
+                "scheduled_time": at.isoformat(),
+            },
+            deps,
+        )
+        progress.update(task, total=run.counts.fetched, completed=run.counts.fetched)
+    console.print(_counts_line(run))
+    return run
+
+
+def _counts_line(run: RunRecord) -> str:
+    counts = run.counts
+    return (
+        f"[green]{run.status.value}[/]: fetched {counts.fetched} in {counts.pages} pages, "
+        f"created {counts.created}, converted {counts.converted}, updated {counts.updated}, "
+        f"unchanged {counts.unchanged}, ignored {counts.ignored}, skipped {counts.skipped}, "
+        f"quarantined {counts.quarantined}; {run.billing_requests} billing requests"
+    )
+
+
+def _crm_prospects(
+    settings: LocationSettings, generated: list[dict[str, Any]], rng: random.Random
+) -> list[Person]:
+    """Prospects the CRM created before they bought: a third linked to billing by id (pushed
+    earlier), the rest only by identical name and email (matched by the sync)."""
+    sample = rng.sample(generated, k=min(60, len(generated)))
+    prospects = []
+    for index, record in enumerate(sample):
+        personal = record["personal"]
+        prospects.append(
+            Person(
+                person_id=f"crm-{index:04d}",
+                location_id=settings.location_id,
+                kind=PersonKind.PROSPECT,
+                follow_up_status=FollowUpStatus.LEAD,
+                contact=ContactData(
+                    first_name=" ".join(personal.get("firstName", "").split()).title(),
+                    last_name=" ".join(personal.get("lastName", "").split()).title(),
+                    email=personal.get("email"),
+                ),
+                billing_member_id=record["memberId"] if index % 3 == 0 else None,
+            )
+        )
+    return prospects
+
+
+def _change_billing(
+    sandbox: BillingSandbox,
+    settings: LocationSettings,
+    generated: list[dict[str, Any]],
+    rng: random.Random,
+) -> str:
+    club = settings.club_number
+    active = [r for r in generated if r["personal"].get("isActive") == "true"]
+    picks = rng.sample(active, k=min(len(active), 35))
+    movers, cancels, rewrites = picks[:15], picks[15:25], picks[25:35]
+    for record in movers:
+        sandbox.modify_member(club, record["memberId"], {"personal.city": "Shelbyville"})
+    for record in cancels:
+        sandbox.modify_member(
+            club,
+            record["memberId"],
+            {
+                "personal.isActive": "false",
+                "personal.memberStatus": "Cancelled",
+                "personal.memberStatusReason": "Moved",
+                "personal.memberStatusDate": f"{sandbox.local_now(club):%Y-%m-%d}",
+            },
+        )
+    for n, record in enumerate(rewrites):
+        sandbox.modify_member(
+            club,
+            record["memberId"],
+            {
+                "agreement.agreementNumber": f"9{n:04d}",
+                "agreement.signDate": f"{sandbox.local_now(club):%Y-%m-%d}",
+                "agreement.membershipType": "GOLD",
+            },
+        )
+    new = sandbox.generate_members(club, 5, seed=rng.randint(1000, 9999))
+    for record in new:  # they joined today
+        today = f"{sandbox.local_now(club):%Y-%m-%d}"
+        sandbox.modify_member(
+            club,
+            record["memberId"],
+            {
+                "personal.isActive": "true",
+                "personal.memberStatus": "Active",
+                "agreement.signDate": today,
+            },
+        )
+    return (
+        f"{len(movers)} members moved, {len(cancels)} cancelled, {len(rewrites)} signed new "
+        f"agreements, {len(new)} joined"
+    )
+
+
+def _result(
+    repos: Repositories, settings: LocationSettings, runs: list[tuple[str, RunRecord]]
+) -> DemoResult:
+    people = repos.entities.people(settings.location_id)
+    return DemoResult(
+        runs=runs,
+        people=len(people),
+        members=sum(p.kind is PersonKind.MEMBER for p in people),
+        prospects=sum(p.kind is PersonKind.PROSPECT for p in people),
+        agreements=len(repos.entities.agreements(settings.location_id)),
+        quarantined=[
+            (q.record_id, q.reason) for q in repos.state.quarantined(settings.location_id)
+        ],
+    )
+
+
+def _print_summary(console: Console, result: DemoResult) -> None:
+    table = Table(title="What each sync did", box=box.SIMPLE)
+    table.add_column("sync")
+    for column in COUNT_COLUMNS:
+        table.add_column(column, justify="right")
+    for name, run in result.runs:
+        table.add_row(name, *(str(getattr(run.counts, column)) for column in COUNT_COLUMNS))
+    console.print(table)
+    console.print(
+        f"CRM now holds [bold]{result.people}[/] people ({result.members} members, "
+        f"{result.prospects} prospects) and [bold]{result.agreements}[/] agreements."
+    )
+    if result.quarantined:
+        console.print("Quarantined billing records (kept with their reason, the sync went on):")
+        for record_id, reason in result.quarantined:
+            console.print(f"  {record_id}: {reason}")

@@ -1,0 +1,85 @@
+"""The `clubsync` command."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="clubsync: keeps a fitness club's CRM in sync with its billing system.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+
+
+@app.command()
+def demo(
+    members: Annotated[
+        int, typer.Option(min=10, max=100_000, help="Members in the sandbox club.")
+    ] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+) -> None:
+    """Run the member sync end to end on this machine: moto + the billing sandbox."""
+    from clubsync.cli.demo import run_demo
+
+    run_demo(members, seed=seed, console=console)
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8099,
+    club: Annotated[str, typer.Option(help="Club number to serve.")] = "0451",
+    time_zone: Annotated[str, typer.Option(help="The club's IANA time zone.")] = "America/Chicago",
+    members: Annotated[
+        int, typer.Option(min=0, help="Generated members (ignored with --file).")
+    ] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+    file: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="ABC-shaped JSON to serve instead."),
+    ] = None,
+) -> None:
+    """Serve the ABC API shape on 127.0.0.1 until interrupted (docs/sandbox.md)."""
+    from clubsync.sandbox import BillingSandbox
+
+    billing = BillingSandbox(now=datetime.now(UTC))
+    try:
+        if file is not None:
+            billing.load_file(file)
+        else:
+            billing.add_club(club, time_zone)
+            billing.generate_members(club, members, seed=seed)
+    except ValueError as error:
+        console.print(f"[red]Cannot load the sandbox data:[/] {error}")
+        raise typer.Exit(2) from error
+    url = billing.start(port=port)
+    console.print(f"Billing sandbox serving clubs {', '.join(billing.clubs)} at [bold]{url}[/]")
+    console.print(
+        "Credentials: app_id=sandbox app_key=sandbox. Control API: /_sandbox/. Ctrl-C stops."
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        billing.stop()
+
+
+def _register_subcommands() -> None:
+    from clubsync.cli import locations, runs, scenario
+
+    app.add_typer(scenario.scenario_app, name="scenario", help="Replay a customer's sync timeline.")
+    app.add_typer(locations.locations_app, name="locations", help="Register club locations.")
+    app.command(name="runs")(runs.show_runs)
+
+
+_register_subcommands()

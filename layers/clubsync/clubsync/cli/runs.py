@@ -1,0 +1,74 @@
+"""`clubsync runs`: what the syncs of a location did, newest first, from the state table."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import boto3
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clubsync.store.items import DynamoItemTable
+from clubsync.store.state import StateRepository
+from clubsync.store.tables import STATE
+
+console = Console()
+
+
+def show_runs(
+    location: Annotated[str, typer.Option(help="Location id.")],
+    sync_type: Annotated[str, typer.Option(help="Only this sync type, e.g. members.")] = "",
+    limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(envvar="CLUBSYNC_AWS_ENDPOINT_URL", help="DynamoDB endpoint (moto, local)."),
+    ] = None,
+    table_prefix: Annotated[str, typer.Option(help="Prefix of local table names.")] = "",
+) -> None:
+    """Show the latest sync runs of a location with their counts and errors."""
+    client = boto3.client(
+        "dynamodb", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    )
+    state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
+    runs = sorted(state.runs(location, sync_type), key=lambda run: run.started_at, reverse=True)
+    if not runs:
+        console.print(f"No runs recorded for location {location!r}.")
+        raise typer.Exit(1)
+    table = Table(title=f"Sync runs of {location}")
+    for column in (
+        "started (UTC)",
+        "type",
+        "kind",
+        "status",
+        "fetched",
+        "created",
+        "converted",
+        "updated",
+        "unchanged",
+        "quarantined",
+        "message",
+    ):
+        table.add_column(column)
+    for run in runs[:limit]:
+        counts = run.counts
+        table.add_row(
+            f"{run.started_at:%Y-%m-%d %H:%M}",
+            run.sync_type.value,
+            run.kind.value,
+            run.status.value,
+            *(
+                str(n)
+                for n in (
+                    counts.fetched,
+                    counts.created,
+                    counts.converted,
+                    counts.updated,
+                    counts.unchanged,
+                    counts.quarantined,
+                )
+            ),
+            run.message,
+        )
+    console.print(table)
