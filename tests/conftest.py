@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from clubsync.domain.settings import LocationSettings
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable

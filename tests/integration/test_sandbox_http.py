@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
+
 from clubsync.sandbox import BillingSandbox, Fault, FaultKind
 
 pytestmark = pytest.mark.enable_socket

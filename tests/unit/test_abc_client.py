@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+
 from clubsync.providers.abc.client import (
     AbcClient,
     AbcClientConfig,

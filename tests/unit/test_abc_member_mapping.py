@@ -8,12 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from clubsync.domain.billing import BillingMember
 from clubsync.providers.abc.member_mapping import map_member
 from clubsync.providers.abc.members import AbcMemberSource
 from clubsync.providers.abc.wire import AbcMember
 from clubsync.providers.base import InvalidRecord
-
 from tests.conftest import abc_member
 
 CHICAGO = ZoneInfo("America/Chicago")

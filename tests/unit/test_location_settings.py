@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from clubsync.domain.settings import (
     DEFAULT_PARTIAL_SYNC_HOURS,
     UPGRADED_PARTIAL_SYNC_HOURS,
     LocationSettings,
     RecordOwner,
 )
-from pydantic import ValidationError
 
 VALID: dict[str, Any] = {
     "location_id": "springfield",

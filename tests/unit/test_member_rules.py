@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from clubsync.domain.billing import BillingAgreement
 from clubsync.domain.people import ContactData, MembershipAgreement, OptIns
 from clubsync.domain.rules import (

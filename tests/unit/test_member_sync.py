@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from clubsync.domain.people import ContactData, FollowUpStatus, OptIns, Person, PersonKind
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind
 from clubsync.domain.settings import LocationSettings
@@ -13,7 +14,6 @@ from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
 from clubsync.sync.member_sync import MemberSync, SyncFailed
-
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource
 

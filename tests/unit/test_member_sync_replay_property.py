@@ -7,6 +7,9 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from clubsync.domain.runs import SyncKind
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.base import SourcePage
@@ -14,9 +17,6 @@ from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
 from clubsync.sync.member_sync import MemberSync
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource
 

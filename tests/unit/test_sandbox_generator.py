@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from clubsync.sandbox import generate_members
 from clubsync.sandbox.generator import (
     INACTIVE_STATUSES,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from clubsync.domain.runs import SyncKind
 from clubsync.providers.base import ActiveStatus
 from clubsync.sync.windows import (

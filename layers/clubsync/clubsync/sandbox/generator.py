@@ -107,7 +107,6 @@ MALFORMED_KINDS: tuple[str, ...] = (
     "bad_birth_date",
     "bad_is_active",
     "missing_member_id",
-    "bad_member_id",
     "bad_timestamp",
     "personal_not_object",
 )
@@ -406,7 +405,7 @@ def make_malformed_member(
 
     Starts from a copy of `base` (or a freshly generated record) and breaks it one way, chosen
     by `rng` unless `kind` (one of `MALFORMED_KINDS`) is given: an impossible `birthDate`
-    ("31/02/1990"), `isActive` "maybe", no `memberId`, a `memberId` that is not 32 hex chars,
+    ("31/02/1990"), `isActive` "maybe", no `memberId`,
     an unparsable `lastModifiedTimestamp`, or `personal` that is not an object.
     """
     global _malformed_faker
@@ -440,8 +439,6 @@ def make_malformed_member(
         personal["isActive"] = "maybe"
     elif kind == "missing_member_id":
         record.pop("memberId", None)
-    elif kind == "bad_member_id":
-        record["memberId"] = "not-a-member-id"
     elif kind == "bad_timestamp":
         personal["lastModifiedTimestamp"] = "2024-13-45 25:61:00"
     else:  # personal_not_object

@@ -301,7 +301,7 @@ class Expectations(_Strict):
     )
     last_run: dict[str, int] | None = Field(
         default=None,
-        description="Counts of the latest sync run so far, e.g. {\"created\": 3, \"ignored\": 1}.",
+        description='Counts of the latest sync run so far, e.g. {"created": 3, "ignored": 1}.',
     )
     persons: list[PersonCheck] = Field(default_factory=list)
     quarantine: list[QuarantineCheck] = Field(default_factory=list)

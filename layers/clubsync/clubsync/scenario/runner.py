@@ -65,6 +65,9 @@ SYNC_TYPE = SyncType.MEMBERS.value
 # tried up to 5 times (so 5 injected "500"s in a row fail a sync).
 CLIENT_MAX_ATTEMPTS = 5
 SANDBOX_URL_PLACEHOLDER = "<sandbox>"
+# Names of the checks of the top-level `expect` start with this; those of a step's `expect`
+# with "steps[i] at <time>: ".
+FINAL_PREFIX = "end: "
 
 
 class ScenarioError(Exception):
@@ -293,7 +296,7 @@ class _Replay:
             self.outcomes.append(self._apply(index, step))
         snapshot = self._snapshot()
         self.expectations.extend(
-            _check(self.scenario.expect, snapshot, self.scenario, "", self.last_run)
+            _check(self.scenario.expect, snapshot, self.scenario, FINAL_PREFIX, self.last_run)
         )
         return self._result(snapshot)
 
@@ -452,9 +455,7 @@ class _Replay:
                 snapshot.quarantined, key=lambda item: (item["sync_type"], item["record_id"])
             ),
             runs=self._runs_json(snapshot.runs),
-            watermarks={
-                SYNC_TYPE: watermark.astimezone(zone).isoformat() if watermark else None
-            },
+            watermarks={SYNC_TYPE: watermark.astimezone(zone).isoformat() if watermark else None},
             summary=snapshot.summary(),
             expectations=self.expectations,
         )
@@ -506,7 +507,8 @@ class _Snapshot:
         for person in sorted(self.people, key=lambda p: p.person_id):
             item = person.model_dump(mode="json")
             item["agreements"] = [
-                agreement.model_dump(mode="json") for agreement in by_person.get(person.person_id, [])
+                agreement.model_dump(mode="json")
+                for agreement in by_person.get(person.person_id, [])
             ]
             out.append(item)
         return out
@@ -542,7 +544,11 @@ class _Snapshot:
         views = []
         for item in self.people_json():
             current = next(
-                (a for a in item["agreements"] if a["agreement_key"] == item["current_agreement_key"]),
+                (
+                    a
+                    for a in item["agreements"]
+                    if a["agreement_key"] == item["current_agreement_key"]
+                ),
                 None,
             )
             views.append(
