@@ -102,19 +102,18 @@ def check(file: FileArgument) -> None:
 @scenario_app.command("examples")
 def examples() -> None:
     """List the scenarios shipped with clubsync and where they are."""
-    folder = resources.files("clubsync.scenario").joinpath("examples")
-    table = Table(title="Shipped scenarios")
-    table.add_column("file")
+    folder = Path(str(resources.files("clubsync.scenario").joinpath("examples")))
+    table = Table(title="Shipped scenarios", box=box.SIMPLE_HEAD)
+    table.add_column("file", no_wrap=True)
     table.add_column("description")
-    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
-        if not entry.name.endswith(".json"):
-            continue
+    for path in sorted(folder.glob("*.json")):
         try:
-            description = load_scenario(Path(str(entry))).description
+            description = load_scenario(path).description
         except ScenarioError as error:  # pragma: no cover - shipped files are tested
             description = f"(invalid: {error.message})"
-        table.add_row(Text(str(entry)), Text(description))
+        table.add_row(Text(path.name), Text(description))
     console.print(table)
+    console.print(Text(f"In {folder}; run one with: clubsync scenario run {folder}/<file>"))
 
 
 def print_result(result: ScenarioResult, out: Console) -> None:

@@ -173,7 +173,7 @@ class BillingChanges(_Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> BillingChanges:
         if not self.modify and not self.add:
-            raise ValueError("billing: give 'modify' and/or 'add'")
+            raise ValueError("give 'modify' and/or 'add'")
         return self
 
 
