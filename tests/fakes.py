@@ -78,5 +78,8 @@ class ListMemberSource:
     def record_id(self, record: RawRecord) -> str | None:
         return self._translator.record_id(record)
 
+    def content(self, record: RawRecord) -> bytes:
+        return self._translator.content(record)
+
     def translate(self, record: RawRecord) -> BillingMember:
         return self._translator.translate(record)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
 from clubsync.cli.scenario import EXIT_EXPECTATION_FAILED, EXIT_INVALID, scenario_app
 from clubsync.scenario.model import Scenario
 from clubsync.scenario.runner import (
@@ -19,7 +21,6 @@ from clubsync.scenario.runner import (
     parse_scenario,
     run_scenario,
 )
-from typer.testing import CliRunner
 
 pytestmark = pytest.mark.enable_socket
 

@@ -497,3 +497,52 @@ def test_a_successful_sync_moves_the_watermark_to_its_start(
 ) -> None:
     run_full(settings, entities, state, three_members())
     assert state.watermark("springfield", "members") == NOW
+
+
+def test_unchanged_records_are_skipped_without_translation(
+    settings: LocationSettings, entities: EntityRepository, state: StateRepository
+) -> None:
+    run_full(settings, entities, state, three_members())
+    source = ListMemberSource(three_members(), settings.zone)
+    translated: list[str] = []
+    original = source.translate
+
+    def counting(record: dict[str, Any]) -> Any:
+        translated.append(record["memberId"])
+        return original(record)
+
+    source.translate = counting  # type: ignore[method-assign]
+    make_job(settings, entities, state, source).run(SyncKind.FULL, NOW)
+    assert translated == []
+
+
+def test_a_bumped_modification_time_alone_writes_nothing(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    state: StateRepository,
+    entity_table: MemoryItemTable,
+) -> None:
+    run_full(settings, entities, state, three_members())
+    entity_table.usage.reset()
+    touched = [
+        {**r, "personal": {**r["personal"], "lastModifiedTimestamp": "2026-11-21 09:00:00.000000"}}
+        for r in three_members()
+    ]
+    run = run_full(settings, entities, state, touched)
+    assert run.counts.unchanged == 3 and entity_table.usage.items_written == 0
+
+
+def test_changing_a_merge_setting_re_evaluates_every_member_once(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    state: StateRepository,
+    entity_table: MemoryItemTable,
+) -> None:
+    run_full(settings, entities, state, three_members())
+    ignoring = settings.model_copy(update={"ignored_membership_types": frozenset({"SILVER"})})
+    entity_table.usage.reset()
+    run_full(ignoring, entities, state, three_members())
+    assert entity_table.usage.items_written == 3  # re-evaluated: new hashes stored
+    entity_table.usage.reset()
+    run_full(ignoring, entities, state, three_members())
+    assert entity_table.usage.items_written == 0

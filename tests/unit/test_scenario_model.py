@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from clubsync.domain.people import MembershipAgreement, Person, PersonKind
 from clubsync.scenario.model import (
     SUMMARY_COUNTS,
-    Scenario,
     exists_in_zone,
     local_to_aware,
 )

@@ -10,7 +10,7 @@ import json
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich import box
@@ -51,10 +51,9 @@ def _load(file: Path) -> Scenario:
         return load_scenario(file)
     except ScenarioError as error:
         _invalid(error)
-        raise  # pragma: no cover - _invalid exits
 
 
-def _invalid(error: ScenarioError) -> None:
+def _invalid(error: ScenarioError) -> NoReturn:
     errors.print(f"[red]Invalid scenario:[/] {escape(error.message)}", soft_wrap=True)
     for problem in error.problems:
         errors.print(f"  - {escape(problem)}", soft_wrap=True)
@@ -78,7 +77,6 @@ def run(
         result = run_scenario(scenario)
     except ScenarioError as error:
         _invalid(error)
-        return  # pragma: no cover - _invalid exits
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(result.to_json(), encoding="utf-8")

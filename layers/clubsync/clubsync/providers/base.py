@@ -65,6 +65,11 @@ class MemberSource(Protocol):
         """The provider's id of a raw record, or None when the record has none."""
         ...
 
+    def content(self, record: RawRecord) -> bytes:
+        """Canonical bytes of what the record says, leaving out what changes without meaning
+        (ABC's lastModifiedTimestamp), so equal content hashes mean nothing to merge."""
+        ...
+
     def translate(self, record: RawRecord) -> BillingMember:
         """Raises InvalidRecord with a reason a person can act on."""
         ...

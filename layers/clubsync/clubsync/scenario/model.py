@@ -6,7 +6,7 @@ billing changes, faults, settings changes and intermediate expectations. docs/sc
 describes every field with examples.
 
 Every model refuses unknown fields (`extra="forbid"`), so a typo such as `"synk"` is refused
-with a message naming the field path (`steps.3.synk: Extra inputs are not permitted`).
+with a message naming the field path (`steps[3].synk: Extra inputs are not permitted`).
 Times are naive ISO strings (`"2026-11-20T21:00"`) read in the location's time zone; a wall
 time that does not exist there (inside a DST gap) is refused, an ambiguous one (the repeated
 hour when DST ends) is read as its first occurrence.
@@ -319,7 +319,7 @@ class Expectations(_Strict):
         """The summary counts this expectation names."""
         return {
             name: value
-            for name, value in self.model_dump(include=SUMMARY_COUNTS).items()
+            for name, value in self.model_dump(include=set(SUMMARY_COUNTS)).items()
             if value is not None
         }
 

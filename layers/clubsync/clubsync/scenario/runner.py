@@ -567,11 +567,10 @@ def _check(
     results: list[ExpectationResult] = []
     summary = snapshot.summary()
     for name, expected in expect.counts().items():
-        actual = summary[name]
-        results.append(_result(prefix + name, expected, actual, expected == actual))
+        results.append(_result(prefix + name, expected, summary[name], expected == summary[name]))
     for name, expected in (expect.last_run or {}).items():
-        actual = getattr(last_run.counts, name) if last_run is not None else None
-        results.append(_result(f"{prefix}last_run.{name}", expected, actual, expected == actual))
+        ran: int | None = getattr(last_run.counts, name) if last_run is not None else None
+        results.append(_result(f"{prefix}last_run.{name}", expected, ran, expected == ran))
     if expect.watermark is not None:
         wanted = local_to_aware(expect.watermark, scenario.zone)
         got = snapshot.watermark

@@ -102,6 +102,10 @@ class MatchIndex:
             for phone in phone_keys(entry.contact):
                 self._by_name_phone[(name, phone)].discard(entry.person_id)
 
+    def person_with_billing_id(self, billing_member_id: str) -> PersonIndexEntry | None:
+        person_id = self._by_billing_id.get(billing_member_id)
+        return self._entries[person_id] if person_id is not None else None
+
     def find(self, billing_member_id: str, contact: ContactData) -> Match | None:
         person_id = self._by_billing_id.get(billing_member_id)
         if person_id is not None:

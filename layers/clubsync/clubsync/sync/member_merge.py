@@ -65,13 +65,17 @@ class MergeResult:
     writes_person: bool = False
 
 
-def source_hash(member: BillingMember, settings: LocationSettings) -> str:
-    """Content hash of what billing sent (without its modification time, which ABC bumps for
-    changes we do not map) plus the settings that shape the merge."""
-    content = member.model_dump(mode="json", exclude={"modified_at"})
+def merge_fingerprint(settings: LocationSettings) -> bytes:
+    """What besides the billing record decides a merge's result: the merge version and the
+    settings that shape it. Part of every content hash, so changing one of those settings
+    re-evaluates every member once."""
     relevant = settings.model_dump(mode="json", include=set(_MERGE_SETTINGS))
-    payload = json.dumps([MERGE_VERSION, content, relevant], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    return json.dumps([MERGE_VERSION, relevant], sort_keys=True).encode()
+
+
+def content_hash(fingerprint: bytes, record_content: bytes) -> str:
+    """The hash stored on a person as `source_hash`; equal hash, nothing to merge."""
+    return hashlib.sha256(fingerprint + b"\0" + record_content).hexdigest()[:32]
 
 
 def person_id_for_billing_member(provider: str, billing_member_id: str) -> str:

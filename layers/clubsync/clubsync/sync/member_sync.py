@@ -7,8 +7,6 @@ is stored), nothing lost (bad records are quarantined with their reason), nothin
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -33,7 +31,7 @@ from clubsync.providers.base import (
 from clubsync.store.entities import EntityRepository, PersonIndexEntry
 from clubsync.store.state import LeaseHeld, QuarantinedRecord, StateRepository
 from clubsync.sync.matching import MatchIndex
-from clubsync.sync.member_merge import merge_member, source_hash
+from clubsync.sync.member_merge import content_hash, merge_fingerprint, merge_member
 from clubsync.sync.windows import member_queries
 
 LEASE_TTL = timedelta(minutes=15)
@@ -233,38 +231,45 @@ class MemberSync:
         now = self.clock()
         quarantined: list[QuarantinedRecord] = []
         released: list[tuple[str, str, str]] = []
-        valid: list[tuple[str, BillingMember]] = []
+        fingerprint = merge_fingerprint(self.settings)
+        planned: list[tuple[BillingMember, str | None, str]] = []
+        to_read: set[str] = set()
         for raw in page.records:
-            record_id = self.source.record_id(raw) or f"unidentified-{_raw_hash(raw)[:16]}"
+            record_id = self.source.record_id(raw)
+            record_hash = content_hash(fingerprint, self.source.content(raw))
+            known = index.person_with_billing_id(record_id) if record_id else None
+            if (
+                known is not None
+                and known.source_hash == record_hash
+                and record_id not in quarantine
+            ):
+                # The common case on every full sync: nothing changed, nothing to translate.
+                counts["unchanged"] += 1
+                continue
+            record_id = record_id or f"unidentified-{record_hash[:16]}"
             try:
                 member = self.source.translate(raw)
             except InvalidRecord as invalid:
                 counts["quarantined"] += 1
-                content_hash = _raw_hash(raw)
-                if quarantine.get(record_id) != content_hash:
+                if quarantine.get(record_id) != record_hash:
                     quarantined.append(
-                        self._quarantined(record_id, invalid.reason, raw, content_hash, now)
+                        self._quarantined(record_id, invalid.reason, raw, record_hash, now)
                     )
-                    quarantine[record_id] = content_hash
+                    quarantine[record_id] = record_hash
                 continue
             if record_id in quarantine:
                 released.append((self.location_id, SYNC_TYPE.value, record_id))
                 del quarantine[record_id]
-            valid.append((record_id, member))
-
-        # Match every record, then read the matched people and their agreements in two batches.
-        planned: list[tuple[BillingMember, str | None, str]] = []
-        to_read: set[str] = set()
-        for _, member in valid:
             match = index.find(member.billing_member_id, member.contact)
-            content_hash = source_hash(member, self.settings)
             entry = index.entry(match.person_id) if match else None
-            if entry is not None and entry.source_hash == content_hash:
+            if entry is not None and entry.source_hash == record_hash:
                 counts["unchanged"] += 1
                 continue
-            planned.append((member, match.person_id if match else None, content_hash))
+            planned.append((member, match.person_id if match else None, record_hash))
             if match:
                 to_read.add(match.person_id)
+
+        # Read the matched people and their agreements in two batches.
         people = self.entities.get_people(self.location_id, to_read) if to_read else {}
         agreement_keys = {key for person in people.values() for key in person.agreement_keys}
         agreement_keys |= {
@@ -278,7 +283,7 @@ class MemberSync:
 
         people_out: dict[str, Person] = {}
         agreements_out: dict[str, MembershipAgreement] = {}
-        for member, person_id, content_hash in planned:
+        for member, person_id, record_hash in planned:
             existing = people.get(person_id) if person_id else None
             result = merge_member(
                 member,
@@ -291,7 +296,7 @@ class MemberSync:
                 settings=self.settings,
                 provider=self.source.provider,
                 now=now,
-                content_hash=content_hash,
+                content_hash=record_hash,
                 agreement_owner=_owner(agreements, member),
             )
             counts[result.outcome.value] += 1
@@ -340,7 +345,3 @@ def _owner(agreements: dict[str, MembershipAgreement], member: BillingMember) ->
         return None
     held = agreements.get(agreement_key(member.agreement.system_id, member.agreement.sign_date))
     return held.person_id if held else None
-
-
-def _raw_hash(raw: RawRecord) -> str:
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()

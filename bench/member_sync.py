@@ -1,0 +1,550 @@
+"""Member sync benchmark (issue 2): a large location from the billing sandbox into moto.
+
+    python bench/member_sync.py                # 50,000 members in billing
+    python bench/member_sync.py --quick        # 5,000 members, a fast check
+    python bench/member_sync.py --json out.json --profile
+
+moto and the billing sandbox run as child processes, so `time.process_time()` of this process
+is the engine's own CPU (HTTP client, parsing, validation, mapping, hashing, merge, boto3
+serialization). The baseline is `json.loads` of the very page bytes each sync received, timed
+in the same run. Requests and write units are counted by the tables themselves and do not
+depend on the machine. Nothing here asserts a timing: it prints (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from _util import ChildServer, free_port, peak_rss_mb
+
+from clubsync.domain.runs import RunCounts, RunRecord
+from clubsync.domain.settings import LocationSettings
+from clubsync.local import (
+    SANDBOX_CREDENTIALS,
+    Repositories,
+    create_tables,
+    dynamo_repositories,
+    dynamodb_client,
+    use_fake_aws_credentials,
+)
+from clubsync.providers.abc.client import AbcClient, AbcClientConfig
+from clubsync.providers.abc.members import AbcMemberSource
+from clubsync.providers.base import MemberQuery, MemberSource, SourcePage
+from clubsync.store.items import TableUsage
+from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
+
+BENCH_DIR = Path(__file__).resolve().parent
+LOCATION = LocationSettings(
+    location_id="bench-members",
+    name="Benchmark Fitness",
+    club_number="0451",
+    time_zone="America/Chicago",
+)
+# The nightly full sync of a Friday; the sandbox clock and the sync clock are this instant.
+SYNC_AT = datetime(2026, 11, 20, 21, 0, tzinfo=ZoneInfo(LOCATION.time_zone))
+SEED = 7
+PAGE_SIZE = AbcClientConfig().page_size  # the client default, 5000
+TARGET_CPU_RATIO = 3.0
+TARGET_PEAK_RSS_MB = 300.0
+
+
+# -- recording what the sync received ---------------------------------------------------------
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """The real HTTP transport, noting the URL of every request (for the json.loads baseline)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self.urls: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(str(request.url))
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class RecordingMemberSource(AbcMemberSource):
+    """The ABC member source, noting the size of every page it yields."""
+
+    def __init__(self, client: AbcClient, settings: LocationSettings, sizes: list[int]) -> None:
+        super().__init__(client, settings.zone)
+        self.client = client
+        self._sizes = sizes
+
+    def pages(self, query: MemberQuery, start_page: int = 1) -> Iterator[SourcePage]:
+        for page in super().pages(query, start_page):
+            self._sizes.append(page.raw_bytes)
+            yield page
+
+
+@dataclass
+class Capture:
+    transport: RecordingTransport = field(default_factory=RecordingTransport)
+    page_sizes: list[int] = field(default_factory=list)
+    sources: list[RecordingMemberSource] = field(default_factory=list)
+
+    def member_source(self, base_url: str) -> Any:
+        # As `clubsync.local.sandbox_member_source`: no client-side rate limit, short backoff.
+        config = AbcClientConfig(
+            base_url=base_url,
+            min_request_interval_seconds=0,
+            backoff_base_seconds=0.01,
+            backoff_max_seconds=0.05,
+        )
+
+        def factory(settings: LocationSettings) -> MemberSource:
+            client = AbcClient(
+                settings.club_number, SANDBOX_CREDENTIALS, config, transport=self.transport
+            )
+            source = RecordingMemberSource(client, settings, self.page_sizes)
+            self.sources.append(source)
+            return source
+
+        return factory
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.client.close()
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TableFigures:
+    requests: int
+    items_written: int
+    items_deleted: int
+    write_units: int
+    read_units: float
+    items_read: int
+    requests_per_record: float
+    write_units_per_record: float
+    read_units_per_record: float
+
+    @classmethod
+    def of(cls, usage: TableUsage, records: int) -> TableFigures:
+        per = max(records, 1)
+        return cls(
+            requests=usage.requests,
+            items_written=usage.items_written,
+            items_deleted=usage.items_deleted,
+            write_units=usage.write_units,
+            read_units=usage.read_units,
+            items_read=usage.items_read,
+            requests_per_record=usage.requests / per,
+            write_units_per_record=usage.write_units / per,
+            read_units_per_record=usage.read_units / per,
+        )
+
+
+@dataclass
+class SyncFigures:
+    name: str
+    status: str
+    counts: dict[str, int]
+    records: int
+    pages: int
+    payload_bytes: int
+    wall_s: float
+    records_per_s: float
+    engine_cpu_s: float
+    engine_cpu_us_per_record: float
+    abc_requests_client: int
+    abc_requests_sandbox: int
+    entities: TableFigures
+    state: TableFigures
+    moto_cpu_s: float
+    sandbox_cpu_s: float
+    peak_rss_mb_after: float
+    json_loads_s: float = 0.0
+    json_loads_us_per_record: float = 0.0
+    cpu_ratio: float = 0.0
+
+
+@dataclass
+class Servers:
+    moto: ChildServer
+    sandbox: ChildServer
+    moto_endpoint: str
+    sandbox_url: str
+    sandbox_root: str
+
+    def sandbox_request_count(self) -> int:
+        answer = httpx.get(f"{self.sandbox_root}/_sandbox/health", timeout=10)
+        return int(answer.json()["requestCount"])
+
+
+def start_servers(members: int) -> list[ChildServer] | Servers:
+    """Starts moto and the sandbox as child processes, side by side; returns them when ready."""
+    moto_port, sandbox_port = free_port(), free_port()
+    moto_script = Path(sys.executable).with_name("moto_server")
+    moto_argv = (
+        [str(moto_script)] if moto_script.exists() else [sys.executable, "-m", "moto.server"]
+    )
+    started: list[ChildServer] = []
+    try:
+        started.append(
+            ChildServer("moto", [*moto_argv, "-H", "127.0.0.1", "-p", str(moto_port)])
+        )
+        started.append(
+            ChildServer(
+                "sandbox",
+                [
+                    sys.executable,
+                    str(BENCH_DIR / "_util.py"),
+                    "serve-sandbox",
+                    "--port",
+                    str(sandbox_port),
+                    "--club",
+                    LOCATION.club_number,
+                    "--zone",
+                    LOCATION.time_zone,
+                    "--members",
+                    str(members),
+                    "--seed",
+                    str(SEED),
+                    "--now",
+                    SYNC_AT.isoformat(),
+                ],
+            )
+        )
+        moto, sandbox = started
+        endpoint = f"http://127.0.0.1:{moto_port}"
+        root = f"http://127.0.0.1:{sandbox_port}"
+        moto.wait_until(lambda: httpx.get(endpoint, timeout=2).status_code < 600, timeout=60)
+        sandbox.wait_until(
+            lambda: httpx.get(f"{root}/_sandbox/health", timeout=2).json()["status"] == "ok",
+            timeout=max(120.0, members / 100),
+        )
+    except BaseException:
+        for child in started:
+            child.stop()
+        raise
+    return Servers(moto, sandbox, endpoint, f"{root}/rest", root)
+
+
+def run_sync(
+    name: str,
+    repos: Repositories,
+    servers: Servers,
+    capture: Capture,
+    profiler: cProfile.Profile | None = None,
+) -> tuple[RunRecord, SyncFigures]:
+    entities_usage, state_usage = repos.entities.table.usage, repos.state.table.usage
+    entities_usage.reset()
+    state_usage.reset()
+    started = time.perf_counter()
+
+    def on_page(counts: RunCounts) -> None:
+        elapsed = time.perf_counter() - started
+        print(f"    page {counts.pages}: {counts.fetched} records, {elapsed:.1f}s", flush=True)
+
+    deps = SyncDependencies(
+        entities=repos.entities,
+        state=repos.state,
+        member_source=capture.member_source(servers.sandbox_url),
+        clock=lambda: SYNC_AT.astimezone(UTC),
+        on_page=on_page,
+    )
+    event = {"location": LOCATION.location_id, "kind": "full", "scheduled_time": SYNC_AT.isoformat()}
+    sandbox_requests = servers.sandbox_request_count()
+    moto_cpu, sandbox_cpu = servers.moto.cpu_seconds(), servers.sandbox.cpu_seconds()
+    gc.collect()
+    print(f"  {name}: full sync at {SYNC_AT:%Y-%m-%d %H:%M %Z}", flush=True)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    if profiler is not None:
+        profiler.enable()
+    try:
+        run = run_scheduled_sync(event, deps)
+    finally:
+        if profiler is not None:
+            profiler.disable()
+    engine_cpu = time.process_time() - cpu_started
+    wall = time.perf_counter() - started
+    moto_cpu = servers.moto.cpu_seconds() - moto_cpu
+    sandbox_cpu = servers.sandbox.cpu_seconds() - sandbox_cpu
+    sandbox_requests = servers.sandbox_request_count() - sandbox_requests
+    capture.close()
+
+    records = run.counts.fetched
+    per = max(records, 1)
+    figures = SyncFigures(
+        name=name,
+        status=run.status.value,
+        counts=run.counts.model_dump(),
+        records=records,
+        pages=run.counts.pages,
+        payload_bytes=sum(capture.page_sizes),
+        wall_s=wall,
+        records_per_s=records / wall if wall else 0.0,
+        engine_cpu_s=engine_cpu,
+        engine_cpu_us_per_record=engine_cpu / per * 1e6,
+        abc_requests_client=run.billing_requests,
+        abc_requests_sandbox=sandbox_requests,
+        entities=TableFigures.of(entities_usage, records),
+        state=TableFigures.of(state_usage, records),
+        moto_cpu_s=moto_cpu,
+        sandbox_cpu_s=sandbox_cpu,
+        peak_rss_mb_after=peak_rss_mb(),
+    )
+    counts = ", ".join(f"{key} {value}" for key, value in figures.counts.items() if value)
+    print(
+        f"  {name}: {run.status.value}; {counts}; {wall:.1f}s wall, "
+        f"{engine_cpu:.2f}s engine CPU, {figures.records_per_s:,.0f} records/s",
+        flush=True,
+    )
+    return run, figures
+
+
+def json_loads_baseline(figures: SyncFigures, capture: Capture, repeats: int) -> None:
+    """Fetches the pages the sync received once more, checks they are the same size, and times
+    `json.loads` over each (best of `repeats`); fills the baseline figures in."""
+    if len(capture.transport.urls) != len(capture.page_sizes):
+        raise RuntimeError(
+            f"{figures.name}: {len(capture.transport.urls)} requests for "
+            f"{len(capture.page_sizes)} pages (retries?); the baseline would not match"
+        )
+    headers = {
+        "app_id": SANDBOX_CREDENTIALS.app_id.get_secret_value(),
+        "app_key": SANDBOX_CREDENTIALS.app_key.get_secret_value(),
+        "Accept": "application/json;charset=UTF-8",
+    }
+    total = 0.0
+    with httpx.Client(headers=headers, timeout=60) as http:
+        for url, size in zip(capture.transport.urls, capture.page_sizes, strict=True):
+            body = http.get(url).content
+            if len(body) != size:
+                raise RuntimeError(f"{url}: {len(body)} bytes now, {size} during the sync")
+            best = float("inf")
+            for _ in range(repeats):
+                began = time.process_time()
+                parsed = json.loads(body)
+                best = min(best, time.process_time() - began)
+                del parsed
+            total += best
+            del body
+    figures.json_loads_s = total
+    figures.json_loads_us_per_record = total / max(figures.records, 1) * 1e6
+    figures.cpu_ratio = figures.engine_cpu_s / total if total else float("inf")
+
+
+def print_profile(name: str, profiler: cProfile.Profile, top: int, out_dir: Path | None) -> None:
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    print(f"\n=== cProfile, {name}: top {top} by tottime (profiling inflates CPU) ===")
+    print(stream.getvalue().strip())
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"member_sync-{name.replace(' ', '-')}.prof"
+        profiler.dump_stats(str(path))
+        print(f"(saved to {path}; open with `python -m pstats {path}`)")
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def summary_table(first: SyncFigures, again: SyncFigures, rss: dict[str, float]) -> str:
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(label: str, a: str, b: str, target: str = "") -> None:
+        rows.append((label, a, b, target))
+
+    def n(value: float) -> str:
+        return f"{value:,.0f}"
+
+    def f(value: float, digits: int = 2) -> str:
+        return f"{value:,.{digits}f}"
+
+    row("records fetched", n(first.records), n(again.records))
+    row("pages", n(first.pages), n(again.pages))
+    row("payload MB", f(first.payload_bytes / 1e6, 1), f(again.payload_bytes / 1e6, 1))
+    row("created / updated", f"{first.counts['created']} / {first.counts['updated']}",
+        f"{again.counts['created']} / {again.counts['updated']}")  # fmt: skip
+    row("unchanged", n(first.counts["unchanged"]), n(again.counts["unchanged"]))
+    row("wall s", f(first.wall_s, 1), f(again.wall_s, 1))
+    row("records/s (wall)", n(first.records_per_s), n(again.records_per_s))
+    row("engine CPU s", f(first.engine_cpu_s), f(again.engine_cpu_s))
+    row("engine CPU us/record", f(first.engine_cpu_us_per_record, 1),
+        f(again.engine_cpu_us_per_record, 1))  # fmt: skip
+    row("json.loads us/record", f(first.json_loads_us_per_record, 1),
+        f(again.json_loads_us_per_record, 1))  # fmt: skip
+    row("engine / json.loads", f(first.cpu_ratio, 1), f(again.cpu_ratio, 1), f"<= {TARGET_CPU_RATIO:g}")
+    row("moto CPU s (child)", f(first.moto_cpu_s, 1), f(again.moto_cpu_s, 1))
+    row("sandbox CPU s (child)", f(first.sandbox_cpu_s, 1), f(again.sandbox_cpu_s, 1))
+    row("ABC requests (client)", n(first.abc_requests_client), n(again.abc_requests_client))
+    row("ABC requests (sandbox)", n(first.abc_requests_sandbox), n(again.abc_requests_sandbox))
+    for label, a, b in (("entities", first.entities, again.entities),
+                        ("state", first.state, again.state)):  # fmt: skip
+        row(f"{label}: requests", n(a.requests), n(b.requests))
+        row(f"{label}: requests/record", f(a.requests_per_record, 4), f(b.requests_per_record, 4))
+        row(f"{label}: items written", n(a.items_written), n(b.items_written),
+            "0 on re-sync" if label == "entities" else "")  # fmt: skip
+        row(f"{label}: write units", n(a.write_units), n(b.write_units))
+        row(f"{label}: write units/record", f(a.write_units_per_record, 4),
+            f(b.write_units_per_record, 4))  # fmt: skip
+        row(f"{label}: read units", f(a.read_units, 1), f(b.read_units, 1))
+        row(f"{label}: items read", n(a.items_read), n(b.items_read))
+    row("peak RSS MB after sync", f(first.peak_rss_mb_after, 1), f(again.peak_rss_mb_after, 1),
+        f"<= {TARGET_PEAK_RSS_MB:g}")  # fmt: skip
+
+    header = ("figure", "first sync", "re-sync", "target")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = [
+        f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:>{widths[2]}}"
+        f"  {header[3]:<{widths[3]}}".rstrip()
+    ]
+    lines.append("-" * len(lines[0]))
+    for label, a, b, target in rows:
+        lines.append(
+            f"{label:<{widths[0]}}  {a:>{widths[1]}}  {b:>{widths[2]}}  {target:<{widths[3]}}".rstrip()
+        )
+    lines.append("-" * len(lines[0]))
+    lines.append(
+        f"peak RSS of the benchmark process: {rss['before_syncs']:.1f} MB before the syncs, "
+        f"{rss['after_first']:.1f} after the first, {rss['after_resync']:.1f} after the re-sync, "
+        f"{rss['at_end']:.1f} at the end (after the baseline fetches)"
+    )
+    return "\n".join(lines)
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=50_000, help="members in billing")
+    parser.add_argument("--quick", action="store_true", help="5,000 members, a fast check")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="json.loads repeats per page (best is kept)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="afterwards, run both syncs again on fresh tables under cProfile and print the "
+        "top functions by tottime (the measured figures are not profiled)",
+    )
+    parser.add_argument("--profile-top", type=int, default=25)
+    parser.add_argument("--profile-dir", type=Path, help="also save the .prof files here")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.members = 5_000
+    return args
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    use_fake_aws_credentials()
+    print(
+        f"member sync benchmark: {args.members:,} members in billing, page size {PAGE_SIZE}, "
+        f"sync at {SYNC_AT:%Y-%m-%d %H:%M} {LOCATION.time_zone}; "
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    print("starting moto and the billing sandbox (generating members)...", flush=True)
+    setup_started = time.perf_counter()
+    try:
+        servers = start_servers(args.members)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    try:
+        print(
+            f"  ready in {time.perf_counter() - setup_started:.1f}s: moto {servers.moto_endpoint}"
+            f" (pid {servers.moto.pid}), sandbox {servers.sandbox_url} (pid {servers.sandbox.pid})",
+            flush=True,
+        )
+        client = dynamodb_client(servers.moto_endpoint)
+        create_tables(client)
+        repos = dynamo_repositories(client)
+        repos.state.put_location(LOCATION)
+        rss = {"before_syncs": peak_rss_mb()}
+
+        first_capture, again_capture = Capture(), Capture()
+        _, first = run_sync("first sync", repos, servers, first_capture)
+        rss["after_first"] = peak_rss_mb()
+        _, again = run_sync("re-sync", repos, servers, again_capture)
+        rss["after_resync"] = peak_rss_mb()
+
+        print(f"json.loads baseline over the same page bytes (best of {args.repeats})...")
+        json_loads_baseline(first, first_capture, args.repeats)
+        json_loads_baseline(again, again_capture, args.repeats)
+        rss["at_end"] = peak_rss_mb()
+
+        print()
+        print(
+            f"Member sync, {args.members:,} members in billing (club {LOCATION.club_number}, "
+            f"{LOCATION.time_zone}); the unchanged re-sync repeats the same full sync."
+        )
+        print(summary_table(first, again, rss))
+
+        if args.json is not None:
+            report = {
+                "benchmark": "member_sync",
+                "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "members_in_billing": args.members,
+                "page_size": PAGE_SIZE,
+                "sync_at": SYNC_AT.isoformat(),
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "targets": {
+                    "cpu_ratio_max": TARGET_CPU_RATIO,
+                    "resync_entity_items_written": 0,
+                    "peak_rss_mb_max": TARGET_PEAK_RSS_MB,
+                },
+                "first_sync": asdict(first),
+                "resync": asdict(again),
+                "peak_rss_mb": rss,
+            }
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"figures written to {args.json}")
+
+        if args.profile:
+            print("\nprofiling: the same two syncs on fresh tables (prefix 'profile-')...")
+            create_tables(client, prefix="profile-")
+            profiled = dynamo_repositories(client, prefix="profile-")
+            profiled.state.put_location(LOCATION)
+            for name in ("first sync", "re-sync"):
+                profiler = cProfile.Profile()
+                run_sync(f"profiled {name}", profiled, servers, Capture(), profiler)
+                print_profile(name, profiler, args.profile_top, args.profile_dir)
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        servers.sandbox.stop()
+        servers.moto.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
