@@ -195,7 +195,7 @@ class Servers:
         return int(answer.json()["requestCount"])
 
 
-def start_servers(members: int) -> list[ChildServer] | Servers:
+def start_servers(members: int) -> Servers:
     """Starts moto and the sandbox as child processes, side by side; returns them when ready."""
     moto_port, sandbox_port = free_port(), free_port()
     moto_script = Path(sys.executable).with_name("moto_server")
@@ -204,9 +204,7 @@ def start_servers(members: int) -> list[ChildServer] | Servers:
     )
     started: list[ChildServer] = []
     try:
-        started.append(
-            ChildServer("moto", [*moto_argv, "-H", "127.0.0.1", "-p", str(moto_port)])
-        )
+        started.append(ChildServer("moto", [*moto_argv, "-H", "127.0.0.1", "-p", str(moto_port)]))
         started.append(
             ChildServer(
                 "sandbox",
@@ -267,7 +265,11 @@ def run_sync(
         clock=lambda: SYNC_AT.astimezone(UTC),
         on_page=on_page,
     )
-    event = {"location": LOCATION.location_id, "kind": "full", "scheduled_time": SYNC_AT.isoformat()}
+    event = {
+        "location": LOCATION.location_id,
+        "kind": "full",
+        "scheduled_time": SYNC_AT.isoformat(),
+    }
     sandbox_requests = servers.sandbox_request_count()
     moto_cpu, sandbox_cpu = servers.moto.cpu_seconds(), servers.sandbox.cpu_seconds()
     gc.collect()
@@ -381,46 +383,74 @@ def summary_table(first: SyncFigures, again: SyncFigures, rss: dict[str, float])
     row("records fetched", n(first.records), n(again.records))
     row("pages", n(first.pages), n(again.pages))
     row("payload MB", f(first.payload_bytes / 1e6, 1), f(again.payload_bytes / 1e6, 1))
-    row("created / updated", f"{first.counts['created']} / {first.counts['updated']}",
-        f"{again.counts['created']} / {again.counts['updated']}")  # fmt: skip
+    row(
+        "created / updated",
+        f"{first.counts['created']} / {first.counts['updated']}",
+        f"{again.counts['created']} / {again.counts['updated']}",
+    )
     row("unchanged", n(first.counts["unchanged"]), n(again.counts["unchanged"]))
     row("wall s", f(first.wall_s, 1), f(again.wall_s, 1))
     row("records/s (wall)", n(first.records_per_s), n(again.records_per_s))
     row("engine CPU s", f(first.engine_cpu_s), f(again.engine_cpu_s))
-    row("engine CPU us/record", f(first.engine_cpu_us_per_record, 1),
-        f(again.engine_cpu_us_per_record, 1))  # fmt: skip
-    row("json.loads us/record", f(first.json_loads_us_per_record, 1),
-        f(again.json_loads_us_per_record, 1))  # fmt: skip
-    row("engine / json.loads", f(first.cpu_ratio, 1), f(again.cpu_ratio, 1), f"<= {TARGET_CPU_RATIO:g}")
+    row(
+        "engine CPU us/record",
+        f(first.engine_cpu_us_per_record, 1),
+        f(again.engine_cpu_us_per_record, 1),
+    )
+    row(
+        "json.loads us/record",
+        f(first.json_loads_us_per_record, 1),
+        f(again.json_loads_us_per_record, 1),
+    )
+    row(
+        "engine / json.loads",
+        f(first.cpu_ratio, 1),
+        f(again.cpu_ratio, 1),
+        f"<= {TARGET_CPU_RATIO:g}",
+    )
     row("moto CPU s (child)", f(first.moto_cpu_s, 1), f(again.moto_cpu_s, 1))
     row("sandbox CPU s (child)", f(first.sandbox_cpu_s, 1), f(again.sandbox_cpu_s, 1))
     row("ABC requests (client)", n(first.abc_requests_client), n(again.abc_requests_client))
     row("ABC requests (sandbox)", n(first.abc_requests_sandbox), n(again.abc_requests_sandbox))
-    for label, a, b in (("entities", first.entities, again.entities),
-                        ("state", first.state, again.state)):  # fmt: skip
+    for label, a, b in (
+        ("entities", first.entities, again.entities),
+        ("state", first.state, again.state),
+    ):
         row(f"{label}: requests", n(a.requests), n(b.requests))
         row(f"{label}: requests/record", f(a.requests_per_record, 4), f(b.requests_per_record, 4))
-        row(f"{label}: items written", n(a.items_written), n(b.items_written),
-            "0 on re-sync" if label == "entities" else "")  # fmt: skip
+        row(
+            f"{label}: items written",
+            n(a.items_written),
+            n(b.items_written),
+            "0 on re-sync" if label == "entities" else "",
+        )
         row(f"{label}: write units", n(a.write_units), n(b.write_units))
-        row(f"{label}: write units/record", f(a.write_units_per_record, 4),
-            f(b.write_units_per_record, 4))  # fmt: skip
+        row(
+            f"{label}: write units/record",
+            f(a.write_units_per_record, 4),
+            f(b.write_units_per_record, 4),
+        )
         row(f"{label}: read units", f(a.read_units, 1), f(b.read_units, 1))
         row(f"{label}: items read", n(a.items_read), n(b.items_read))
-    row("peak RSS MB after sync", f(first.peak_rss_mb_after, 1), f(again.peak_rss_mb_after, 1),
-        f"<= {TARGET_PEAK_RSS_MB:g}")  # fmt: skip
+    row(
+        "peak RSS MB after sync",
+        f(first.peak_rss_mb_after, 1),
+        f(again.peak_rss_mb_after, 1),
+        f"<= {TARGET_PEAK_RSS_MB:g}",
+    )
 
     header = ("figure", "first sync", "re-sync", "target")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    lines = [
-        f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:>{widths[2]}}"
-        f"  {header[3]:<{widths[3]}}".rstrip()
-    ]
+
+    def line(cells: tuple[str, str, str, str]) -> str:
+        label, a, b, target = cells
+        return (
+            f"{label:<{widths[0]}}  {a:>{widths[1]}}  {b:>{widths[2]}}  {target:<{widths[3]}}"
+        ).rstrip()
+
+    lines = [line(header)]
     lines.append("-" * len(lines[0]))
-    for label, a, b, target in rows:
-        lines.append(
-            f"{label:<{widths[0]}}  {a:>{widths[1]}}  {b:>{widths[2]}}  {target:<{widths[3]}}".rstrip()
-        )
+    lines.extend(line(cells) for cells in rows)
     lines.append("-" * len(lines[0]))
     lines.append(
         f"peak RSS of the benchmark process: {rss['before_syncs']:.1f} MB before the syncs, "

@@ -176,6 +176,7 @@ def test_a_silent_rejection_fails_the_sync_and_keeps_the_watermark(
     assert repos.state.watermark("springfield", "members") is None
     (run,) = repos.state.runs("springfield")
     assert run.status is RunStatus.FAILED and "silently rejected" in run.message
+    assert run.billing_requests == 1
 
 
 def test_an_unreadable_page_fails_the_sync(repos: Repositories, sandbox: BillingSandbox) -> None:

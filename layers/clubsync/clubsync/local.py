@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import httpx
 
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
@@ -47,8 +48,11 @@ def moto_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # moto keeps its state per process, not per server: start every server empty.
+    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     try:
-        yield f"http://{host}:{port}"
+        yield endpoint
     finally:
         server.stop()
 

@@ -122,6 +122,7 @@ class MemberSync:
         try:
             return self._run_pages(checkpoint)
         except (SourceError, LeaseHeld) as error:
+            checkpoint.billing_requests += self.source.request_count - self._requests_at_start
             run = self._run_record(checkpoint, RunStatus.FAILED, message=str(error))
             run.errors.append(str(error))
             self.state.put_run(run)
