@@ -22,6 +22,7 @@ import os
 import platform
 import pstats
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -353,16 +354,43 @@ def json_loads_baseline(figures: SyncFigures, capture: Capture, repeats: int) ->
 
 
 def print_profile(name: str, profiler: cProfile.Profile, top: int, out_dir: Path | None) -> None:
+    by_package: dict[str, float] = {}
+    raw = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    for (filename, _, _), (_, _, tottime, _, _) in raw.items():
+        package = _package(filename)
+        by_package[package] = by_package.get(package, 0.0) + tottime
     stream = io.StringIO()
     stats = pstats.Stats(profiler, stream=stream)
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
-    print(f"\n=== cProfile, {name}: top {top} by tottime (profiling inflates CPU) ===")
+    print(f"\n=== cProfile, {name}: top {top} by tottime, CPU time (profiling inflates it) ===")
     print(stream.getvalue().strip())
+    print(f"\n--- {name}: CPU (tottime) by package ---")
+    total = sum(by_package.values()) or 1.0
+    for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {package:<28} {seconds:8.2f}s  {seconds / total:6.1%}")
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / f"member_sync-{name.replace(' ', '-')}.prof"
         profiler.dump_stats(str(path))
         print(f"(saved to {path}; open with `python -m pstats {path}`)")
+
+
+def _package(filename: str) -> str:
+    """Which package a profiled function belongs to (for the CPU-by-package summary)."""
+    if filename == "~" or filename.startswith("<"):
+        return "builtins (C: dict, str, json, ...)"
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1]
+    if "clubsync" in parts:
+        index = len(parts) - 1 - parts[::-1].index("clubsync")
+        return "clubsync." + "/".join(parts[index + 1 : -1] or ("",)).replace("/", ".")
+    if "bench" in parts:
+        return "bench"
+    for index, part in enumerate(parts[:-1]):
+        if part.startswith("python3"):
+            return "stdlib " + Path(parts[index + 1]).stem
+    return Path(filename).stem
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -460,6 +488,28 @@ def summary_table(first: SyncFigures, again: SyncFigures, rss: dict[str, float])
     return "\n".join(lines)
 
 
+def library_commit() -> str:
+    """The commit the figures belong to, with "+dirty" when the library has local changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=BENCH_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "layers/clubsync"],
+            cwd=BENCH_DIR.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}+dirty" if dirty else commit
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -469,7 +519,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="5,000 members, a fast check")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
     parser.add_argument(
-        "--repeats", type=int, default=5, help="json.loads repeats per page (best is kept)"
+        "--repeats", type=int, default=10, help="json.loads repeats per page (best is kept)"
     )
     parser.add_argument(
         "--profile",
@@ -496,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"member sync benchmark: {args.members:,} members in billing, page size {PAGE_SIZE}, "
         f"sync at {SYNC_AT:%Y-%m-%d %H:%M} {LOCATION.time_zone}; "
-        f"python {platform.python_version()}, {os.cpu_count()} CPUs",
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"library at {library_commit()}",
         flush=True,
     )
     print("starting moto and the billing sandbox (generating members)...", flush=True)
@@ -545,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sync_at": SYNC_AT.isoformat(),
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
+                "library_commit": library_commit(),
                 "targets": {
                     "cpu_ratio_max": TARGET_CPU_RATIO,
                     "resync_entity_items_written": 0,
@@ -564,7 +616,8 @@ def main(argv: list[str] | None = None) -> int:
             profiled = dynamo_repositories(client, prefix="profile-")
             profiled.state.put_location(LOCATION)
             for name in ("first sync", "re-sync"):
-                profiler = cProfile.Profile()
+                # CPU time, not wall time: waiting for moto is not the engine's cost.
+                profiler = cProfile.Profile(time.process_time)
                 run_sync(f"profiled {name}", profiled, servers, Capture(), profiler)
                 print_profile(name, profiler, args.profile_top, args.profile_dir)
         return 0

@@ -10,9 +10,7 @@ the same result. moto runs as a server rather than in-process (`mock_aws`) becau
   process, which would also swallow the calls of any other boto3 client in the same process
   (a support engineer's session, a test using real AWS stubs) and is not safe to enter twice;
 - it is the same setup as `clubsync demo` and the integration tests, so one path is exercised.
-It costs about one second per replay to start, which is small next to a timeline. moto keeps
-its data in process-wide backends (a new server does not start empty), so each replay uses
-tables of its own, with a random prefix, and deletes them at the end.
+It costs about one second per replay to start, which is small next to a timeline.
 
 The sandbox clock and the sync's clock (`SyncDependencies.clock`) are both the scenario clock:
 set to each step's time before the step runs, so sync windows, watermarks, run times and
@@ -23,7 +21,6 @@ wall-clock time. Run ids are random; the result replaces them by ordinals ("run-
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -44,8 +41,9 @@ from clubsync.local import (
     dynamo_repositories,
     dynamodb_client,
     moto_server,
+    sandbox_client_config,
 )
-from clubsync.providers.abc.client import AbcClient, AbcClientConfig
+from clubsync.providers.abc.client import AbcClient
 from clubsync.providers.abc.members import AbcMemberSource
 from clubsync.providers.base import MemberSource
 from clubsync.sandbox import BillingSandbox, Fault
@@ -61,9 +59,6 @@ from clubsync.sync.member_sync import SyncFailed
 from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 
 SYNC_TYPE = SyncType.MEMBERS.value
-# How the sync's ABC client talks to the sandbox: no pacing, quick back-off; each request is
-# tried up to 5 times (so 5 injected "500"s in a row fail a sync).
-CLIENT_MAX_ATTEMPTS = 5
 SANDBOX_URL_PLACEHOLDER = "<sandbox>"
 # Names of the checks of the top-level `expect` start with this; those of a step's `expect`
 # with "steps[i] at <time>: ".
@@ -205,28 +200,13 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
     with ExitStack() as stack:
         endpoint = stack.enter_context(moto_server())
         client = dynamodb_client(endpoint)
-        prefix = f"scenario-{uuid.uuid4().hex[:12]}-"
-        stack.enter_context(_tables(client, prefix))
+        create_tables(client)
         sandbox = BillingSandbox(now=local_to_aware(scenario.billing.start, scenario.zone))
-        replay = _Replay(scenario, dynamo_repositories(client, prefix), sandbox)
+        replay = _Replay(scenario, dynamo_repositories(client), sandbox)
         stack.enter_context(sandbox)
         stack.enter_context(replay.clients())
         return replay.run()
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
-
-
-@contextmanager
-def _tables(client: Any, prefix: str) -> Iterator[None]:
-    """Tables of this replay only. moto keeps its data in process-wide backends that outlive
-    a server, so a second replay in the same process would otherwise find the first one's
-    items; a prefix of its own, and deleting the tables afterwards, keep replays apart."""
-    create_tables(client, prefix)
-    try:
-        yield
-    finally:
-        for name in client.list_tables()["TableNames"]:
-            if name.startswith(prefix):
-                client.delete_table(TableName=name)
 
 
 @dataclass
@@ -276,14 +256,9 @@ class _Replay:
                 client.close()
 
     def _member_source(self, settings: LocationSettings) -> MemberSource:
-        config = AbcClientConfig(
-            base_url=self.sandbox.url,
-            max_attempts=CLIENT_MAX_ATTEMPTS,
-            min_request_interval_seconds=0,
-            backoff_base_seconds=0.01,
-            backoff_max_seconds=0.05,
+        client = AbcClient(
+            settings.club_number, SANDBOX_CREDENTIALS, sandbox_client_config(self.sandbox.url)
         )
-        client = AbcClient(settings.club_number, SANDBOX_CREDENTIALS, config)
         self._open_clients.append(client)
         return AbcMemberSource(client, settings.zone)
 
