@@ -106,13 +106,14 @@ def test_partial_sync_window_edges_in_club_time(
         [
             member("a" * 30 + "01", "2026-11-20 16:44:59.999999"),  # just before the window
             member("a" * 30 + "02", "2026-11-20 16:45:00.000000"),  # exactly at the boundary
+            member("a" * 30 + "12", "2026-11-20 16:45:00.000000"),  # same instant, too
             member("a" * 30 + "03", "2026-11-21 00:00:00.000000"),  # local midnight
             member("a" * 30 + "04", "2026-11-21 11:59:59.000000", isActive="false"),  # inactive too
         ],
     )
     run = sync(repos, sandbox, SyncKind.PARTIAL, datetime(2026, 11, 21, 12, 0, tzinfo=CLUB_ZONE))
     synced = sorted(p.billing_member_id or "" for p in repos.entities.people("springfield"))
-    assert [s[-2:] for s in synced] == ["02", "03", "04"]
+    assert [s[-2:] for s in synced] == ["02", "03", "04", "12"]
     assert run.window_start == datetime(2026, 11, 20, 16, 45, tzinfo=CLUB_ZONE)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
-import boto3
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from clubsync.aws import ENDPOINT_ENV, aws_client
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import STATE
@@ -23,14 +22,12 @@ def show_runs(
     limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
     endpoint_url: Annotated[
         str | None,
-        typer.Option(envvar="CLUBSYNC_AWS_ENDPOINT_URL", help="DynamoDB endpoint (moto, local)."),
+        typer.Option(envvar=ENDPOINT_ENV, help="AWS endpoint (moto on 127.0.0.1)."),
     ] = None,
     table_prefix: Annotated[str, typer.Option(help="Prefix of local table names.")] = "",
 ) -> None:
     """Show the latest sync runs of a location with their counts and errors."""
-    client = boto3.client(
-        "dynamodb", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-    )
+    client = aws_client("dynamodb", endpoint_url)
     state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
     runs = sorted(state.runs(location, sync_type), key=lambda run: run.started_at, reverse=True)
     if not runs:
