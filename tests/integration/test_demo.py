@@ -1,0 +1,29 @@
+"""The README's first command, small: moto server + sandbox on 127.0.0.1, three syncs."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from clubsync.cli.demo import run_demo
+from clubsync.domain.runs import RunStatus
+
+pytestmark = pytest.mark.enable_socket
+
+
+def test_demo_syncs_converts_quarantines_and_replays_without_changes() -> None:
+    output = io.StringIO()
+    result = run_demo(200, seed=11, console=Console(file=output, width=120))
+    (full_name, full), (_, partial), (_, replay) = result.runs
+    assert full_name == "full"
+    assert all(run.status is RunStatus.SUCCEEDED for _, run in result.runs)
+    assert full.counts.created > 0 and full.counts.converted > 0
+    assert full.counts.quarantined == 2
+    assert partial.counts.updated > 0 and partial.counts.created > 0
+    assert replay.counts.created == replay.counts.updated == replay.counts.converted == 0
+    assert result.members == full.counts.created + full.counts.converted + partial.counts.created
+    assert result.agreements >= result.members
+    assert len(result.quarantined) == 2
+    assert "What each sync did" in output.getvalue()
