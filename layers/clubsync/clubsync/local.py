@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import httpx
 
 from clubsync.domain.settings import LocationSettings
@@ -19,6 +18,7 @@ from clubsync.providers.abc.members import AbcMemberSource
 from clubsync.providers.base import MemberSource
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
+from clubsync.store.items import dynamodb_client as store_dynamodb_client
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, create_table_request
 
@@ -58,7 +58,7 @@ def moto_server() -> Iterator[str]:
 
 
 def dynamodb_client(endpoint_url: str | None = None) -> Any:
-    return boto3.client("dynamodb", region_name=LOCAL_REGION, endpoint_url=endpoint_url)
+    return store_dynamodb_client(endpoint_url, region=LOCAL_REGION)
 
 
 def create_tables(client: Any, prefix: str = "") -> None:

@@ -1,19 +1,18 @@
 """Finding the CRM person a billing record belongs to (spec/duplicates-faq.txt).
 
 Order: the billing system's unique id first; then an account with an identical full name and
-the same email or the same phone. Normalised keys serve matching only; stored values stay as
-entered. docs/matching.md describes the rules and their limits.
+the same email or the same phone (keys from `domain.match_keys`). docs/matching.md describes
+the rules and their limits.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from clubsync.domain.match_keys import email_key, name_key, phone_keys
 from clubsync.domain.people import ContactData, PersonKind
 from clubsync.store.entities import PersonIndexEntry
 
@@ -28,31 +27,6 @@ class MatchedBy(StrEnum):
 class Match:
     person_id: str
     matched_by: MatchedBy
-
-
-def name_key(contact: ContactData) -> str | None:
-    """Full name, compared ignoring case, Unicode form and surrounding or doubled spaces."""
-    if not contact.first_name or not contact.last_name:
-        return None
-    full = f"{contact.first_name} {contact.last_name}"
-    return " ".join(unicodedata.normalize("NFKC", full).casefold().split())
-
-
-def email_key(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return None
-    return unicodedata.normalize("NFKC", email).strip().casefold()
-
-
-def phone_key(phone: str | None) -> str | None:
-    """The last ten digits: '(555) 010-0100', '555.010.0100' and '+1 5550100100' agree."""
-    digits = re.sub(r"\D", "", phone or "")
-    return digits[-10:] if len(digits) >= 7 else None
-
-
-def phone_keys(contact: ContactData) -> set[str]:
-    keys = {phone_key(p) for p in (contact.mobile_phone, contact.home_phone, contact.work_phone)}
-    return {key for key in keys if key}
 
 
 class MatchIndex:
@@ -80,13 +54,11 @@ class MatchIndex:
         self._entries[entry.person_id] = entry
         if entry.billing_member_id:
             self._by_billing_id[entry.billing_member_id] = entry.person_id
-        name = name_key(entry.contact)
-        if name:
-            email = email_key(entry.contact.email)
-            if email:
-                self._by_name_email[(name, email)].add(entry.person_id)
-            for phone in phone_keys(entry.contact):
-                self._by_name_phone[(name, phone)].add(entry.person_id)
+        if entry.name_key:
+            if entry.email_key:
+                self._by_name_email[(entry.name_key, entry.email_key)].add(entry.person_id)
+            for phone in entry.phone_keys:
+                self._by_name_phone[(entry.name_key, phone)].add(entry.person_id)
 
     def _forget(self, entry: PersonIndexEntry) -> None:
         if (
@@ -94,13 +66,11 @@ class MatchIndex:
             and self._by_billing_id.get(entry.billing_member_id) == entry.person_id
         ):
             del self._by_billing_id[entry.billing_member_id]
-        name = name_key(entry.contact)
-        if name:
-            email = email_key(entry.contact.email)
-            if email:
-                self._by_name_email[(name, email)].discard(entry.person_id)
-            for phone in phone_keys(entry.contact):
-                self._by_name_phone[(name, phone)].discard(entry.person_id)
+        if entry.name_key:
+            if entry.email_key:
+                self._by_name_email[(entry.name_key, entry.email_key)].discard(entry.person_id)
+            for phone in entry.phone_keys:
+                self._by_name_phone[(entry.name_key, phone)].discard(entry.person_id)
 
     def person_with_billing_id(self, billing_member_id: str) -> PersonIndexEntry | None:
         person_id = self._by_billing_id.get(billing_member_id)
@@ -110,7 +80,7 @@ class MatchIndex:
         person_id = self._by_billing_id.get(billing_member_id)
         if person_id is not None:
             return Match(person_id, MatchedBy.BILLING_ID)
-        name = name_key(contact)
+        name = name_key(contact.first_name, contact.last_name)
         if not name:
             return None
         email = email_key(contact.email)

@@ -312,15 +312,7 @@ class MemberSync:
             for agreement in result.agreements:
                 agreements_out[agreement.agreement_key] = agreement
                 agreements[agreement.agreement_key] = agreement
-            index.put(
-                PersonIndexEntry(
-                    person_id=result.person.person_id,
-                    kind=result.person.kind,
-                    billing_member_id=result.person.billing_member_id,
-                    source_hash=result.person.source_hash,
-                    contact=result.person.contact,
-                )
-            )
+            index.put(PersonIndexEntry.of(result.person))
         self.entities.save(list(people_out.values()), list(agreements_out.values()))
         if quarantined or released:
             self.state.save_quarantine(quarantined, released)
