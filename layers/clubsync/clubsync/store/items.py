@@ -47,26 +47,39 @@ class ConditionFailed(Exception):
     """A conditional write found the item in another state (e.g. a lease held by someone else)."""
 
 
+def _text_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
 def value_size(value: Any) -> int:
     """Bytes DynamoDB counts for a value (its "Item sizes and formats" rules): UTF-8 length of
     strings, about one byte per two digits of numbers, one byte for booleans and nulls, three
     bytes for a list or map plus one per element."""
     kind = type(value)
     if kind is str:
-        return len(value.encode())
+        return _text_size(value)
     if value is None or kind is bool:
         return 1
+    if kind is dict:
+        size = 3
+        for name, entry in value.items():
+            size += _text_size(name) + value_size(entry) + 1
+        return size
+    if kind is list or kind is tuple:
+        size = 3
+        for entry in value:
+            size += value_size(entry) + 1
+        return size
     if kind is int or kind is float or kind is Decimal:
         return len(str(value).lstrip("-").replace(".", "")) // 2 + 1
-    if kind is dict:
-        return 3 + sum(len(k.encode()) + value_size(v) + 1 for k, v in value.items())
-    if kind is list or kind is tuple:
-        return 3 + sum(value_size(v) + 1 for v in value)
     raise TypeError(f"cannot store a {kind.__name__} in DynamoDB")
 
 
 def item_size(item: Item) -> int:
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+    size = 0
+    for name, value in item.items():
+        size += _text_size(name) + value_size(value)
+    return size
 
 
 def write_units(item: Item) -> int:
