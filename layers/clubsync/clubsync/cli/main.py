@@ -75,10 +75,11 @@ def sandbox(
 
 
 def _register_subcommands() -> None:
-    from clubsync.cli import locations, runs, scenario
+    from clubsync.cli import locations, prospects, runs, scenario
 
     app.add_typer(scenario.scenario_app, name="scenario", help="Replay a customer's sync timeline.")
     app.add_typer(locations.locations_app, name="locations", help="Register club locations.")
+    app.add_typer(prospects.prospects_app, name="prospects", help="Prospects pushed to billing.")
     app.command(name="runs")(runs.show_runs)
 
 

@@ -64,6 +64,33 @@ class OptIns(BaseModel):
     sms: bool = False
 
 
+class ProspectPushState(StrEnum):
+    """Where a prospect stands with billing (docs/prospects.md, "Outcomes")."""
+
+    PENDING = "pending"
+    PUSHED = "pushed"
+    REJECTED = "rejected"
+    FAILING = "failing"
+
+
+class ProspectPush(BaseModel):
+    """The outcome of pushing a prospect to billing, written back on the prospect.
+
+    `pushed_hash` is the hash of the push-relevant content that was last sent or decided on
+    (pushed or rejected). A stream record whose content hashes to it needs no push: this is
+    what makes writing this block back onto the prospect loop-safe."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: ProspectPushState = ProspectPushState.PENDING
+    billing_member_id: str | None = None
+    reason: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    pushed_hash: str | None = None
+
+
 class Person(BaseModel):
     """A prospect or member of one location."""
 
@@ -91,6 +118,20 @@ class Person(BaseModel):
     source_hash: str | None = Field(
         default=None, description="Hash of the last billing record merged, to skip unchanged ones."
     )
+    # Prospect fields pushed to billing (spec: "Translation to ABC Prospect").
+    follow_up_person_id: str | None = Field(
+        default=None, description="The membership follow-up person (an employee), our id."
+    )
+    guest_pass_start: date | None = None
+    guest_pass_end: date | None = None
+    marketing_source_id: str | None = Field(
+        default=None, description="Billing's id of the marketing source (ABC: campaign)."
+    )
+    notes_at_creation: str | None = Field(
+        default=None,
+        description="Notes as entered at intake; set once. Only these reach billing (spec).",
+    )
+    push: ProspectPush | None = None
 
 
 class MembershipAgreement(BaseModel):

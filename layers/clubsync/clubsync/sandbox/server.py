@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from clubsync.domain.prospect_validation import POSTAL_CODE_PATTERNS, country_code
 from clubsync.sandbox.generator import format_timestamp, generate_members, make_malformed_member
 
 __all__ = ["BillingSandbox", "Fault", "FaultKind"]
@@ -38,6 +39,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 
 NO_RECORDS = "No records found."
+# ABC fills in a state when a prospect arrives without one (spec: "No state provided").
+INVENTED_STATE = "AL"
+ACCEPTED_CAMPAIGN_TYPES = frozenset({"PON", "PFA"})
 CLUB_NOT_FOUND = "Club not found or not authorized"
 
 # range filters of GET /members: query parameter -> (section, field) of the record
@@ -74,6 +78,10 @@ class _Club:
     number: str
     zone: ZoneInfo
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # campaign id -> {"campaignId", "campaignName", "campaignType"}
+    campaigns: dict[str, dict[str, str]] = field(default_factory=dict)
+    unauthorized_salespeople: set[str] = field(default_factory=set)
+    country: str = "US"
 
 
 @dataclass
@@ -387,6 +395,141 @@ class BillingSandbox:
             personal.setdefault("lastModifiedTimestamp", stamp)
             club.members[member_id] = stored
 
+    # ------------------------------------------------------------------ prospects (pushed to us)
+
+    def add_campaign(
+        self, club_number: str, campaign_id: str, name: str, campaign_type: str
+    ) -> None:
+        """A marketing campaign; ABC accepts it on a prospect only with type PON or PFA."""
+        with self._lock:
+            self._club(club_number).campaigns[campaign_id] = {
+                "campaignId": campaign_id,
+                "campaignName": name,
+                "campaignType": campaign_type,
+            }
+
+    def set_salesperson_authorized(
+        self, club_number: str, employee_id: str, authorized: bool
+    ) -> None:
+        """An employee of a location ABC has not authorized for this club cannot be a
+        prospect's salesperson; every other id is accepted."""
+        with self._lock:
+            refused = self._club(club_number).unauthorized_salespeople
+            if authorized:
+                refused.discard(employee_id)
+            else:
+                refused.add(employee_id)
+
+    def prospects(self, club_number: str) -> list[dict[str, Any]]:
+        """Deep copies of the club's prospects (records with joinStatus Prospect)."""
+        return [
+            record
+            for record in self.members(club_number)
+            if _personal_str(record, "joinStatus").lower() == "prospect"
+        ]
+
+    def _prospect_rejection(self, club: _Club, prospect: Mapping[str, Any]) -> str | None:
+        """The first reason ABC refuses a prospect (spec: "Prospects", common issues)."""
+        personal = prospect.get("personal") or {}
+        agreement = prospect.get("agreement") or {}
+        if not isinstance(personal, dict) or not isinstance(agreement, dict):
+            return "personal and agreement must be objects"
+
+        def text(part: Mapping[str, Any], key: str) -> str:
+            value = part.get(key)
+            return value.strip() if isinstance(value, str) else ""
+
+        if not text(personal, "firstName") or not text(personal, "lastName"):
+            return "firstName and lastName are required"
+        if text(personal, "addressLine1"):
+            if "." in text(personal, "city"):
+                return "Invalid city: periods are not allowed"
+            code = text(personal, "postalCode")
+            country = country_code(text(personal, "country"), club.country)
+            pattern = POSTAL_CODE_PATTERNS.get(country)
+            if code and pattern and not re.fullmatch(pattern, code, flags=re.IGNORECASE):
+                return f"Invalid postalCode {code} for country {country}"
+        campaign_id = text(agreement, "campaignId")
+        if campaign_id:
+            campaign = club.campaigns.get(campaign_id)
+            if campaign is None:
+                return f"Campaign {campaign_id} not found"
+            if campaign["campaignType"].upper() not in ACCEPTED_CAMPAIGN_TYPES:
+                return f"Campaign {campaign_id} must have type PON or PFA"
+        salesperson = text(agreement, "salesPersonId")
+        if salesperson and salesperson in club.unauthorized_salespeople:
+            return f"salesPersonId {salesperson} is not authorized for club {club.number}"
+        return None
+
+    def _write_prospect(self, club_number: str, member_id: str | None, body: bytes) -> _Response:
+        """POST (member_id None) or PUT of one prospect, ABC's request shape."""
+        try:
+            data = json.loads(body.decode("utf-8") or "null")
+            prospect = data["prospects"][0]["prospect"]
+            if not isinstance(prospect, dict):
+                raise TypeError
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError):
+            return _Response(
+                HTTPStatus.BAD_REQUEST,
+                _json_bytes({"status": {"message": "Expected {prospects: [{prospect: {...}}]}"}}),
+            )
+        if member_id is not None and "personal" not in prospect:
+            # reference/abc-api.md: a PUT without `personal` gives a bare 500.
+            return _Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"", content_type=None)
+        with self._lock:
+            club = self._clubs.get(club_number)
+            if club is None:
+                return _Response(
+                    HTTPStatus.NOT_FOUND, _json_bytes({"status": {"message": CLUB_NOT_FOUND}})
+                )
+            stamp = format_timestamp(self.local_now(club_number))
+            if member_id is None:
+                member_id = f"{self._rng.getrandbits(128):032x}"
+                record: dict[str, Any] = {"memberId": member_id, "personal": {}, "agreement": {}}
+                record["personal"].update(
+                    {"joinStatus": "Prospect", "isActive": "false", "homeClub": club_number}
+                )
+                record["personal"]["createTimestamp"] = stamp
+            else:
+                existing = club.members.get(member_id)
+                if existing is None or _personal_str(existing, "joinStatus").lower() != "prospect":
+                    return _Response(
+                        HTTPStatus.NOT_FOUND,
+                        _json_bytes({"status": {"message": f"Prospect {member_id} not found"}}),
+                    )
+                record = copy.deepcopy(existing)
+            for section in ("personal", "agreement", "note"):
+                given = prospect.get(section)
+                if isinstance(given, dict):
+                    record.setdefault(section, {}).update(copy.deepcopy(given))
+            reason = self._prospect_rejection(club, record)
+            if reason is not None:
+                return _Response(
+                    HTTPStatus.BAD_REQUEST, _json_bytes({"status": {"message": reason}})
+                )
+            personal = record["personal"]
+            if not str(personal.get("state") or "").strip():
+                personal["state"] = INVENTED_STATE
+            campaign = club.campaigns.get(str(record["agreement"].get("campaignId") or ""))
+            if campaign is not None:
+                record["agreement"]["campaignName"] = campaign["campaignName"]
+            personal["lastModifiedTimestamp"] = stamp
+            club.members[member_id] = record
+        answer = {"status": {"message": "success", "count": "1"}, "result": {"memberId": member_id}}
+        return _Response(HTTPStatus.OK, _json_bytes(answer))
+
+    def _campaigns_page(self, club_number: str) -> dict[str, Any]:
+        with self._lock:
+            club = self._clubs.get(club_number)
+            records = [dict(c) for _, c in sorted(club.campaigns.items())] if club else []
+        echo = {"clubNumber": club_number, "page": "1"}
+        message = CLUB_NOT_FOUND if club is None else ("success" if records else NO_RECORDS)
+        return {
+            "status": {"message": message, "count": str(len(records))},
+            "request": echo,
+            "campaigns": records,
+        }
+
     def members(self, club_number: str) -> list[dict[str, Any]]:
         """Deep copies of the club's records, sorted by memberId."""
         with self._lock:
@@ -535,6 +678,7 @@ class BillingSandbox:
         path: str,
         query: dict[str, str],
         headers: Mapping[str, str],
+        body: bytes = b"",
     ) -> tuple[_Response, float]:
         """Answer one request under /rest. Returns the response and a delay to sleep first."""
         with self._lock:
@@ -559,8 +703,14 @@ class BillingSandbox:
             if fault.kind is FaultKind.SLOW:
                 delay = fault.delay_seconds
 
+        if resource == "prospects" and method == "POST" and not rest:
+            return self._write_prospect(club_number, None, body), delay
+        if resource == "prospects" and method == "PUT" and len(rest) == 1:
+            return self._write_prospect(club_number, rest[0], body), delay
         if method != "GET":
             return _error(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed"), delay
+        if resource == "clubs" and rest == ["campaigns"]:
+            return _Response(HTTPStatus.OK, _json_bytes(self._campaigns_page(club_number))), delay
         if resource != "members" or len(rest) > 1:
             return _error(HTTPStatus.NOT_FOUND, "Not Found"), delay
 
@@ -865,7 +1015,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith("/rest/"):
                 query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                response, delay = sandbox._handle_api(method, path, query, headers)
+                response, delay = sandbox._handle_api(method, path, query, headers, body)
                 if delay > 0:
                     time.sleep(delay)
             else:

@@ -18,6 +18,9 @@ DEFAULT_BASE_URL = "https://api.abcfinancial.com/rest"
 NO_RECORDS_MESSAGE = "no records found."
 SUCCESS_MESSAGE = "success"
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# A POST is retried only when ABC provably did not act on it: throttled or unavailable, or the
+# connection never opened. Anything else is an unknown outcome (AbcOutcomeUnknown).
+POST_RETRYABLE_STATUS = frozenset({429, 503})
 
 
 class AbcError(Exception):
@@ -34,6 +37,16 @@ class AbcUnreadablePage(AbcError):
 
 class AbcRequestFailed(AbcError):
     """ABC kept failing after every retry, or refused the request outright."""
+
+
+class AbcRejected(AbcError):
+    """ABC refused what we sent (a 4xx, or a 200 without the new id); the message is ABC's.
+    Sending the same content again will be refused again."""
+
+
+class AbcOutcomeUnknown(AbcRequestFailed):
+    """A POST failed in a way that does not say whether ABC created the record (a 500, a
+    gateway error, a read timeout). Retrying blindly could create a second one."""
 
 
 class AbcCredentials(BaseModel):
@@ -186,6 +199,57 @@ class AbcClient:
             f"times; last: {last_problem}"
         )
 
+    # -- writes: the prospect push (reference/abc-api.md, "Prospect push") ---------------------
+
+    def post_prospect(self, payload: Mapping[str, Any]) -> str:
+        """Creates a prospect; returns ABC's new id (`result.memberId`)."""
+        response = self._send_with_retries("POST", "/prospects", payload)
+        return _new_member_id(response, f"POST /prospects for club {self.club_number}")
+
+    def put_prospect(self, billing_id: str, payload: Mapping[str, Any]) -> None:
+        """Updates a prospect. A PUT merges fields and carries the full content, so repeating
+        it is harmless: it is retried like a GET."""
+        response = self._send_with_retries("PUT", f"/prospects/{billing_id}", payload)
+        _check_write_answer(response, f"PUT /prospects for club {self.club_number}")
+
+    def _send_with_retries(
+        self, method: str, path: str, payload: Mapping[str, Any]
+    ) -> httpx.Response:
+        idempotent = method == "PUT"
+        retryable = RETRYABLE_STATUS if idempotent else POST_RETRYABLE_STATUS
+        what = f"ABC {method} {path} for club {self.club_number}"
+        last_problem = ""
+        for attempt in range(1, self.config.max_attempts + 1):
+            self._limiter.wait()
+            self.request_count += 1
+            retry_after: float | None = None
+            try:
+                response = self._http.request(method, path, json=dict(payload))
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                last_problem = type(error).__name__  # never reached ABC: safe to repeat
+            except (httpx.TimeoutException, httpx.TransportError) as error:
+                if not idempotent:
+                    raise AbcOutcomeUnknown(
+                        f"{what}: {type(error).__name__}; ABC may have created the prospect"
+                    ) from error
+                last_problem = type(error).__name__
+            else:
+                if response.status_code < 300:
+                    return response
+                if 400 <= response.status_code < 500 and response.status_code != 429:
+                    raise AbcRejected(_abc_message(response) or f"HTTP {response.status_code}")
+                if response.status_code not in retryable:
+                    raise AbcOutcomeUnknown(
+                        f"{what}: HTTP {response.status_code}; ABC may have created the prospect"
+                    )
+                last_problem = f"HTTP {response.status_code}"
+                retry_after = _retry_after_seconds(response)
+            if attempt < self.config.max_attempts:
+                self._sleep(self._backoff(attempt, retry_after))
+        raise AbcRequestFailed(
+            f"{what} failed {self.config.max_attempts} times; last: {last_problem}"
+        )
+
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         delay = min(
             self.config.backoff_max_seconds,
@@ -239,6 +303,46 @@ def _next_page(value: str | None, current: int) -> int | None:
         ) from error
     # A nextPage equal to (or before) the current page would loop forever.
     return following if following > current else None
+
+
+def _body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _abc_message(response: httpx.Response) -> str:
+    """ABC's reason: `status.message`, or the first of `errors[].message`, or the text."""
+    body = _body(response)
+    status = body.get("status")
+    if isinstance(status, dict) and isinstance(status.get("message"), str):
+        return str(status["message"]).strip()
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message", "")).strip()
+    return _short(response.text)
+
+
+def _check_write_answer(response: httpx.Response, what: str) -> dict[str, Any]:
+    """ABC may answer a refused write with 200 and the reason in status.message."""
+    body = _body(response)
+    status = body.get("status")
+    message = status.get("message") if isinstance(status, dict) else None
+    if isinstance(message, str) and message.strip().casefold() != SUCCESS_MESSAGE:
+        raise AbcRejected(message.strip())
+    return body
+
+
+def _new_member_id(response: httpx.Response, what: str) -> str:
+    body = _check_write_answer(response, what)
+    result = body.get("result")
+    member_id = result.get("memberId") if isinstance(result, dict) else None
+    if not isinstance(member_id, str) or not member_id:
+        # Created or not, we cannot tell which record it is: treat as unknown, not rejected.
+        raise AbcOutcomeUnknown(f"{what}: the answer carries no result.memberId")
+    return member_id
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:

@@ -1,0 +1,62 @@
+"""The clubsync CDK app: `npx cdk synth` / `npx cdk deploy` from the repository root.
+
+Context (cdk.json, or -c key=value):
+  stage            dev | prod   prod turns on deletion protection and retains data on delete
+  secretPrefix     name prefix of the billing secrets the sync may read (default clubsync/)
+  syncConcurrency  reserved concurrency of the member sync function (default 100)
+  abcBaseUrl       billing API base URL (default: ABC's production URL)
+  alarmEmail       an address subscribed to the alarm topic (optional)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from clubsync_infra.runtime import ROOT
+from clubsync_infra.stack import ClubsyncStack
+
+
+def build_app(
+    context: dict[str, object] | None = None,
+    outdir: str | None = None,
+    stages: Sequence[str] = (),
+) -> App:
+    """The app with one stack per stage (default: the `stage` context). Tests pass
+    `{"aws:cdk:bundling-stacks": []}` so nothing is built."""
+    app = App(context=context, outdir=outdir)
+    if app.node.try_get_context("aws:cdk:bundling-stacks") != []:
+        # Fresh library copy and, when its inputs changed, a new dependency layer.
+        subprocess.run([sys.executable, str(Path(ROOT, "layers", "build.py"))], check=True)
+    email = app.node.try_get_context("alarmEmail")
+    for stage in stages or [str(app.node.try_get_context("stage") or "dev")]:
+        _stack(app, stage, str(email) if email else None)
+    # cdk-nag 3 runs as a policy-validation plugin: synth fails on any unacknowledged finding.
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    return app
+
+
+def _stack(app: App, stage: str, email: str | None) -> ClubsyncStack:
+    return ClubsyncStack(
+        app,
+        f"Clubsync-{stage}",
+        stage=stage,
+        secret_prefix=str(app.node.try_get_context("secretPrefix") or "clubsync/"),
+        sync_concurrency=int(app.node.try_get_context("syncConcurrency") or 100),
+        abc_base_url=app.node.try_get_context("abcBaseUrl") or None,
+        alarm_email=email,
+        env=Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+            region=os.environ.get("CDK_DEFAULT_REGION"),
+        ),
+        description=f"clubsync ({stage}): CRM <-> billing sync",
+    )
+
+
+if __name__ == "__main__":
+    build_app().synth()

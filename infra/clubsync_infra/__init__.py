@@ -1,0 +1,1 @@
+"""The clubsync CDK app's constructs: storage, member sync, scheduling, observability."""

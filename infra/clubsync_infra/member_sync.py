@@ -1,0 +1,158 @@
+"""Member sync: the function EventBridge Scheduler invokes, its failure queue and its rights."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from clubsync.store.tables import ENTITIES, STATE
+from clubsync_infra.runtime import PythonFunction, acknowledge
+from clubsync_infra.storage import Storage
+
+SERVICE = "clubsync-members-sync"
+# Longest Lambda allows: a run that needs more saves its checkpoint and continues.
+TIMEOUT = Duration.minutes(15)
+# Checkpoint, run record and the continuation's invoke must fit in this reserve.
+PAUSE_MARGIN_MS = 120_000
+# What the repositories do (clubsync.store.items.DynamoItemTable), nothing more.
+TABLE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+]
+
+
+def failure_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """An encrypted, TLS-only queue that holds failed events for 14 days (redrive by hand)."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions-SQS3",
+        "This queue is itself a dead-letter queue; its messages are redriven by an operator "
+        "(docs/operations.md), so it has no dead-letter queue of its own.",
+    )
+    acknowledge(
+        queue,
+        "Serverless-SQSRedrivePolicy",
+        "This queue is itself a dead-letter queue: nothing consumes it automatically.",
+    )
+    return queue
+
+
+class MemberSync(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        storage: Storage,
+        layers: Sequence[lambda_.ILayerVersion],
+        secret_prefix: str,
+        reserved_concurrency: int,
+        abc_base_url: str | None,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        # Failed sync events: Scheduler's undeliverable ones and the function's own after
+        # Lambda's asynchronous retries. Both keep the original event as the message body.
+        self.dead_letters = failure_queue(self, "DeadLetters")
+        environment = {
+            ENTITIES.env_var: storage.entities.table_name,
+            STATE.env_var: storage.state.table_name,
+            "CLUBSYNC_PAUSE_MARGIN_MS": str(PAUSE_MARGIN_MS),
+        }
+        if abc_base_url:
+            environment["CLUBSYNC_ABC_BASE_URL"] = abc_base_url
+        self.service = SERVICE
+        runtime = PythonFunction(
+            self,
+            "Sync",
+            name="members_sync",
+            description="Syncs a location's members from its billing system",
+            layers=layers,
+            environment=environment,
+            service=SERVICE,
+            # CPU scales with memory: a 5,000-member page is parsed, validated and merged.
+            memory_size=1024,
+            timeout=TIMEOUT,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            reserved_concurrency=reserved_concurrency,
+            # Async failures land here with the original event as the body (an on-failure
+            # destination would wrap it), which keeps the redrive a plain re-invoke.
+            dead_letter_queue=self.dead_letters,
+        )
+        self.function = runtime.function
+        acknowledge(
+            self.function,
+            "Serverless-LambdaAsyncFailureDestination",
+            "Failed asynchronous events go to the function's dead-letter queue, which keeps "
+            "the original event as the message body so a redrive is a plain re-invoke.",
+        )
+        self.log_group = runtime.log_group
+        self.role = runtime.role
+        self.function.configure_async_invoke(
+            retry_attempts=2,
+            # Full syncs start at 21:00 in every zone at once; throttled events wait in
+            # Lambda's queue this long before they count as failed.
+            max_event_age=Duration.hours(3),
+        )
+        for table in (storage.entities, storage.state):
+            self._grant_table(table)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[
+                    stack.format_arn(
+                        service="secretsmanager",
+                        resource="secret",
+                        resource_name=f"{secret_prefix}*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        acknowledge(
+            self.role,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
+            f"<AWS::AccountId>:secret:{secret_prefix}*]",
+            "Billing-account secrets are added with locations, without a deploy; the function "
+            "may read only secrets under the clubsync prefix (secret ARNs also end in a random "
+            "suffix).",
+        )
+        # A paused run continues in a fresh invocation of this same function. A separate
+        # policy (not the role's default one, which the function depends on) avoids a
+        # dependency cycle between the function and its own ARN.
+        iam.Policy(
+            self,
+            "InvokeSelf",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[self.function.function_arn]
+                )
+            ],
+        )
+
+    def _grant_table(self, table: dynamodb.Table) -> None:
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=TABLE_ACTIONS, resources=[table.table_arn])
+        )

@@ -1,0 +1,257 @@
+"""Observability: alarms to an encrypted SNS topic, and a dashboard of per-location results."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from clubsync_infra.member_sync import MemberSync
+from clubsync_infra.runtime import METRICS_NAMESPACE
+from clubsync_infra.scheduling import Scheduling
+
+FIVE_MINUTES = Duration.minutes(5)
+HOUR = Duration.hours(1)
+# No data means nothing ran or nothing failed, never an alarm.
+NO_DATA_IS_FINE = cloudwatch.TreatMissingData.NOT_BREACHING
+
+
+def per_location(metric: str, label: str, period: Duration = HOUR) -> cloudwatch.MathExpression:
+    """One line per location: the run metrics carry the dimensions {service, location}."""
+    return cloudwatch.MathExpression(
+        expression=(
+            f"SEARCH('{{{METRICS_NAMESPACE},location,service}} MetricName=\"{metric}\"', "
+            f"'Sum', {int(period.to_seconds())})"
+        ),
+        label=label,
+        period=period,
+        using_metrics={},
+    )
+
+
+class Observability(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        member_sync: MemberSync,
+        scheduling: Scheduling,
+        alarm_email: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # CloudWatch cannot publish to a topic under the AWS managed SNS key: a customer key
+        # whose policy lets CloudWatch use it.
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            enable_key_rotation=True,
+            description="Encrypts the clubsync alarm topic",
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
+        self.topic = sns.Topic(
+            self, "Alarms", master_key=key, enforce_ssl=True, display_name="clubsync alarms"
+        )
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        notify = actions.SnsAction(self.topic)
+
+        sync = member_sync.function
+        sync_dlq = member_sync.dead_letters
+        registry_dlq = scheduling.dead_letters
+        service = {"service": member_sync.service}
+        self.alarms = {
+            "SyncErrors": sync.metric_errors(period=FIVE_MINUTES, statistic="Sum").create_alarm(
+                self,
+                "SyncErrors",
+                alarm_description="A member sync invocation failed (it is retried, then "
+                "sent to the sync dead-letter queue).",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "FailedSyncs": cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="FailedSyncs",
+                dimensions_map=service,
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ).create_alarm(
+                self,
+                "FailedSyncsAlarm",
+                alarm_description="Sync runs ended FAILED (see the run records: `clubsync runs`).",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "InvalidEvents": cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="InvalidEvents",
+                dimensions_map=service,
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ).create_alarm(
+                self,
+                "InvalidEventsAlarm",
+                alarm_description="Sync events refused without retry (unknown location or "
+                "kind, missing billing secret); the logs say which.",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            # Some throttling at 21:00, when every location of a zone starts its full sync,
+            # is expected (events wait in Lambda's queue); fifteen minutes of it is not.
+            "SyncThrottles": sync.metric_throttles(
+                period=FIVE_MINUTES, statistic="Sum"
+            ).create_alarm(
+                self,
+                "SyncThrottles",
+                alarm_description="The member sync has been throttled for 15 minutes: raise "
+                "its reserved concurrency (context syncConcurrency).",
+                threshold=1,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "SyncDeadLetters": sync_dlq.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ).create_alarm(
+                self,
+                "SyncDeadLetters",
+                alarm_description="Sync events in the dead-letter queue: redrive them "
+                "(docs/operations.md).",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "RegistryDeadLetters": registry_dlq.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ).create_alarm(
+                self,
+                "RegistryDeadLetters",
+                alarm_description="Registry changes whose schedules could not be reconciled: "
+                "run `clubsync locations reconcile`.",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "RegistryErrors": scheduling.function.metric_errors(
+                period=FIVE_MINUTES, statistic="Sum"
+            ).create_alarm(
+                self,
+                "RegistryErrors",
+                alarm_description="The location registry function failed to reconcile schedules.",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+        }
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(notify)
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"clubsync-{stage}",
+            default_interval=Duration.days(7),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=(
+                    "# clubsync member sync\n"
+                    "Per-location lines come from the run records (one point per run). "
+                    "A location missing from *Succeeded* for a day has not synced: check "
+                    "*Failed*, the table below and `clubsync runs --location ID`."
+                ),
+                width=24,
+                height=2,
+            )
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Succeeded runs per location",
+                left=[per_location("SyncSucceeded", "")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Failed runs per location",
+                left=[per_location("SyncFailed", "")],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Members created + updated per location",
+                left=[per_location("Created", ""), per_location("Updated", "")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Quarantined records per location",
+                left=[per_location("Quarantined", "")],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.LogQueryWidget(
+                title="Latest run per location and kind",
+                log_group_names=[member_sync.log_group.log_group_name],
+                query_lines=[
+                    "fields @timestamp, location_id, kind, status, counts.fetched, "
+                    "counts.created, counts.updated, counts.quarantined, run_message",
+                    "filter message in ['sync run finished', 'sync run failed']",
+                    "stats latest(status) as last_status, latest(@timestamp) as last_run, "
+                    "latest(counts.fetched) as fetched, latest(counts.created) as created, "
+                    "latest(counts.updated) as updated, latest(counts.quarantined) as "
+                    "quarantined by location_id, kind",
+                    "sort location_id asc",
+                ],
+                view=cloudwatch.LogQueryVisualizationType.TABLE,
+                width=24,
+                height=8,
+            )
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Sync function",
+                left=[
+                    sync.metric_invocations(period=FIVE_MINUTES, statistic="Sum"),
+                    sync.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                    sync.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
+                ],
+                right=[sync.metric_duration(period=FIVE_MINUTES, statistic="p90")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Dead-letter queues and refused events",
+                left=[
+                    member_sync.dead_letters.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="sync DLQ"
+                    ),
+                    scheduling.dead_letters.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="registry DLQ"
+                    ),
+                    cloudwatch.Metric(
+                        namespace=METRICS_NAMESPACE,
+                        metric_name="InvalidEvents",
+                        dimensions_map=service,
+                        statistic="Sum",
+                        period=FIVE_MINUTES,
+                        label="invalid events",
+                    ),
+                ],
+                width=12,
+            ),
+        )

@@ -1,0 +1,164 @@
+"""What every clubsync Lambda function shares: the Python runtime and architecture, the two
+layers, an explicit role and log group, tracing and Powertools settings."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER_BUILD = ROOT / "build" / "layers"
+FUNCTIONS = ROOT / "functions"
+
+# layers/build.py builds the dependency layer for exactly this runtime and architecture;
+# tests/infra checks the two agree.
+LAMBDA_PYTHON_VERSION = "3.13"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+METRICS_NAMESPACE = "ClubSync"
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    """A cdk-nag finding accepted on purpose, with the reason next to the cause."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
+
+
+def bundling_skipped(scope: Construct) -> bool:
+    """Tests synthesize with `aws:cdk:bundling-stacks` = []: no asset is built then."""
+    return bool(scope.node.try_get_context("aws:cdk:bundling-stacks") == [])
+
+
+def layer_code(scope: Construct, name: str) -> lambda_.Code:
+    """A layer built by layers/build.py. Tests get a placeholder so synth never runs pip."""
+    built = LAYER_BUILD / name
+    if (built / "python").is_dir():
+        if bundling_skipped(scope):
+            return lambda_.Code.from_asset(_placeholder_layer())
+        return lambda_.Code.from_asset(str(built))
+    if bundling_skipped(scope):
+        return lambda_.Code.from_asset(_placeholder_layer())
+    raise FileNotFoundError(
+        f"layer {name!r} is not built: run `python layers/build.py` (infra/app.py does it)"
+    )
+
+
+_PLACEHOLDER: Path | None = None
+
+
+def _placeholder_layer() -> str:
+    global _PLACEHOLDER
+    if _PLACEHOLDER is None:
+        _PLACEHOLDER = Path(tempfile.mkdtemp(prefix="clubsync-layer-placeholder-"))
+        (_PLACEHOLDER / "python").mkdir()
+        (_PLACEHOLDER / "python" / "PLACEHOLDER").write_text("synthesized without bundling\n")
+    return str(_PLACEHOLDER)
+
+
+class SharedLayers(Construct):
+    """The third-party dependency layer and the clubsync library layer."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        common = {
+            "compatible_runtimes": [RUNTIME],
+            "compatible_architectures": [ARCHITECTURE],
+            "removal_policy": RemovalPolicy.RETAIN,
+        }
+        self.dependencies = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=layer_code(self, "deps"),
+            description="clubsync third-party runtime dependencies (layers/build.py)",
+            **common,  # type: ignore[arg-type]
+        )
+        self.library = lambda_.LayerVersion(
+            self,
+            "Library",
+            code=layer_code(self, "clubsync"),
+            description="the clubsync library (layers/clubsync)",
+            **common,  # type: ignore[arg-type]
+        )
+
+    @property
+    def all(self) -> list[lambda_.ILayerVersion]:
+        return [self.dependencies, self.library]
+
+
+class PythonFunction(Construct):
+    """A thin handler from functions/<name>/ on the shared layers, with its own role (no
+    managed policies), a log group with a retention, active tracing and Powertools settings."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+        service: str,
+        memory_size: int,
+        timeout: Duration,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+        reserved_concurrency: int | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        resource_star_reason: str = "",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=removal_policy
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{description} (clubsync)",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(FUNCTIONS / name), exclude=["__pycache__", "*.pyc"]),
+            layers=list(layers),
+            role=self.role,
+            log_group=self.log_group,
+            memory_size=memory_size,
+            timeout=timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=reserved_concurrency,
+            dead_letter_queue=dead_letter_queue,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **environment,
+            },
+        )
+        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+            acknowledge(
+                self.function,
+                rule,
+                f"Python {LAMBDA_PYTHON_VERSION} is the version the dependency layer is built "
+                "and tested for (layers/build.py); moving on is one constant in each file.",
+            )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            resource_star_reason
+            or "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no "
+            "resource-level permissions; CDK adds exactly these two actions.",
+        )

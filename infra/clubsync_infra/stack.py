@@ -1,0 +1,83 @@
+"""The clubsync stack: storage, member sync, scheduling and observability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from clubsync_infra.member_sync import MemberSync
+from clubsync_infra.observability import Observability
+from clubsync_infra.runtime import SharedLayers
+from clubsync_infra.scheduling import Scheduling
+from clubsync_infra.storage import Storage
+
+STAGES = ("dev", "prod")
+
+
+class ClubsyncStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        secret_prefix: str = "clubsync/",
+        sync_concurrency: int = 100,
+        abc_base_url: str | None = None,
+        alarm_email: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if stage not in STAGES:
+            raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+        super().__init__(scope, construct_id, **kwargs)
+        production = stage == "prod"
+        removal = RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY
+        retention = logs.RetentionDays.ONE_YEAR if production else logs.RetentionDays.ONE_MONTH
+
+        self.storage = Storage(self, "Storage", stage=stage, production=production)
+        layers = SharedLayers(self, "Layers")
+        self.member_sync = MemberSync(
+            self,
+            "MemberSync",
+            storage=self.storage,
+            layers=layers.all,
+            secret_prefix=secret_prefix,
+            reserved_concurrency=sync_concurrency,
+            abc_base_url=abc_base_url,
+            log_retention=retention,
+            removal_policy=removal,
+        )
+        self.scheduling = Scheduling(
+            self,
+            "Scheduling",
+            stage=stage,
+            storage=self.storage,
+            member_sync=self.member_sync,
+            layers=layers.all,
+            log_retention=retention,
+            removal_policy=removal,
+        )
+        self.observability = Observability(
+            self,
+            "Observability",
+            stage=stage,
+            member_sync=self.member_sync,
+            scheduling=self.scheduling,
+            alarm_email=alarm_email,
+        )
+        outputs = {
+            "EntitiesTable": self.storage.entities.table_name,
+            "StateTable": self.storage.state.table_name,
+            "SyncFunctionArn": self.member_sync.function.function_arn,
+            "SyncDeadLetterQueueUrl": self.member_sync.dead_letters.queue_url,
+            "SyncDeadLetterQueueArn": self.member_sync.dead_letters.queue_arn,
+            "SchedulerRoleArn": self.scheduling.scheduler_role.role_arn,
+            "ScheduleGroup": self.scheduling.group_name,
+            "AlarmTopicArn": self.observability.topic.topic_arn,
+            "Dashboard": self.observability.dashboard.dashboard_name,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)

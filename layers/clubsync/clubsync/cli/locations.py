@@ -1,0 +1,400 @@
+"""`clubsync locations`: register, change and remove club locations (the registry in the
+state table); their schedules follow.
+
+Deployed, the registry function reconciles schedules from the state table's stream, so
+`apply` only writes the registry. Against moto (`--endpoint-url`), or with `--reconcile`, the
+command reconciles the schedules itself. A location file is checked whole before anything is
+written: one bad location refuses the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from clubsync.aws import aws_client, endpoint_url
+from clubsync.domain.settings import LocationSettings
+from clubsync.scheduling import ReconcileReport, desired_schedules, reconcile, unsafe_local_hours
+from clubsync.store.items import DynamoItemTable
+from clubsync.store.state import StateRepository
+from clubsync.store.tables import STATE
+
+locations_app = typer.Typer(
+    no_args_is_help=True,
+    help="Register club locations; their sync schedules follow.",
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+
+DEFAULT_SECRET_PREFIX = "clubsync/"
+# Stand-in ARNs for moto: Scheduler stores them, nothing is invoked locally.
+LOCAL_ACCOUNT_ARN = "arn:aws:{service}:us-east-1:123456789012:{resource}"
+
+
+class LocationFileError(ValueError):
+    """The file cannot be applied; `problems` names each location and field at fault."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+def _describe(error: ValidationError) -> list[str]:
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in problem["loc"]) or "location"
+        problems.append(f"{where}: {problem['msg'].removeprefix('Value error, ')}")
+    return problems
+
+
+def parse_locations(
+    data: Any, *, secret_prefix: str = DEFAULT_SECRET_PREFIX
+) -> list[LocationSettings]:
+    """Every location of a `{"locations": [...]}` document, or LocationFileError listing every
+    problem of every location."""
+    if not isinstance(data, dict) or not isinstance(data.get("locations"), list):
+        raise LocationFileError(['file: expected an object {"locations": [ ... ]}'])
+    extra = sorted(set(data) - {"locations"})
+    problems = [f"file: unknown key {name!r}" for name in extra]
+    parsed: list[LocationSettings] = []
+    seen: dict[str, int] = {}
+    for position, entry in enumerate(data["locations"]):
+        label = f"locations[{position}]"
+        if isinstance(entry, dict) and isinstance(entry.get("location_id"), str):
+            label += f" ({entry['location_id']})"
+        try:
+            settings = LocationSettings.model_validate(entry)
+        except ValidationError as error:
+            problems += [f"{label}: {problem}" for problem in _describe(error)]
+            continue
+        if settings.location_id in seen:
+            problems.append(
+                f"{label}: location_id {settings.location_id!r} already used by "
+                f"locations[{seen[settings.location_id]}]"
+            )
+        seen.setdefault(settings.location_id, position)
+        if settings.billing_secret_name and not settings.billing_secret_name.startswith(
+            secret_prefix
+        ):
+            problems.append(
+                f"{label}: billing_secret_name: must start with {secret_prefix!r} (the sync "
+                "function may read only those secrets)"
+            )
+        parsed.append(settings)
+    if problems:
+        raise LocationFileError(problems)
+    return parsed
+
+
+def load_locations_file(
+    path: Path, *, secret_prefix: str = DEFAULT_SECRET_PREFIX
+) -> list[LocationSettings]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml  # type: ignore[import-untyped]
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise LocationFileError([f"{path.name}: YAML needs PyYAML; use JSON"]) from error
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise LocationFileError([f"{path.name}: not valid YAML ({error})"]) from error
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise LocationFileError(
+                [f"{path.name}: not valid JSON ({error.msg} at line {error.lineno})"]
+            ) from error
+    return parse_locations(data, secret_prefix=secret_prefix)
+
+
+@dataclass
+class ApplyReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def touched(self) -> set[str]:
+        return {*self.added, *self.changed, *self.removed}
+
+
+def apply_locations(
+    state: StateRepository, locations: Sequence[LocationSettings], *, prune: bool = False
+) -> ApplyReport:
+    """Writes new and changed locations (an unchanged one is not rewritten, so the stream
+    stays quiet); with `prune`, removes registered locations the file does not list."""
+    current = {settings.location_id: settings for settings in state.locations()}
+    report = ApplyReport()
+    for settings in locations:
+        before = current.get(settings.location_id)
+        if before == settings:
+            report.unchanged.append(settings.location_id)
+            continue
+        state.put_location(settings)
+        (report.changed if before else report.added).append(settings.location_id)
+    if prune:
+        for location_id in sorted(current.keys() - {s.location_id for s in locations}):
+            state.delete_location(location_id)
+            report.removed.append(location_id)
+    return report
+
+
+@dataclass(frozen=True)
+class ScheduleTarget:
+    group: str
+    target_arn: str
+    role_arn: str
+    dlq_arn: str
+
+
+def reconcile_locations(
+    scheduler: Any, state: StateRepository, target: ScheduleTarget, only: set[str] | None
+) -> ReconcileReport:
+    """Schedules of `only` those locations (None: every location, and strays are deleted)
+    made to match the registry."""
+    registered = state.locations()
+    if only is not None:
+        registered = [settings for settings in registered if settings.location_id in only]
+    desired = [
+        spec
+        for settings in registered
+        for spec in desired_schedules(
+            settings,
+            target_arn=target.target_arn,
+            role_arn=target.role_arn,
+            dlq_arn=target.dlq_arn,
+            group=target.group,
+        )
+    ]
+    return reconcile(scheduler, target.group, desired, only_locations=only)
+
+
+# -- the commands -------------------------------------------------------------------------
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        envvar="CLUBSYNC_AWS_ENDPOINT_URL",
+        help="AWS endpoint for every client (moto's server, for local runs).",
+    ),
+]
+PrefixOption = Annotated[str, typer.Option(help="Prefix of local table names.")]
+GroupOption = Annotated[
+    str, typer.Option(envvar="CLUBSYNC_SCHEDULE_GROUP", help="Scheduler group (stack output).")
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(envvar="CLUBSYNC_SYNC_FUNCTION_ARN", help="Sync function ARN (stack output)."),
+]
+RoleOption = Annotated[
+    str | None,
+    typer.Option(envvar="CLUBSYNC_SCHEDULER_ROLE_ARN", help="Scheduler role ARN (stack output)."),
+]
+DlqOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CLUBSYNC_SCHEDULE_DLQ_ARN", help="Sync dead-letter queue ARN (stack output)."
+    ),
+]
+ReconcileOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--reconcile/--no-reconcile",
+        help="Reconcile schedules here (default: only against a local endpoint; deployed, "
+        "the registry function does it).",
+    ),
+]
+
+
+def _state(endpoint: str | None, table_prefix: str) -> StateRepository:
+    client = aws_client("dynamodb", endpoint)
+    return StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
+
+
+def _target(
+    endpoint: str | None, group: str, target: str | None, role: str | None, dlq: str | None
+) -> ScheduleTarget:
+    if endpoint_url(endpoint):
+        local = LOCAL_ACCOUNT_ARN
+        target = target or local.format(service="lambda", resource="function:clubsync-members")
+        role = role or local.format(service="iam", resource="role/clubsync-scheduler")
+        dlq = dlq or local.format(service="sqs", resource="clubsync-sync-dlq")
+    missing = [
+        name
+        for name, value in (("--target-arn", target), ("--role-arn", role), ("--dlq-arn", dlq))
+        if not value
+    ]
+    if missing:
+        console.print(
+            f"[red]To reconcile schedules, give {', '.join(missing)}[/] (stack outputs "
+            "SyncFunctionArn, SchedulerRoleArn, SyncDeadLetterQueueArn; or the CLUBSYNC_* "
+            "variables in docs/operations.md)."
+        )
+        raise typer.Exit(2)
+    assert target and role and dlq
+    return ScheduleTarget(group=group, target_arn=target, role_arn=role, dlq_arn=dlq)
+
+
+def _scheduler(endpoint: str | None, group: str) -> Any:
+    scheduler = aws_client("scheduler", endpoint)
+    if endpoint_url(endpoint):
+        # Deployed, the stack owns the group; locally, create it on first use.
+        existing = {g["Name"] for g in scheduler.list_schedule_groups().get("ScheduleGroups", [])}
+        if group not in existing:
+            scheduler.create_schedule_group(Name=group)
+    return scheduler
+
+
+def _print_reconciled(report: ReconcileReport) -> None:
+    console.print(f"Schedules: {report.summary()}.")
+    for label, names in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("deleted", report.deleted),
+    ):
+        for name in names:
+            console.print(f"  {label} {name}")
+
+
+def _warn_about(locations: Sequence[LocationSettings]) -> None:
+    year = datetime.now(UTC).year
+    for settings in locations:
+        if not settings.billing_secret_name:
+            console.print(
+                f"[yellow]{settings.location_id}: no billing_secret_name; its syncs are refused "
+                "until one is set.[/]"
+            )
+        unsafe = unsafe_local_hours(
+            settings.time_zone, settings.effective_partial_sync_hours(), year
+        )
+        for why in unsafe.values():
+            console.print(
+                f"[yellow]{settings.location_id}: partial sync at {why} in "
+                f"{settings.time_zone}; that day's sync is skipped or runs twice.[/]"
+            )
+
+
+@locations_app.command("apply")
+def apply_command(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSON (or YAML) location file.")
+    ],
+    prune: Annotated[
+        bool, typer.Option(help="Also remove registered locations the file does not list.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Check the file; change nothing.")] = False,
+    secret_prefix: Annotated[
+        str, typer.Option(help="Billing secrets must start with this (the stack's secretPrefix).")
+    ] = DEFAULT_SECRET_PREFIX,
+    reconcile_here: ReconcileOption = None,
+    endpoint: EndpointOption = None,
+    table_prefix: PrefixOption = "",
+    group: GroupOption = "clubsync-dev",
+    target_arn: TargetOption = None,
+    role_arn: RoleOption = None,
+    dlq_arn: DlqOption = None,
+) -> None:
+    """Register or change the locations in FILE (the whole file is checked first)."""
+    try:
+        locations = load_locations_file(file, secret_prefix=secret_prefix)
+    except LocationFileError as error:
+        console.print(f"[red]{file.name} refused; nothing was changed:[/]")
+        for problem in error.problems:
+            console.print(f"  {problem}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from error
+    _warn_about(locations)
+    if dry_run:
+        console.print(f"{file.name}: {len(locations)} locations, all valid. Nothing changed.")
+        return
+    do_reconcile = (
+        reconcile_here if reconcile_here is not None else endpoint_url(endpoint) is not None
+    )
+    target = _target(endpoint, group, target_arn, role_arn, dlq_arn) if do_reconcile else None
+    state = _state(endpoint, table_prefix)
+    report = apply_locations(state, locations, prune=prune)
+    console.print(
+        f"Registry: {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed."
+    )
+    if target is not None:
+        scheduler = _scheduler(endpoint, target.group)
+        # Unchanged locations too: a cheap check that repairs drift.
+        only = report.touched | {s.location_id for s in locations}
+        _print_reconciled(reconcile_locations(scheduler, state, target, only))
+
+
+@locations_app.command("list")
+def list_command(
+    endpoint: EndpointOption = None,
+    table_prefix: PrefixOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a location file.")] = False,
+) -> None:
+    """The registered locations."""
+    locations = sorted(_state(endpoint, table_prefix).locations(), key=lambda s: s.location_id)
+    if as_json:
+        document = {"locations": [s.model_dump(mode="json") for s in locations]}
+        typer.echo(json.dumps(document, indent=2))
+        return
+    if not locations:
+        console.print("No locations registered.")
+        return
+    for settings in locations:
+        hours = ",".join(f"{h:02d}" for h in settings.effective_partial_sync_hours())
+        console.print(
+            f"{settings.location_id}  club {settings.club_number}  {settings.time_zone}  "
+            f"partial {hours or '-'}{'  (upgraded)' if settings.upgraded else ''}",
+            markup=False,
+        )
+
+
+@locations_app.command("remove")
+def remove_command(
+    location_id: Annotated[str, typer.Argument(help="The location to remove.")],
+    reconcile_here: ReconcileOption = None,
+    endpoint: EndpointOption = None,
+    table_prefix: PrefixOption = "",
+    group: GroupOption = "clubsync-dev",
+    target_arn: TargetOption = None,
+    role_arn: RoleOption = None,
+    dlq_arn: DlqOption = None,
+) -> None:
+    """Remove a location from the registry; its schedules are deleted. Its data stays."""
+    state = _state(endpoint, table_prefix)
+    if state.get_location(location_id) is None:
+        console.print(f"[red]No location {location_id!r} is registered.[/]")
+        raise typer.Exit(1)
+    do_reconcile = (
+        reconcile_here if reconcile_here is not None else endpoint_url(endpoint) is not None
+    )
+    target = _target(endpoint, group, target_arn, role_arn, dlq_arn) if do_reconcile else None
+    state.delete_location(location_id)
+    console.print(f"Removed {location_id} from the registry.")
+    if target is not None:
+        scheduler = _scheduler(endpoint, target.group)
+        _print_reconciled(reconcile_locations(scheduler, state, target, {location_id}))
+
+
+@locations_app.command("reconcile")
+def reconcile_command(
+    endpoint: EndpointOption = None,
+    table_prefix: PrefixOption = "",
+    group: GroupOption = "clubsync-dev",
+    target_arn: TargetOption = None,
+    role_arn: RoleOption = None,
+    dlq_arn: DlqOption = None,
+) -> None:
+    """Make every schedule in the group match the registry (repairs drift; deletes strays)."""
+    target = _target(endpoint, group, target_arn, role_arn, dlq_arn)
+    state = _state(endpoint, table_prefix)
+    _print_reconciled(reconcile_locations(_scheduler(endpoint, group), state, target, None))

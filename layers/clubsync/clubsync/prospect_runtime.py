@@ -1,0 +1,92 @@
+"""Wiring of the prospect Lambdas (push, reintegration) from their environment: tables,
+billing credentials, dead letters. One place, so the functions stay thin and agree."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from pydantic import BaseModel, ConfigDict, Field
+
+from clubsync.domain.settings import LocationSettings
+from clubsync.providers.abc.client import DEFAULT_BASE_URL, AbcClientConfig, AbcCredentials
+from clubsync.store.items import DynamoItemTable
+from clubsync.store.prospects import ProspectStore
+from clubsync.store.state import StateRepository
+from clubsync.store.tables import ENTITIES, STATE
+from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS
+from clubsync.sync.prospect_stream import PusherFactory
+
+
+class PushEnvironment(BaseModel):
+    """What the prospect functions read from their environment (set by the CDK app)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entities_table: str = Field(default_factory=lambda: ENTITIES.resolved_name())
+    state_table: str = Field(default_factory=lambda: STATE.resolved_name())
+    abc_base_url: str = Field(
+        default_factory=lambda: os.environ.get("CLUBSYNC_ABC_BASE_URL", DEFAULT_BASE_URL)
+    )
+    # Local runs only: the billing sandbox's fixed credentials instead of Secrets Manager.
+    sandbox_credentials: bool = Field(
+        default_factory=lambda: os.environ.get("CLUBSYNC_SANDBOX_CREDENTIALS") == "1"
+    )
+    max_attempts: int = Field(
+        default_factory=lambda: int(
+            os.environ.get("CLUBSYNC_PROSPECT_PUSH_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
+        )
+    )
+    dead_letter_queue_url: str = Field(
+        default_factory=lambda: os.environ.get("CLUBSYNC_PROSPECT_PUSH_DLQ_URL", "")
+    )
+    aws_endpoint_url: str | None = Field(
+        default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL") or None
+    )
+
+
+class SqsDeadLetters:
+    """Prospects whose push gave up, for the redrive (`clubsync prospects redrive`)."""
+
+    def __init__(self, queue_url: str, endpoint_url: str | None) -> None:
+        self.queue_url = queue_url
+        self._sqs = boto3.client("sqs", endpoint_url=endpoint_url)
+
+    def send(self, location_id: str, person_id: str, reason: str) -> None:
+        body = {"location_id": location_id, "person_id": person_id, "reason": reason}
+        self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))
+
+
+def billing_credentials(env: PushEnvironment) -> Callable[[LocationSettings], AbcCredentials]:
+    def resolve(settings: LocationSettings) -> AbcCredentials:
+        if env.sandbox_credentials:
+            return AbcCredentials(app_id="sandbox", app_key="sandbox")
+        # Powertools caches the secret for five minutes across warm invocations.
+        from aws_lambda_powertools.utilities import parameters
+
+        secret: Any = parameters.get_secret(
+            settings.billing_secret_name, transform="json", max_age=300
+        )
+        return AbcCredentials.model_validate(secret)
+
+    return resolve
+
+
+def pusher_factory(env: PushEnvironment) -> PusherFactory:
+    dynamodb = boto3.client("dynamodb", endpoint_url=env.aws_endpoint_url)
+    state_table = DynamoItemTable(dynamodb, env.state_table)
+    return PusherFactory(
+        StateRepository(state_table),
+        ProspectStore(DynamoItemTable(dynamodb, env.entities_table), state_table),
+        client_config=AbcClientConfig(base_url=env.abc_base_url),
+        credentials=billing_credentials(env),
+        dead_letters=(
+            SqsDeadLetters(env.dead_letter_queue_url, env.aws_endpoint_url)
+            if env.dead_letter_queue_url
+            else None
+        ),
+        max_attempts=env.max_attempts,
+    )

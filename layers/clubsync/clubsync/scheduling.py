@@ -1,0 +1,285 @@
+"""Each location's sync schedules in EventBridge Scheduler, reconciled from the registry.
+
+Locations are data: the schedules are created, changed and deleted by API from the location
+registry (the state table's LOCATIONS items), never by CloudFormation, so the 5,000th location
+needs no deploy and no stack resource (docs/decisions-infra.md).
+
+`desired_schedules` is pure: a location's settings in, the schedules it should have out.
+`reconcile` makes one schedule group match a desired list, touching only what differs, so a
+second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from clubsync.domain.runs import SyncKind, SyncType
+from clubsync.domain.settings import FULL_SYNC_HOUR, LocationSettings
+
+# Scheduler retries only the delivery to Lambda (throttling, service errors); the function's
+# own failures are retried by Lambda's asynchronous invocation settings (infra/).
+RETRY_ATTEMPTS = 3
+# A sync delivered more than an hour late is pointless: the next schedule catches up from the
+# watermark. The event then goes to the dead-letter queue, where the alarm sees it.
+MAX_EVENT_AGE_SECONDS = 3600
+SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
+# Scheduler's limit on schedule names.
+MAX_NAME_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """One schedule as Scheduler should hold it."""
+
+    name: str
+    group: str
+    location_id: str
+    kind: SyncKind
+    expression: str
+    time_zone: str
+    target_arn: str
+    role_arn: str
+    dlq_arn: str
+    input: str
+    retry_attempts: int = RETRY_ATTEMPTS
+    max_event_age_seconds: int = MAX_EVENT_AGE_SECONDS
+    description: str = ""
+
+    def request(self) -> dict[str, Any]:
+        """Arguments for `create_schedule` and `update_schedule` (update replaces everything)."""
+        return {"Name": self.name, "GroupName": self.group, **self.comparable()}
+
+    def comparable(self) -> dict[str, Any]:
+        """The fields reconcile compares with what Scheduler holds."""
+        return {
+            "Description": self.description,
+            "ScheduleExpression": self.expression,
+            "ScheduleExpressionTimezone": self.time_zone,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": {
+                "Arn": self.target_arn,
+                "RoleArn": self.role_arn,
+                "Input": self.input,
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": self.retry_attempts,
+                    "MaximumEventAgeInSeconds": self.max_event_age_seconds,
+                },
+                "DeadLetterConfig": {"Arn": self.dlq_arn},
+            },
+        }
+
+
+def schedule_name(location_id: str, kind: SyncKind, sync_type: SyncType = SyncType.MEMBERS) -> str:
+    """`{location}-members-{kind}`; a location id too long for Scheduler's 64 characters is
+    shortened with a hash of the whole id, so names stay unique and stable."""
+    suffix = f"-{sync_type.value}-{kind.value}"
+    if len(location_id) + len(suffix) <= MAX_NAME_LENGTH:
+        return f"{location_id}{suffix}"
+    digest = hashlib.sha256(location_id.encode()).hexdigest()[:8]
+    keep = MAX_NAME_LENGTH - len(suffix) - len(digest) - 1
+    return f"{location_id[:keep]}-{digest}{suffix}"
+
+
+def location_schedule_names(location_id: str) -> set[str]:
+    """Every name a location's schedules can have, whatever its settings."""
+    return {schedule_name(location_id, kind) for kind in SyncKind}
+
+
+def hours_field(hours: Iterable[int]) -> str:
+    """The cron hours field: a range for a run of three or more consecutive hours ('9-20'),
+    a comma list otherwise ('12,17')."""
+    ordered = sorted(set(hours))
+    if not ordered:
+        raise ValueError("at least one hour is needed")
+    if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{ordered[0]}-{ordered[-1]}"
+    return ",".join(str(hour) for hour in ordered)
+
+
+def cron_at_hours(hours: Iterable[int]) -> str:
+    return f"cron(0 {hours_field(hours)} * * ? *)"
+
+
+def event_input(location_id: str, kind: SyncKind) -> str:
+    """The event the sync function receives; Scheduler fills in the scheduled time."""
+    return json.dumps(
+        {"location": location_id, "kind": kind.value, "scheduled_time": SCHEDULED_TIME_PLACEHOLDER},
+        separators=(",", ":"),
+    )
+
+
+def desired_schedules(
+    settings: LocationSettings, *, target_arn: str, role_arn: str, dlq_arn: str, group: str
+) -> list[ScheduleSpec]:
+    """The member sync schedules of one location, in its own time zone: the full sync at
+    21:00 and the partial syncs at its hours (none when it has no partial hours)."""
+    plan: list[tuple[SyncKind, tuple[int, ...]]] = [(SyncKind.FULL, (FULL_SYNC_HOUR,))]
+    partial_hours = settings.effective_partial_sync_hours()
+    if partial_hours:
+        plan.append((SyncKind.PARTIAL, partial_hours))
+    return [
+        ScheduleSpec(
+            name=schedule_name(settings.location_id, kind),
+            group=group,
+            location_id=settings.location_id,
+            kind=kind,
+            expression=cron_at_hours(hours),
+            time_zone=settings.time_zone,
+            target_arn=target_arn,
+            role_arn=role_arn,
+            dlq_arn=dlq_arn,
+            input=event_input(settings.location_id, kind),
+            description=f"clubsync {kind.value} member sync of {settings.location_id}",
+        )
+        for kind, hours in plan
+    ]
+
+
+def unsafe_local_hours(time_zone: str, hours: Iterable[int], year: int) -> dict[int, str]:
+    """Hours that a daylight-saving change skips or repeats in `year` in that zone, with
+    why. Scheduler skips a missing local time and may run a repeated one twice: harmless for a
+    partial sync (the next one catches up; merges are idempotent) but worth a warning."""
+    return dict(_unsafe_local_hours(time_zone, tuple(sorted(set(hours))), year))
+
+
+@lru_cache(maxsize=1024)
+def _unsafe_local_hours(
+    time_zone: str, hours: tuple[int, ...], year: int
+) -> tuple[tuple[int, str], ...]:
+    # Cached: a registry of thousands of locations uses a few dozen zones and hour sets.
+    zone = ZoneInfo(time_zone)
+    wanted = set(hours)
+    problems: dict[int, str] = {}
+    day = date(year, 1, 1)
+    while day.year == year:
+        for hour in wanted - problems.keys():
+            local = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
+            round_trip = local.astimezone(ZoneInfo("UTC")).astimezone(zone)
+            if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+                problems[hour] = f"{hour:02d}:00 does not exist on {day} (clocks go forward)"
+            elif local.replace(fold=1).utcoffset() != local.utcoffset():
+                problems[hour] = f"{hour:02d}:00 happens twice on {day} (clocks go back)"
+        day += timedelta(days=1)
+    return tuple(sorted(problems.items()))
+
+
+@dataclass
+class ReconcileReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.deleted)} deleted, {len(self.unchanged)} unchanged"
+        )
+
+
+def reconcile(
+    scheduler: Any,
+    group: str,
+    desired: list[ScheduleSpec],
+    *,
+    only_locations: set[str] | None = None,
+) -> ReconcileReport:
+    """Makes the schedules in `group` match `desired`.
+
+    With `only_locations`, only those locations' schedules are looked at (a registry change):
+    two reads per location, and a location absent from `desired` loses its schedules. Without
+    it, the whole group is listed and anything not desired is deleted (a full repair): the
+    group belongs to the reconciler.
+    """
+    wanted = {spec.name: spec for spec in desired}
+    if len(wanted) != len(desired):
+        raise ValueError("desired schedules must have unique names")
+    if only_locations is not None:
+        strays = {spec.location_id for spec in desired} - only_locations
+        if strays:
+            raise ValueError(f"desired schedules of locations not being reconciled: {strays}")
+        candidates = set().union(*(location_schedule_names(lid) for lid in only_locations))
+        existing = {name for name in candidates if _get(scheduler, group, name) is not None}
+    else:
+        existing = set(_list_names(scheduler, group))
+
+    report = ReconcileReport()
+    for name in sorted(wanted):
+        spec = wanted[name]
+        if name not in existing:
+            scheduler.create_schedule(**spec.request())
+            report.created.append(name)
+            continue
+        current = _get(scheduler, group, name)
+        if current is not None and _comparable(current) == spec.comparable():
+            report.unchanged.append(name)
+        else:
+            scheduler.update_schedule(**spec.request())
+            report.updated.append(name)
+    for name in sorted(existing - wanted.keys()):
+        try:
+            scheduler.delete_schedule(GroupName=group, Name=name)
+        except Exception as error:  # already gone: what we wanted
+            if _error_code(error) != "ResourceNotFoundException":
+                raise
+        report.deleted.append(name)
+    return report
+
+
+def _get(scheduler: Any, group: str, name: str) -> dict[str, Any] | None:
+    try:
+        answer: dict[str, Any] = scheduler.get_schedule(GroupName=group, Name=name)
+    except Exception as error:
+        if _error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+    return answer
+
+
+def _list_names(scheduler: Any, group: str) -> list[str]:
+    names: list[str] = []
+    request: dict[str, Any] = {"GroupName": group}
+    while True:
+        answer = scheduler.list_schedules(**request)
+        names += [item["Name"] for item in answer.get("Schedules", [])]
+        token = answer.get("NextToken")
+        if not token:
+            return names
+        request["NextToken"] = token
+
+
+def _comparable(schedule: dict[str, Any]) -> dict[str, Any]:
+    target = schedule.get("Target", {})
+    return {
+        "Description": schedule.get("Description") or "",
+        "ScheduleExpression": schedule.get("ScheduleExpression"),
+        "ScheduleExpressionTimezone": schedule.get("ScheduleExpressionTimezone"),
+        "FlexibleTimeWindow": {"Mode": schedule.get("FlexibleTimeWindow", {}).get("Mode")},
+        "State": schedule.get("State"),
+        "Target": {
+            "Arn": target.get("Arn"),
+            "RoleArn": target.get("RoleArn"),
+            "Input": target.get("Input"),
+            "RetryPolicy": target.get("RetryPolicy"),
+            "DeadLetterConfig": target.get("DeadLetterConfig"),
+        },
+    }
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""

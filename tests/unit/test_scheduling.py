@@ -1,0 +1,157 @@
+"""desired_schedules and the location file checks: pure, no AWS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clubsync.cli.locations import LocationFileError, parse_locations
+from clubsync.domain.runs import SyncKind
+from clubsync.domain.settings import LocationSettings
+from clubsync.scheduling import (
+    MAX_NAME_LENGTH,
+    SCHEDULED_TIME_PLACEHOLDER,
+    ScheduleSpec,
+    cron_at_hours,
+    desired_schedules,
+    hours_field,
+    schedule_name,
+    unsafe_local_hours,
+)
+
+TARGET = {
+    "target_arn": "arn:aws:lambda:us-east-1:123456789012:function:sync",
+    "role_arn": "arn:aws:iam::123456789012:role/scheduler",
+    "dlq_arn": "arn:aws:sqs:us-east-1:123456789012:dlq",
+    "group": "clubsync-test",
+}
+
+
+def location(**changes: Any) -> LocationSettings:
+    values: dict[str, Any] = {
+        "location_id": "springfield",
+        "club_number": "0451",
+        "time_zone": "America/Chicago",
+    }
+    return LocationSettings(**{**values, **changes})
+
+
+def by_kind(specs: list[ScheduleSpec]) -> dict[SyncKind, ScheduleSpec]:
+    return {spec.kind: spec for spec in specs}
+
+
+def test_default_location_gets_full_at_21_and_partial_at_12_and_17_in_its_zone() -> None:
+    specs = by_kind(desired_schedules(location(), **TARGET))
+    assert specs[SyncKind.FULL].name == "springfield-members-full"
+    assert specs[SyncKind.FULL].expression == "cron(0 21 * * ? *)"
+    assert specs[SyncKind.PARTIAL].name == "springfield-members-partial"
+    assert specs[SyncKind.PARTIAL].expression == "cron(0 12,17 * * ? *)"
+    for spec in specs.values():
+        assert spec.time_zone == "America/Chicago"
+        request = spec.request()
+        assert request["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        assert request["GroupName"] == "clubsync-test"
+        target = request["Target"]
+        assert target["Arn"] == TARGET["target_arn"]
+        assert target["RoleArn"] == TARGET["role_arn"]
+        assert target["DeadLetterConfig"] == {"Arn": TARGET["dlq_arn"]}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+        assert 60 <= target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
+
+
+def test_the_event_carries_location_kind_and_the_scheduled_time_placeholder() -> None:
+    for spec in desired_schedules(location(), **TARGET):
+        assert json.loads(spec.request()["Target"]["Input"]) == {
+            "location": "springfield",
+            "kind": spec.kind.value,
+            "scheduled_time": SCHEDULED_TIME_PLACEHOLDER,
+        }
+
+
+def test_upgraded_locations_sync_every_hour_from_9_to_20() -> None:
+    specs = by_kind(desired_schedules(location(upgraded=True, time_zone="Asia/Tokyo"), **TARGET))
+    assert specs[SyncKind.PARTIAL].expression == "cron(0 9-20 * * ? *)"
+    assert specs[SyncKind.PARTIAL].time_zone == "Asia/Tokyo"
+
+
+def test_chosen_hours_and_no_partial_hours() -> None:
+    specs = by_kind(desired_schedules(location(partial_sync_hours=(17, 8, 12)), **TARGET))
+    assert specs[SyncKind.PARTIAL].expression == "cron(0 8,12,17 * * ? *)"
+    only_full = desired_schedules(location(partial_sync_hours=()), **TARGET)
+    assert [spec.kind for spec in only_full] == [SyncKind.FULL]
+
+
+@given(st.sets(st.integers(min_value=0, max_value=23), min_size=1))
+def test_hours_field_lists_exactly_the_hours(hours: set[int]) -> None:
+    field = hours_field(hours)
+    listed: set[int] = set()
+    for part in field.split(","):
+        if "-" in part:
+            low, high = map(int, part.split("-"))
+            listed |= set(range(low, high + 1))
+        else:
+            listed.add(int(part))
+    assert listed == hours
+    assert cron_at_hours(hours) == f"cron(0 {field} * * ? *)"
+
+
+@given(st.from_regex(r"[a-z0-9][a-z0-9-]{0,62}", fullmatch=True))
+def test_schedule_names_fit_scheduler_and_stay_distinct(location_id: str) -> None:
+    names = {schedule_name(location_id, kind) for kind in SyncKind}
+    assert len(names) == 2
+    assert all(len(name) <= MAX_NAME_LENGTH for name in names)
+    assert schedule_name(location_id, SyncKind.FULL) == schedule_name(location_id, SyncKind.FULL)
+
+
+def test_long_location_ids_that_share_a_prefix_get_different_names() -> None:
+    first, second = "a" * 60 + "one", "a" * 60 + "two"
+    assert schedule_name(first, SyncKind.FULL) != schedule_name(second, SyncKind.FULL)
+
+
+def test_daylight_saving_hours_are_reported() -> None:
+    assert set(unsafe_local_hours("America/Chicago", [2, 12, 17], 2026)) == {2}
+    assert set(unsafe_local_hours("America/Chicago", [1], 2026)) == {1}
+    assert unsafe_local_hours("Asia/Tokyo", range(24), 2026) == {}
+
+
+# -- the location file ----------------------------------------------------------------------
+def test_a_bad_location_file_names_every_location_and_field_at_fault() -> None:
+    document = {
+        "locations": [
+            {"location_id": "ok", "club_number": "1", "time_zone": "America/Chicago"},
+            {"location_id": "mars", "club_number": "2", "time_zone": "Mars/Olympus_Mons"},
+            {
+                "location_id": "late",
+                "club_number": "3",
+                "time_zone": "UTC",
+                "partial_sync_hours": [12, 24],
+            },
+            {"location_id": "ok", "club_number": "4", "time_zone": "UTC"},
+            {
+                "location_id": "secret",
+                "club_number": "5",
+                "time_zone": "UTC",
+                "billing_secret_name": "other/x",
+            },
+        ]
+    }
+    with pytest.raises(LocationFileError) as refused:
+        parse_locations(document)
+    problems = refused.value.problems
+    assert any(p.startswith("locations[1] (mars): time_zone:") for p in problems), problems
+    assert any(
+        p.startswith("locations[2] (late): partial_sync_hours.1:") and "23" in p for p in problems
+    ), problems
+    assert any("locations[3] (ok): location_id 'ok' already used" in p for p in problems)
+    assert any(p.startswith("locations[4] (secret): billing_secret_name") for p in problems)
+    assert len(problems) == 4
+
+
+@pytest.mark.parametrize("document", [[], {"location": []}, {"locations": {}}])
+def test_a_file_of_the_wrong_shape_is_refused(document: Any) -> None:
+    with pytest.raises(LocationFileError):
+        parse_locations(document)
