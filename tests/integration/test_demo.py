@@ -13,13 +13,16 @@ from clubsync.domain.runs import RunStatus
 pytestmark = pytest.mark.enable_socket
 
 
-def test_demo_syncs_converts_quarantines_and_replays_without_changes() -> None:
+def test_demo_pushes_prospects_syncs_converts_quarantines_and_replays_without_changes() -> None:
     output = io.StringIO()
     result = run_demo(200, seed=11, console=Console(file=output, width=120))
+    assert result.pushed == 29
+    ((_, reason),) = result.rejected
+    assert "contains a period" in reason
     (full_name, full), (_, partial), (_, replay) = result.runs
     assert full_name == "full"
     assert all(run.status is RunStatus.SUCCEEDED for _, run in result.runs)
-    assert full.counts.created > 0 and full.counts.converted > 0
+    assert full.counts.created > 0 and full.counts.converted == 20  # sold at the front desk
     assert full.counts.quarantined == 2
     assert partial.counts.updated > 0 and partial.counts.created > 0
     assert replay.counts.created == replay.counts.updated == replay.counts.converted == 0

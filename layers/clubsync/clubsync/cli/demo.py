@@ -3,17 +3,21 @@ laptop, with no AWS account and no credentials (moto and the sandbox both on 127
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from faker import Faker
 from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clubsync.domain.people import ContactData, FollowUpStatus, Person, PersonKind
+from clubsync.domain.people import PersonKind, ProspectPushState
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind
 from clubsync.domain.settings import LocationSettings
 from clubsync.local import (
@@ -24,8 +28,12 @@ from clubsync.local import (
     moto_server,
     sandbox_member_source,
 )
+from clubsync.local_streams import StreamPoller, load_function, streams_client
 from clubsync.sandbox import BillingSandbox
 from clubsync.sandbox.generator import make_malformed_member
+from clubsync.store.tables import ENTITIES
+from clubsync.sync.prospect_intake import ProspectIntake, parse_form
+from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
 from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 
 DEMO_LOCATION = LocationSettings(
@@ -35,7 +43,9 @@ DEMO_LOCATION = LocationSettings(
     time_zone="America/Chicago",
     ignored_membership_types=frozenset({"CORPORATE"}),
 )
-# The demo's day: the 21:00 full sync on a Friday, then the next day's 12:00 partial sync.
+# The demo's day: guests in the morning, the 21:00 full sync on a Friday, then the next day's
+# 12:00 partial sync.
+INTAKE_LOCAL = datetime(2026, 11, 20, 10, 0)
 FULL_SYNC_LOCAL = datetime(2026, 11, 20, 21, 0)
 PARTIAL_SYNC_LOCAL = datetime(2026, 11, 21, 12, 0)
 
@@ -53,6 +63,8 @@ COUNT_COLUMNS = (
 
 @dataclass
 class DemoResult:
+    pushed: int
+    rejected: list[tuple[str, str]]
     runs: list[tuple[str, RunRecord]]
     people: int
     members: int
@@ -67,9 +79,10 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
     zone = settings.zone
     full_at = FULL_SYNC_LOCAL.replace(tzinfo=zone)
     partial_at = PARTIAL_SYNC_LOCAL.replace(tzinfo=zone)
+    intake_at = INTAKE_LOCAL.replace(tzinfo=zone)
     rng = random.Random(seed)
 
-    with moto_server() as endpoint, BillingSandbox(now=full_at - timedelta(minutes=5)) as sandbox:
+    with moto_server() as endpoint, BillingSandbox(now=intake_at) as sandbox:
         console.print(
             f"[bold]moto[/] (DynamoDB) on {endpoint}; [bold]billing sandbox[/] on {sandbox.url}"
         )
@@ -86,13 +99,25 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
             )
             broken["personal"]["isActive"] = "true"  # served by the full sync's first query
             sandbox.add_member(settings.club_number, broken)
-        prospects = _crm_prospects(settings, generated, rng)
-        repos.entities.save(prospects)
         console.print(
             f"Location [bold]{settings.location_id}[/] (club {settings.club_number}, "
-            f"{settings.time_zone}); billing has {members} members plus 2 malformed records; "
-            f"the CRM already has {len(prospects)} prospects, some of whom bought memberships."
+            f"{settings.time_zone}); billing has {members} members plus 2 malformed records."
         )
+
+        console.rule(f"Guests fill in the digital guest waiver, {intake_at:%a %H:%M} club time")
+        sandbox.set_clock(intake_at)
+        with _prospect_push(endpoint, sandbox) as poller:
+            intake = ProspectIntake(repos.entities, repos.state, clock=lambda: sandbox.now)
+            added = [intake.add(parse_form(form)) for form in _guest_waivers(settings, rng)]
+            poller.drain()
+        pushed = _push_outcomes(repos, settings, [result.person_id for result in added])
+        console.print(_push_line(pushed))
+        for person_id, reason in pushed.rejected:
+            console.print(f"  rejected {person_id}: {reason}")
+
+        sandbox.set_clock(intake_at + timedelta(hours=4))
+        sold = _sell_memberships(sandbox, settings, pushed.billing_ids[:20])
+        console.print(f"At the front desk, {sold} of them buy a membership (in billing).")
 
         runs: list[tuple[str, RunRecord]] = []
         console.rule(f"Initial full sync, {full_at:%a %Y-%m-%d %H:%M} club time")
@@ -118,7 +143,7 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
             ("replay", _sync(repos, sandbox, settings, SyncKind.PARTIAL, partial_at, console, None))
         )
 
-        result = _result(repos, settings, runs)
+        result = _result(repos, settings, pushed, runs)
     _print_summary(console, result)
     return result
 
@@ -175,30 +200,113 @@ def _counts_line(run: RunRecord) -> str:
     )
 
 
-def _crm_prospects(
-    settings: LocationSettings, generated: list[dict[str, Any]], rng: random.Random
-) -> list[Person]:
-    """Prospects the CRM created before they bought: a third linked to billing by id (pushed
-    earlier), the rest only by identical name and email (matched by the sync)."""
-    sample = rng.sample(generated, k=min(60, len(generated)))
-    prospects = []
-    for index, record in enumerate(sample):
-        personal = record["personal"]
-        prospects.append(
-            Person(
-                person_id=f"crm-{index:04d}",
-                location_id=settings.location_id,
-                kind=PersonKind.PROSPECT,
-                follow_up_status=FollowUpStatus.LEAD,
-                contact=ContactData(
-                    first_name=" ".join(personal.get("firstName", "").split()).title(),
-                    last_name=" ".join(personal.get("lastName", "").split()).title(),
-                    email=personal.get("email"),
-                ),
-                billing_member_id=record["memberId"] if index % 3 == 0 else None,
-            )
+def _guest_waivers(settings: LocationSettings, rng: random.Random) -> list[dict[str, Any]]:
+    """Thirty guests; one writes "St. Louis" (ABC refuses a city with a period)."""
+    fake = Faker("en_US")
+    fake.seed_instance(rng.getrandbits(32))
+    forms = []
+    for n in range(30):
+        first, last = fake.first_name(), fake.last_name()
+        forms.append(
+            {
+                "location_id": settings.location_id,
+                "source": "dgw",
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first}.{last}.{n}@example.org".lower(),
+                "mobile_phone": f"555-01{n:02d}",
+                "address_line1": fake.street_address(),
+                "city": "St. Louis" if n == 7 else "Springfield",
+                "state": "IL",
+                "zip": "62701",
+                "guest_pass_start": f"{INTAKE_LOCAL:%Y-%m-%d}",
+                "guest_pass_end": f"{INTAKE_LOCAL + timedelta(days=7):%Y-%m-%d}",
+            }
         )
-    return prospects
+    return forms
+
+
+@contextmanager
+def _prospect_push(endpoint: str, sandbox: BillingSandbox) -> Iterator[StreamPoller]:
+    """The real prospect_push Lambda handler, fed from moto's entities stream."""
+    settings = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "CLUBSYNC_ABC_BASE_URL": sandbox.url,
+        "CLUBSYNC_SANDBOX_CREDENTIALS": "1",
+        "POWERTOOLS_SERVICE_NAME": "prospect-push",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    handler = load_function("prospect_push")
+    try:
+        yield StreamPoller(
+            dynamodb_client(endpoint),
+            streams_client(endpoint),
+            ENTITIES.default_name,
+            handler.lambda_handler,
+            filter_pattern=PROSPECT_RECORD_FILTER,
+        )
+    finally:
+        handler.reset()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@dataclass
+class PushOutcomes:
+    billing_ids: list[str]
+    rejected: list[tuple[str, str]]
+    warnings: int
+
+
+def _push_outcomes(
+    repos: Repositories, settings: LocationSettings, person_ids: list[str]
+) -> PushOutcomes:
+    people = repos.entities.get_people(settings.location_id, person_ids)
+    outcomes = PushOutcomes(billing_ids=[], rejected=[], warnings=0)
+    for person_id in person_ids:
+        push = people[person_id].push
+        if push is None:
+            continue
+        outcomes.warnings += bool(push.warnings)
+        if push.state is ProspectPushState.PUSHED and push.billing_member_id:
+            outcomes.billing_ids.append(push.billing_member_id)
+        elif push.state is ProspectPushState.REJECTED:
+            outcomes.rejected.append((person_id, push.reason or ""))
+    return outcomes
+
+
+def _push_line(outcomes: PushOutcomes) -> str:
+    return (
+        f"Pushed to billing through the entities stream: {len(outcomes.billing_ids)} prospects; "
+        f"rejected {len(outcomes.rejected)} (reason kept on the prospect)"
+    )
+
+
+def _sell_memberships(
+    sandbox: BillingSandbox, settings: LocationSettings, billing_ids: list[str]
+) -> int:
+    today = f"{sandbox.local_now(settings.club_number):%Y-%m-%d}"
+    for n, member_id in enumerate(billing_ids):
+        sandbox.modify_member(
+            settings.club_number,
+            member_id,
+            {
+                "personal.joinStatus": "Member",
+                "personal.isActive": "true",
+                "personal.memberStatus": "Active",
+                "agreement.agreementNumber": f"8{n:04d}",
+                "agreement.membershipType": "GOLD",
+                "agreement.signDate": today,
+                "agreement.beginDate": today,
+                "agreement.nextDueAmount": "39.99",
+            },
+        )
+    return len(billing_ids)
 
 
 def _change_billing(
@@ -253,10 +361,15 @@ def _change_billing(
 
 
 def _result(
-    repos: Repositories, settings: LocationSettings, runs: list[tuple[str, RunRecord]]
+    repos: Repositories,
+    settings: LocationSettings,
+    pushed: PushOutcomes,
+    runs: list[tuple[str, RunRecord]],
 ) -> DemoResult:
     people = repos.entities.people(settings.location_id)
     return DemoResult(
+        pushed=len(pushed.billing_ids),
+        rejected=pushed.rejected,
         runs=runs,
         people=len(people),
         members=sum(p.kind is PersonKind.MEMBER for p in people),
