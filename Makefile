@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: setup demo test test-all lint format bench layers synth clean
+.PHONY: setup demo test test-all lint format bench layers synth deploy clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,19 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED) ## benchmarks print figures; they never fail a build
 	$(BIN)/python bench/member_sync.py
+	$(BIN)/python bench/handler_import.py
+
+layers: $(INSTALLED) ## the Lambda layers (dependencies for arm64, the library), no Docker
+	$(BIN)/python layers/build.py
+
+node_modules/.bin/cdk: package.json
+	npm install --no-audit --no-fund
+
+synth: layers node_modules/.bin/cdk ## synthesize the CloudFormation template (cdk.out/)
+	npx cdk synth
+
+deploy: layers node_modules/.bin/cdk ## deploy with your AWS credentials (docs/operations.md)
+	npx cdk deploy
 
 clean:
-	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

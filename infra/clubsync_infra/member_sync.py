@@ -13,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.runtime import PythonFunction, acknowledge
+from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
 from clubsync_infra.storage import Storage
 
 SERVICE = "clubsync-members-sync"
@@ -132,8 +132,8 @@ class MemberSync(Construct):
         )
         acknowledge(
             self.role,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
-            f"<AWS::AccountId>:secret:{secret_prefix}*]",
+            f"AwsSolutions-IAM5[Resource::"
+            f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
             "Billing-account secrets are added with locations, without a deploy; the function "
             "may read only secrets under the clubsync prefix (secret ARNs also end in a random "
             "suffix).",

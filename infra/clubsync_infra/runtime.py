@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -29,6 +29,15 @@ METRICS_NAMESPACE = "ClubSync"
 def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     """A cdk-nag finding accepted on purpose, with the reason next to the cause."""
     Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
+
+
+def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
+    """An ARN as cdk-nag spells it in a finding id: unresolved parts become <AWS::...>, a
+    region or account the stack is pinned to appears literally."""
+    stack = Stack.of(scope)
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"arn:<AWS::Partition>:{service}:{region}:{account}:{resource}"
 
 
 def bundling_skipped(scope: Construct) -> bool:

@@ -2,7 +2,7 @@
 turns location registry changes into schedules (clubsync.scheduling).
 
 The schedules themselves are not CloudFormation resources: they are data, created by API,
-one pair per location (docs/decisions-infra.md).
+one pair per location (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from constructs import Construct
 
 from clubsync.store.state import LOCATIONS_PK
 from clubsync_infra.member_sync import MemberSync, failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge
+from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
 from clubsync_infra.storage import Storage
 
 SERVICE = "clubsync-location-registry"
@@ -122,8 +122,8 @@ class Scheduling(Construct):
         )
         acknowledge(
             registry.role,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:"
-            f"<AWS::AccountId>:schedule/{self.group_name}/*]",
+            f"AwsSolutions-IAM5[Resource::"
+            f"{nag_arn(self, 'scheduler', f'schedule/{self.group_name}/*')}]",
             "Schedules are named after locations, which are data added without a deploy; the "
             "function may touch schedules in the clubsync group only.",
         )

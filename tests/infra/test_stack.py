@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -43,9 +44,18 @@ def _load(name: str, path: Path) -> Any:
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     infra_app = _load("clubsync_cdk_app", ROOT / "infra" / "app.py")
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = infra_app.build_app(
-        {"aws:cdk:bundling-stacks": []}, outdir=str(outdir), stages=("dev", "prod")
-    )
+    # As the CDK CLI does with a configured region: ARNs (and nag finding ids) then name it.
+    saved = os.environ.get("CDK_DEFAULT_REGION")
+    os.environ["CDK_DEFAULT_REGION"] = "eu-west-1"
+    try:
+        app = infra_app.build_app(
+            {"aws:cdk:bundling-stacks": []}, outdir=str(outdir), stages=("dev", "prod")
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("CDK_DEFAULT_REGION")
+        else:
+            os.environ["CDK_DEFAULT_REGION"] = saved
     try:
         app.synth()
     except RuntimeError as error:

@@ -10,8 +10,10 @@ responses: a batch is retried from its first failed record, up to `max_retries`,
 from __future__ import annotations
 
 import importlib.util
+import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -146,6 +148,23 @@ class StreamPoller:
                 break
         return self.stats
 
+    def skip_existing(self) -> int:
+        """Moves past every record already in the stream without delivering it (records written
+        before the function was deployed, like a scenario's starting data)."""
+        skipped = 0
+        for _ in range(1000):
+            read = 0
+            for shard_id in self._shards():
+                records = self._read(shard_id)
+                if records:
+                    read += len(records)
+                    last = records[-1]["dynamodb"]["SequenceNumber"]
+                    self._positions[shard_id] = ("AFTER_SEQUENCE_NUMBER", last)
+            skipped += read
+            if read == 0:
+                break
+        return skipped
+
     def rewind(self) -> None:
         """Read the stream again from its start (a replay)."""
         self._positions.clear()
@@ -177,3 +196,38 @@ class StreamPoller:
             return None
         self.stats.failed += len(failures)
         return min((str(f["itemIdentifier"]) for f in failures), key=int)
+
+
+@contextmanager
+def local_prospect_push(endpoint_url: str, billing_url: str) -> Iterator[StreamPoller]:
+    """The real prospect_push handler, fed from the entities stream of moto's server at
+    `endpoint_url`, pushing to the billing sandbox at `billing_url` (demo, scenarios)."""
+    from clubsync.store.items import dynamodb_client
+    from clubsync.store.tables import ENTITIES
+    from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
+
+    settings = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "CLUBSYNC_ABC_BASE_URL": billing_url,
+        "CLUBSYNC_SANDBOX_CREDENTIALS": "1",
+        "POWERTOOLS_SERVICE_NAME": "prospect-push",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    handler = load_function("prospect_push")
+    try:
+        yield StreamPoller(
+            dynamodb_client(endpoint_url, region="us-east-1"),
+            streams_client(endpoint_url),
+            ENTITIES.default_name,
+            handler.lambda_handler,
+            filter_pattern=PROSPECT_RECORD_FILTER,
+        )
+    finally:
+        handler.reset()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -2,7 +2,7 @@
 
 Locations are data: the schedules are created, changed and deleted by API from the location
 registry (the state table's LOCATIONS items), never by CloudFormation, so the 5,000th location
-needs no deploy and no stack resource (docs/decisions-infra.md).
+needs no deploy and no stack resource (docs/decisions.md).
 
 `desired_schedules` is pure: a location's settings in, the schedules it should have out.
 `reconcile` makes one schedule group match a desired list, touching only what differs, so a

@@ -3,10 +3,7 @@ laptop, with no AWS account and no credentials (moto and the sandbox both on 127
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,12 +25,10 @@ from clubsync.local import (
     moto_server,
     sandbox_member_source,
 )
-from clubsync.local_streams import StreamPoller, load_function, streams_client
+from clubsync.local_streams import local_prospect_push
 from clubsync.sandbox import BillingSandbox
 from clubsync.sandbox.generator import make_malformed_member
-from clubsync.store.tables import ENTITIES
 from clubsync.sync.prospect_intake import ProspectIntake, parse_form
-from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
 from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 
 DEMO_LOCATION = LocationSettings(
@@ -106,7 +101,7 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
 
         console.rule(f"Guests fill in the digital guest waiver, {intake_at:%a %H:%M} club time")
         sandbox.set_clock(intake_at)
-        with _prospect_push(endpoint, sandbox) as poller:
+        with local_prospect_push(endpoint, sandbox.url) as poller:
             intake = ProspectIntake(repos.entities, repos.state, clock=lambda: sandbox.now)
             added = [intake.add(parse_form(form)) for form in _guest_waivers(settings, rng)]
             poller.drain()
@@ -224,36 +219,6 @@ def _guest_waivers(settings: LocationSettings, rng: random.Random) -> list[dict[
             }
         )
     return forms
-
-
-@contextmanager
-def _prospect_push(endpoint: str, sandbox: BillingSandbox) -> Iterator[StreamPoller]:
-    """The real prospect_push Lambda handler, fed from moto's entities stream."""
-    settings = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "CLUBSYNC_ABC_BASE_URL": sandbox.url,
-        "CLUBSYNC_SANDBOX_CREDENTIALS": "1",
-        "POWERTOOLS_SERVICE_NAME": "prospect-push",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    handler = load_function("prospect_push")
-    try:
-        yield StreamPoller(
-            dynamodb_client(endpoint),
-            streams_client(endpoint),
-            ENTITIES.default_name,
-            handler.lambda_handler,
-            filter_pattern=PROSPECT_RECORD_FILTER,
-        )
-    finally:
-        handler.reset()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @dataclass

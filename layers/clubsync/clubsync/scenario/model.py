@@ -326,12 +326,12 @@ class Expectations(_Strict):
 
 # -- steps -----------------------------------------------------------------------------------
 
-ACTIONS = ("sync", "billing", "fault", "clear_faults", "settings", "expect")
+ACTIONS = ("sync", "billing", "fault", "clear_faults", "settings", "intake", "expect")
 
 
 class Step(_Strict):
     """One thing that happens at `at` (club-local). Exactly one action per step:
-    `sync`, `billing`, `fault`, `clear_faults`, `settings` or `expect`."""
+    `sync`, `billing`, `fault`, `clear_faults`, `settings`, `intake` or `expect`."""
 
     at: LocalTime
     note: str = Field(default="", description="Free text for the reader, e.g. a ticket line.")
@@ -347,6 +347,12 @@ class Step(_Strict):
     settings: dict[str, Any] | None = Field(
         default=None,
         description="Location settings changed at this time (e.g. ignored_membership_types).",
+    )
+    intake: dict[str, Any] | None = Field(
+        default=None,
+        description="A prospect form (as the guest waiver or `clubsync prospects add` sends it; "
+        "location_id defaults to the scenario's). The prospect is pushed to billing through the "
+        "entities stream, as in AWS.",
     )
     expect: Expectations | None = None
 

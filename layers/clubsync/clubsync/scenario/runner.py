@@ -43,6 +43,7 @@ from clubsync.local import (
     moto_server,
     sandbox_client_config,
 )
+from clubsync.local_streams import StreamPoller, local_prospect_push
 from clubsync.providers.abc.client import AbcClient
 from clubsync.providers.abc.members import AbcMemberSource
 from clubsync.providers.base import MemberSource
@@ -56,6 +57,7 @@ from clubsync.scenario.model import (
     local_to_aware,
 )
 from clubsync.sync.member_sync import SyncFailed
+from clubsync.sync.prospect_intake import IntakeInvalid, ProspectIntake, parse_form
 from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 
 SYNC_TYPE = SyncType.MEMBERS.value
@@ -205,6 +207,7 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
         replay = _Replay(scenario, dynamo_repositories(client), sandbox)
         stack.enter_context(sandbox)
         stack.enter_context(replay.clients())
+        replay.poller = stack.enter_context(local_prospect_push(endpoint, sandbox.url))
         return replay.run()
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
 
@@ -229,6 +232,8 @@ class _Replay:
     run_names: dict[str, str] = field(default_factory=dict)
     run_steps: dict[str, int] = field(default_factory=dict)
     last_run: RunRecord | None = None
+    # Feeds the entities stream to the real prospect_push handler after every step.
+    poller: StreamPoller | None = None
     _open_clients: list[AbcClient] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -265,10 +270,15 @@ class _Replay:
     # -- set-up ----------------------------------------------------------------------------
     def run(self) -> ScenarioResult:
         self._set_up()
+        if self.poller is not None:
+            # The starting CRM data was pushed (or not) before the timeline begins.
+            self.poller.skip_existing()
         for index, step in enumerate(self.scenario.steps):
             self.clock.now = self._instant(step.at)
             self.sandbox.set_clock(self.clock.now)
             self.outcomes.append(self._apply(index, step))
+            if self.poller is not None:
+                self.poller.drain()
         snapshot = self._snapshot()
         self.expectations.extend(
             _check(self.scenario.expect, snapshot, self.scenario, FINAL_PREFIX, self.last_run)
@@ -345,6 +355,19 @@ class _Replay:
         elif step.clear_faults is not None:
             self.sandbox.clear_faults()
             outcome.detail = "queued faults cleared"
+        elif step.intake is not None:
+            form = {"location_id": self.location_id, **step.intake}
+            try:
+                result = ProspectIntake(
+                    self.repositories.entities,
+                    self.repositories.state,
+                    clock=self.clock,
+                    # Readable, replayable ids: the prospect of step 3 is "intake-3".
+                    new_id=lambda: f"intake-{index}",
+                ).add(parse_form(form))
+            except IntakeInvalid as error:
+                raise ScenarioError(f"{where}.intake: {error}") from error
+            outcome.detail = f"prospect {result.person_id} {result.outcome.value}"
         elif step.settings is not None:
             merged = {**self.settings.model_dump(), **step.settings}
             try:
