@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -45,6 +46,17 @@ class TableUsage:
 
 class ConditionFailed(Exception):
     """A conditional write found the item in another state (e.g. a lease held by someone else)."""
+
+
+@contextmanager
+def _condition_checked() -> Iterator[None]:
+    """DynamoDB's failed condition as our ConditionFailed; every other error as it is."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise ConditionFailed(str(error)) from error
+        raise
 
 
 def _text_size(text: str) -> int:
@@ -403,7 +415,7 @@ class DynamoItemTable:
 
     def put_if_free(self, item: Item, *, owner: str, now_epoch: int) -> None:
         self.usage.requests += 1
-        try:
+        with _condition_checked():
             self._client.put_item(
                 TableName=self.name,
                 Item=self._to_dynamo(item),
@@ -411,10 +423,6 @@ class DynamoItemTable:
                 ExpressionAttributeNames={"#pk": self._pk, "#owner": "owner", "#exp": "expires_at"},
                 ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": str(now_epoch)}},
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConditionFailed(str(error)) from error
-            raise
         self.usage.items_written += 1
         self.usage.write_units += write_units(item)
 
@@ -425,12 +433,8 @@ class DynamoItemTable:
             request["ConditionExpression"] = "attribute_not_exists(#pk) OR #owner = :owner"
             request["ExpressionAttributeNames"] = {"#pk": self._pk, "#owner": "owner"}
             request["ExpressionAttributeValues"] = {":owner": {"S": only_if_owner}}
-        try:
+        with _condition_checked():
             self._client.delete_item(**request)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConditionFailed(str(error)) from error
-            raise
         self.usage.items_deleted += 1
         self.usage.write_units += 1
 
@@ -452,12 +456,8 @@ class DynamoItemTable:
             if values:
                 request["ExpressionAttributeValues"] = values
         self.usage.requests += 1
-        try:
+        with _condition_checked():
             self._client.put_item(**request)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConditionFailed(str(error)) from error
-            raise
         self.usage.items_written += 1
         self.usage.write_units += write_units(item)
 
@@ -466,7 +466,7 @@ class DynamoItemTable:
         values = {f":a{i}": to_attribute(value) for i, value in enumerate(attributes.values())}
         names["#pk"] = self._pk
         self.usage.requests += 1
-        try:
+        with _condition_checked():
             self._client.update_item(
                 TableName=self.name,
                 Key=self._key_of(key),
@@ -475,9 +475,5 @@ class DynamoItemTable:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConditionFailed(str(error)) from error
-            raise
         self.usage.items_written += 1
         self.usage.write_units += write_units(attributes)
