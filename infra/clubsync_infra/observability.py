@@ -12,6 +12,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from clubsync_infra.member_sync import MemberSync
+from clubsync_infra.prospect_push import ProspectPush
 from clubsync_infra.runtime import METRICS_NAMESPACE
 from clubsync_infra.scheduling import Scheduling
 
@@ -43,6 +44,7 @@ class Observability(Construct):
         stage: str,
         member_sync: MemberSync,
         scheduling: Scheduling,
+        prospect_push: ProspectPush,
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -159,6 +161,7 @@ class Observability(Construct):
                 treat_missing_data=NO_DATA_IS_FINE,
             ),
         }
+        self.alarms.update(self._prospect_alarms(prospect_push))
         for alarm in self.alarms.values():
             alarm.add_alarm_action(notify)
 
@@ -251,6 +254,114 @@ class Observability(Construct):
                         period=FIVE_MINUTES,
                         label="invalid events",
                     ),
+                ],
+                width=12,
+            ),
+        )
+        self._prospect_dashboard_rows(prospect_push)
+
+    def _prospect_alarms(self, prospect: ProspectPush) -> dict[str, cloudwatch.Alarm]:
+        push = prospect.push_function
+        return {
+            "ProspectPushErrors": push.metric_errors(
+                period=FIVE_MINUTES, statistic="Sum"
+            ).create_alarm(
+                self,
+                "ProspectPushErrors",
+                alarm_description="A prospect push batch failed (billing unreachable, an "
+                "unregistered location); its records are retried, then dead-lettered.",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            # Pushes take seconds; a shard 15 minutes behind for 15 minutes is stuck on a
+            # record being retried (records older than 6 hours go to the DLQ).
+            "ProspectPushIteratorAge": push.metric(
+                "IteratorAge", period=FIVE_MINUTES, statistic="Maximum"
+            ).create_alarm(
+                self,
+                "ProspectPushIteratorAge",
+                alarm_description="The prospect push is more than 15 minutes behind the "
+                "entities table's stream: a record keeps failing (see the push logs).",
+                threshold=Duration.minutes(15).to_milliseconds(),
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "ProspectDeadLetters": (
+                prospect.dead_letters.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ).create_alarm(
+                    self,
+                    "ProspectDeadLetters",
+                    alarm_description="Prospects the push gave up on: fix the cause, then "
+                    "`clubsync prospects redrive --location ID` (docs/operations.md).",
+                    threshold=1,
+                    evaluation_periods=1,
+                    treat_missing_data=NO_DATA_IS_FINE,
+                )
+            ),
+            "IntakeErrors": prospect.intake_function.metric_errors(
+                period=FIVE_MINUTES, statistic="Sum"
+            ).create_alarm(
+                self,
+                "IntakeErrors",
+                alarm_description="The prospect intake endpoint failed (5xx to a form): a "
+                "prospect may not have been recorded.",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+        }
+
+    def _prospect_dashboard_rows(self, prospect: ProspectPush) -> None:
+        push = prospect.push_function
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=(
+                    "# clubsync prospect push\n"
+                    "Outcomes come from the push function's logs (`prospect push`, field "
+                    "`outcome`). Prospects the push gave up on are in the DLQ: "
+                    "`clubsync prospects redrive --location ID`."
+                ),
+                width=24,
+                height=2,
+            )
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.LogQueryWidget(
+                title="Prospect push outcomes",
+                log_group_names=[prospect.push_log_group.log_group_name],
+                query_lines=[
+                    "fields @timestamp, outcome",
+                    "filter message = 'prospect push'",
+                    "stats count(*) as pushes by outcome, bin(1h)",
+                ],
+                view=cloudwatch.LogQueryVisualizationType.STACKEDAREA,
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Prospect push function",
+                left=[
+                    push.metric_invocations(period=FIVE_MINUTES, statistic="Sum"),
+                    push.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                    prospect.intake_function.metric_invocations(
+                        period=FIVE_MINUTES, statistic="Sum", label="intake invocations"
+                    ),
+                    prospect.intake_function.metric_errors(
+                        period=FIVE_MINUTES, statistic="Sum", label="intake errors"
+                    ),
+                    prospect.dead_letters.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="prospect DLQ"
+                    ),
+                ],
+                right=[
+                    push.metric(
+                        "IteratorAge",
+                        period=FIVE_MINUTES,
+                        statistic="Maximum",
+                        label="stream lag (ms)",
+                    )
                 ],
                 width=12,
             ),

@@ -122,6 +122,7 @@ class PythonFunction(Construct):
         reserved_concurrency: int | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         resource_star_reason: str = "",
+        handler: str = "handler",
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -140,7 +141,8 @@ class PythonFunction(Construct):
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler="handler.handler",
+            # `handler` is the entry point's name in functions/<name>/handler.py.
+            handler=f"handler.{handler}",
             code=lambda_.Code.from_asset(str(FUNCTIONS / name), exclude=["__pycache__", "*.pyc"]),
             layers=list(layers),
             role=self.role,

@@ -1,4 +1,4 @@
-"""The clubsync stack: storage, member sync, scheduling and observability."""
+"""The clubsync stack: storage, member sync, scheduling, prospect push and observability."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from constructs import Construct
 
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.observability import Observability
+from clubsync_infra.prospect_push import ProspectPush
 from clubsync_infra.runtime import SharedLayers
 from clubsync_infra.scheduling import Scheduling
 from clubsync_infra.storage import Storage
@@ -60,12 +61,24 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.prospect_push = ProspectPush(
+            self,
+            "ProspectPush",
+            stage=stage,
+            storage=self.storage,
+            layers=layers.all,
+            secret_prefix=secret_prefix,
+            abc_base_url=abc_base_url,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.observability = Observability(
             self,
             "Observability",
             stage=stage,
             member_sync=self.member_sync,
             scheduling=self.scheduling,
+            prospect_push=self.prospect_push,
             alarm_email=alarm_email,
         )
         outputs = {
@@ -76,6 +89,13 @@ class ClubsyncStack(Stack):
             "SyncDeadLetterQueueArn": self.member_sync.dead_letters.queue_arn,
             "SchedulerRoleArn": self.scheduling.scheduler_role.role_arn,
             "ScheduleGroup": self.scheduling.group_name,
+            "ProspectIntakeUrl": self.prospect_push.intake_url.url,
+            "ProspectIntakeSecretName": self.prospect_push.intake_secret_name,
+            "ProspectPushFunctionArn": self.prospect_push.push_function.function_arn,
+            "ProspectReintegrationFunctionName": (
+                self.prospect_push.reintegration_function.function_name
+            ),
+            "ProspectDeadLetterQueueUrl": self.prospect_push.dead_letters.queue_url,
             "AlarmTopicArn": self.observability.topic.topic_arn,
             "Dashboard": self.observability.dashboard.dashboard_name,
         }

@@ -130,6 +130,7 @@ ACKNOWLEDGED = {
     "Serverless-LambdaLatestVersion",
     "Serverless-LambdaAsyncFailureDestination",
     "Serverless-LambdaDLQ",
+    "AwsSolutions-SMG4",
 }
 
 
@@ -247,18 +248,33 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    assert len(functions) == 2
+    assert len(functions) == 5
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
         assert properties["Architectures"] == ["arm64"]
-        assert properties["Handler"] == "handler.handler"
+        assert properties["Handler"].startswith("handler.")
         assert len(properties["Layers"]) == 2
         assert properties["TracingConfig"] == {"Mode": "Active"}
         assert properties["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "ClubSync"
     for layer in of_type(dev, "AWS::Lambda::LayerVersion").values():
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+
+
+def test_every_function_handler_names_a_function_in_its_handler_file(dev: dict[str, Any]) -> None:
+    """Each deployed function's Handler must name a real top-level function in its
+    functions/<dir>/handler.py (the prospect handlers call theirs `lambda_handler`)."""
+    checked = set()
+    for function in of_type(dev, "AWS::Lambda::Function").values():
+        properties = function["Properties"]
+        service = properties["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        directory = service.removeprefix("clubsync-").replace("-", "_")
+        source = (ROOT / "functions" / directory / "handler.py").read_text()
+        entry = properties["Handler"].removeprefix("handler.")
+        assert f"\ndef {entry}(" in source, (directory, entry)
+        checked.add(directory)
+    assert {"members_sync", "location_registry", "prospect_push", "prospect_intake"} <= checked
 
 
 def test_the_layer_build_targets_the_function_runtime_and_architecture() -> None:
@@ -288,11 +304,22 @@ def test_member_sync_function_reads_tables_from_the_spec_env_vars_and_has_a_dlq(
 def test_the_sync_may_invoke_itself_and_read_only_clubsync_secrets(dev: dict[str, Any]) -> None:
     actions = {a for s in statements(dev) for a in _as_list(s["Action"])}
     assert "lambda:InvokeFunction" in actions
-    secret_statements = [
-        s for s in statements(dev) if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
-    ]
-    assert len(secret_statements) == 1
-    assert json.dumps(secret_statements[0]["Resource"]).endswith(':secret:clubsync/*"]]}')
+    granted = _granted(dev, _function(dev, "members-sync"))
+    assert json.dumps(granted["secretsmanager:GetSecretValue"]).endswith(':secret:clubsync/*"]]}]')
+
+
+def _granted(template: dict[str, Any], function: dict[str, Any]) -> dict[str, list[Any]]:
+    """Action -> resources granted to the function's own role (its inline policies)."""
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    granted: dict[str, list[Any]] = {}
+    for policy in of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in _as_list(statement["Action"]):
+                granted.setdefault(action, []).extend(_as_list(statement["Resource"]))
+    return granted
 
 
 # -- scheduling -------------------------------------------------------------------------------
@@ -342,9 +369,13 @@ def test_scheduler_role_can_only_invoke_the_sync_function_and_use_its_dlq(
 
 
 def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[str, Any]) -> None:
-    mappings = of_type(dev, "AWS::Lambda::EventSourceMapping")
+    mappings = [
+        m
+        for m in of_type(dev, "AWS::Lambda::EventSourceMapping").values()
+        if "StorageState" in json.dumps(m["Properties"]["EventSourceArn"])
+    ]
     assert len(mappings) == 1
-    properties = next(iter(mappings.values()))["Properties"]
+    properties = mappings[0]["Properties"]
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "OnFailure" in properties["DestinationConfig"]
     pattern = json.loads(properties["FilterCriteria"]["Filters"][0]["Pattern"])
@@ -360,7 +391,7 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
 
 def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> None:
     queues = of_type(dev, "AWS::SQS::Queue")
-    assert len(queues) == 2
+    assert len(queues) == 3
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     for policy in of_type(dev, "AWS::SQS::QueuePolicy").values():
@@ -394,3 +425,211 @@ def test_dashboard_shows_per_location_results(dev: dict[str, Any]) -> None:
         assert f'MetricName=\\\\\\"{metric}\\\\\\"' in body or metric in body
     assert "SEARCH(" in body and "location" in body
     assert "stats latest(status)" in body
+
+
+# -- prospect push (issue 4) ------------------------------------------------------------------
+BASELINE = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+STREAM_READ = {
+    "dynamodb:ListStreams",
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+}
+
+
+def _logical_id(template: dict[str, Any], resource: dict[str, Any]) -> str:
+    return str(next(k for k, v in template["Resources"].items() if v is resource))
+
+
+def _ref_of(value: Any) -> str:
+    """The logical id a Ref / Fn::GetAtt points to."""
+    if "Ref" in value:
+        return str(value["Ref"])
+    return str(value["Fn::GetAtt"][0])
+
+
+def _table_actions(
+    template: dict[str, Any], granted: dict[str, list[Any]], spec: TableSpec, stage: str
+) -> set[str]:
+    logical = _logical_id(template, table(template, spec, stage))
+    return {
+        action
+        for action, resources in granted.items()
+        if action.startswith("dynamodb:") and {"Fn::GetAtt": [logical, "Arn"]} in resources
+    }
+
+
+def _prospect_mapping(template: dict[str, Any]) -> dict[str, Any]:
+    entities = _logical_id(template, table(template, ENTITIES, "dev"))
+    mappings = [
+        m["Properties"]
+        for m in of_type(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [entities, "StreamArn"]}
+    ]
+    assert len(mappings) == 1
+    found: dict[str, Any] = mappings[0]
+    return found
+
+
+def test_prospect_push_follows_prospect_records_on_the_entities_stream(dev: dict[str, Any]) -> None:
+    from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS
+    from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
+
+    mapping = _prospect_mapping(dev)
+    push = _function(dev, "prospect-push")
+    assert mapping["FunctionName"] == {"Ref": _logical_id(dev, push)}
+    # One source of truth: the deployed filter is the library's pattern, nothing else.
+    filters = mapping["FilterCriteria"]["Filters"]
+    assert [json.loads(f["Pattern"]) for f in filters] == [PROSPECT_RECORD_FILTER]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["ParallelizationFactor"] == 1
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert 3600 <= mapping["MaximumRecordAgeInSeconds"] <= 12 * 3600
+    # The handler gives up (DLQ message, shard moves on) before Lambda does.
+    variables = push["Properties"]["Environment"]["Variables"]
+    max_attempts = int(variables.get("CLUBSYNC_PROSPECT_PUSH_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    assert mapping["MaximumRetryAttempts"] > max_attempts
+    dlq = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert dlq == {"Fn::GetAtt": [_ref_of(variables["CLUBSYNC_PROSPECT_PUSH_DLQ_URL"]), "Arn"]}
+    queue = dev["Resources"][_ref_of(dlq)]
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert {ENTITIES.env_var, STATE.env_var} <= set(variables)
+
+
+def test_the_filter_lets_through_only_prospect_inserts_and_modifies() -> None:
+    from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER, matches_filter
+
+    def record(event: str, entity: str, kind: str) -> dict[str, Any]:
+        image = {"entity": {"S": entity}, "kind": {"S": kind}}
+        return {"eventName": event, "dynamodb": {"NewImage": image}}
+
+    assert matches_filter(record("INSERT", "person", "prospect"), PROSPECT_RECORD_FILTER)
+    assert matches_filter(record("MODIFY", "person", "prospect"), PROSPECT_RECORD_FILTER)
+    assert not matches_filter(record("REMOVE", "person", "prospect"), PROSPECT_RECORD_FILTER)
+    assert not matches_filter(record("MODIFY", "person", "member"), PROSPECT_RECORD_FILTER)
+    assert not matches_filter(record("INSERT", "agreement", "prospect"), PROSPECT_RECORD_FILTER)
+
+
+@pytest.mark.parametrize(
+    ("service", "entities", "state", "other"),
+    [
+        (
+            "prospect-push",
+            {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+            STREAM_READ
+            | {
+                "secretsmanager:GetSecretValue",
+                "sqs:SendMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+            },
+        ),
+        (
+            "prospect-reintegration",
+            {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+            {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
+        ),
+        (
+            "prospect-intake",
+            {
+                "dynamodb:Query",
+                "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:DeleteItem",
+            },
+            {"dynamodb:GetItem", "dynamodb:Query"},
+            {"secretsmanager:GetSecretValue"},
+        ),
+    ],
+)
+def test_prospect_functions_have_exactly_the_rights_their_code_uses(
+    service: str, entities: set[str], state: set[str], other: set[str], dev: dict[str, Any]
+) -> None:
+    granted = _granted(dev, _function(dev, service))
+    assert _table_actions(dev, granted, ENTITIES, "dev") == entities
+    assert _table_actions(dev, granted, STATE, "dev") == state
+    table_actions = entities | state
+    assert set(granted) == BASELINE | table_actions | other
+
+
+def test_prospect_push_and_reintegration_read_billing_secrets_and_send_to_the_dlq(
+    dev: dict[str, Any],
+) -> None:
+    push = _function(dev, "prospect-push")
+    queue = _ref_of(
+        push["Properties"]["Environment"]["Variables"]["CLUBSYNC_PROSPECT_PUSH_DLQ_URL"]
+    )
+    for service in ("prospect-push", "prospect-reintegration"):
+        function = _function(dev, service)
+        granted = _granted(dev, function)
+        assert json.dumps(granted["secretsmanager:GetSecretValue"]).endswith(
+            ':secret:clubsync/*"]]}]'
+        )
+        assert granted["sqs:SendMessage"] == [{"Fn::GetAtt": [queue, "Arn"]}]
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert _ref_of(variables["CLUBSYNC_PROSPECT_PUSH_DLQ_URL"]) == queue
+        assert "CLUBSYNC_SANDBOX_CREDENTIALS" not in variables
+    reintegration = _function(dev, "prospect-reintegration")["Properties"]
+    assert reintegration["Timeout"] == 900
+    assert reintegration["Handler"] == "handler.lambda_handler"
+
+
+def test_prospect_intake_has_a_public_url_checked_against_its_own_secret(
+    dev: dict[str, Any],
+) -> None:
+    intake = _function(dev, "prospect-intake")
+    intake_id = _logical_id(dev, intake)
+    urls = of_type(dev, "AWS::Lambda::Url")
+    assert [u["Properties"] for u in urls.values()] == [
+        {"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [intake_id, "Arn"]}}
+    ]
+    secret_name = intake["Properties"]["Environment"]["Variables"]["CLUBSYNC_INTAKE_SECRET_NAME"]
+    secrets = of_type(dev, "AWS::SecretsManager::Secret")
+    assert len(secrets) == 1
+    ((secret_id, secret),) = secrets.items()
+    assert secret["Properties"]["Name"] == secret_name
+    assert "GenerateSecretString" in secret["Properties"]
+    # Not under the billing prefix: the push and the sync cannot read it.
+    assert not secret_name.startswith("clubsync/")
+    granted = _granted(dev, intake)
+    assert granted["secretsmanager:GetSecretValue"] == [{"Ref": secret_id}]
+    assert intake["Properties"]["ReservedConcurrentExecutions"] >= 1
+    assert any(
+        name == "ProspectIntakeUrl" and "FunctionUrl" in json.dumps(output)
+        for name, output in dev["Outputs"].items()
+    )
+
+
+def test_prospect_alarms_cover_dead_letters_errors_and_stream_lag(dev: dict[str, Any]) -> None:
+    alarms = of_type(dev, "AWS::CloudWatch::Alarm").values()
+    push_id = _logical_id(dev, _function(dev, "prospect-push"))
+    mapping = _prospect_mapping(dev)
+    queue_name = {
+        "Fn::GetAtt": [
+            _ref_of(mapping["DestinationConfig"]["OnFailure"]["Destination"]),
+            "QueueName",
+        ]
+    }
+
+    def alarm_on(metric: str, dimension: Any) -> bool:
+        return any(
+            a["Properties"]["MetricName"] == metric
+            and dimension in [d["Value"] for d in a["Properties"].get("Dimensions", [])]
+            and a["Properties"]["AlarmActions"]
+            for a in alarms
+        )
+
+    assert alarm_on("Errors", {"Ref": push_id})
+    assert alarm_on("IteratorAge", {"Ref": push_id})
+    assert alarm_on("ApproximateNumberOfMessagesVisible", queue_name)
+    dashboard = next(iter(of_type(dev, "AWS::CloudWatch::Dashboard").values()))
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "prospect push" in body and "IteratorAge" in body
