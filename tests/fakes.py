@@ -83,3 +83,46 @@ class ListMemberSource:
 
     def translate(self, record: RawRecord) -> BillingMember:
         return self._translator.translate(record)
+
+
+class ListRecordSource:
+    """Serves ABC-shaped records of any other resource from a list, through the real ABC
+    translation; `records` can be changed between runs, `fail_with` fails every request."""
+
+    provider = "abc"
+
+    def __init__(self, translator: Any, records: list[dict[str, Any]], *, page_size: int = 2):
+        self.translator = translator
+        self.records = records
+        self.page_size = page_size
+        self.fail_with: str | None = None
+        self.requests = 0
+        self.queries: list[Any] = []
+
+    @property
+    def request_count(self) -> int:
+        return self.requests
+
+    def pages(self, query: Any, start_page: int = 1) -> Iterator[SourcePage]:
+        self.queries.append(query)
+        if self.fail_with:
+            self.requests += 1
+            raise SourceError(self.fail_with)
+        chunks = [
+            self.records[i : i + self.page_size]
+            for i in range(0, len(self.records), self.page_size)
+        ] or [[]]
+        for number, chunk in enumerate(chunks, start=1):
+            if number >= start_page:
+                self.requests += 1
+                following = number + 1 if number < len(chunks) else None
+                yield SourcePage(number=number, next_page=following, records=chunk)
+
+    def record_id(self, record: RawRecord) -> str | None:
+        return self.translator.record_id(record)  # type: ignore[no-any-return]
+
+    def content(self, record: RawRecord) -> bytes:
+        return self.translator.content(record)  # type: ignore[no-any-return]
+
+    def translate(self, record: RawRecord) -> Any:
+        return self.translator.translate(record)

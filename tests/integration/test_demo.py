@@ -30,3 +30,13 @@ def test_demo_pushes_prospects_syncs_converts_quarantines_and_replays_without_ch
     assert result.agreements >= result.members
     assert len(result.quarantined) == 2
     assert "What each sync did" in output.getvalue()
+    # The rest of the nightly full sync: every other sync type ran and succeeded.
+    assert [r.sync_type.value for r in result.other_types] == [
+        "employees",
+        "events",
+        "checkins",
+        "pos",
+        "service_agreements",
+    ]
+    assert all(r.status == "succeeded" for r in result.other_types)
+    assert "Run summary of" in output.getvalue()

@@ -12,10 +12,12 @@ from typing import Any
 
 import httpx
 
+from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
 from clubsync.providers.abc.members import AbcMemberSource
-from clubsync.providers.base import MemberSource
+from clubsync.providers.abc.sources import abc_record_source
+from clubsync.providers.base import MemberSource, RecordSource
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.items import dynamodb_client as store_dynamodb_client
@@ -107,3 +109,26 @@ def sandbox_member_source(base_url: str) -> Callable[[LocationSettings], MemberS
         return AbcMemberSource(client, settings.zone)
 
     return factory
+
+
+def sandbox_sources(
+    base_url: str, opened: list[AbcClient] | None = None
+) -> dict[SyncType, Callable[[LocationSettings], RecordSource]]:
+    """A source factory per sync type other than members, talking to the billing sandbox.
+    Clients are added to `opened` when given, so the caller can close them."""
+    config = sandbox_client_config(base_url)
+
+    def factory_for(sync_type: SyncType) -> Callable[[LocationSettings], RecordSource]:
+        def factory(settings: LocationSettings) -> RecordSource:
+            client = AbcClient(settings.club_number, SANDBOX_CREDENTIALS, config)
+            if opened is not None:
+                opened.append(client)
+            return abc_record_source(sync_type, client, settings)
+
+        return factory
+
+    return {
+        sync_type: factory_for(sync_type)
+        for sync_type in SyncType
+        if sync_type is not SyncType.MEMBERS
+    }

@@ -4,7 +4,7 @@ laptop, with no AWS account and no credentials (moto and the sandbox both on 127
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,12 +24,16 @@ from clubsync.local import (
     dynamodb_client,
     moto_server,
     sandbox_member_source,
+    sandbox_sources,
 )
 from clubsync.local_streams import local_prospect_push
+from clubsync.providers.abc.client import AbcClient
 from clubsync.sandbox import BillingSandbox
 from clubsync.sandbox.generator import make_malformed_member
+from clubsync.sync.full_sync import TypeResult, run_one_type, store_run_summary
 from clubsync.sync.prospect_intake import ProspectIntake, parse_form
 from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
+from clubsync.sync.sync_types import full_sync_types
 
 DEMO_LOCATION = LocationSettings(
     location_id="demo-springfield",
@@ -66,6 +70,8 @@ class DemoResult:
     prospects: int
     agreements: int
     quarantined: list[tuple[str, str]]
+    # The rest of the nightly full sync: every other sync type, after members.
+    other_types: list[TypeResult] = field(default_factory=list)
 
 
 def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = None) -> DemoResult:
@@ -121,6 +127,8 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
             ("full", _sync(repos, sandbox, settings, SyncKind.FULL, full_at, console, members))
         )
 
+        other_types = _other_types(repos, sandbox, settings, full_at, runs[0][1], console)
+
         sandbox.set_clock(partial_at - timedelta(hours=2))
         changed = _change_billing(sandbox, settings, generated, rng)
         console.rule(f"Partial sync, {partial_at:%a %Y-%m-%d %H:%M} club time")
@@ -139,6 +147,7 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
         )
 
         result = _result(repos, settings, pushed, runs)
+        result.other_types = other_types
     _print_summary(console, result)
     return result
 
@@ -183,6 +192,48 @@ def _sync(
         progress.update(task, total=run.counts.fetched, completed=run.counts.fetched)
     console.print(_counts_line(run))
     return run
+
+
+def _other_types(
+    repos: Repositories,
+    sandbox: BillingSandbox,
+    settings: LocationSettings,
+    at: datetime,
+    member_run: RunRecord,
+    console: Console,
+) -> list[TypeResult]:
+    """Every other sync type of the nightly full sync, each on its own, and the day's summary
+    (what Step Functions does when deployed)."""
+    console.rule("The rest of the nightly full sync: every other sync type")
+    opened: list[AbcClient] = []
+    deps = SyncDependencies(
+        entities=repos.entities,
+        state=repos.state,
+        member_source=sandbox_member_source(sandbox.url),
+        clock=lambda: sandbox.now,
+        sources=sandbox_sources(sandbox.url, opened),
+    )
+    results = []
+    try:
+        for sync_type in full_sync_types(settings)[1:]:
+            result = run_one_type(sync_type, settings, at, deps)
+            results.append(result)
+            counts = result.counts
+            reasons = ", ".join(f"{n} {why}" for why, n in sorted(result.skip_reasons.items()))
+            console.print(
+                f"{sync_type.value}: [green]{result.status}[/], "
+                f"fetched {counts.get('fetched', 0)}, "
+                f"created {counts.get('created', 0)}, updated {counts.get('updated', 0)}, "
+                f"skipped {counts.get('skipped', 0)}" + (f" ({reasons})" if reasons else "")
+            )
+    finally:
+        for client in opened:
+            client.close()
+    summary = store_run_summary(
+        repos.state, settings, at, [TypeResult.of_run(member_run, 1), *results]
+    )
+    console.print(f"Run summary of {summary.local_date}: {summary.status}")
+    return results
 
 
 def _counts_line(run: RunRecord) -> str:

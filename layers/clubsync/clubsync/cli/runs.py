@@ -25,10 +25,16 @@ def show_runs(
         typer.Option(envvar=ENDPOINT_ENV, help="AWS endpoint (moto on 127.0.0.1)."),
     ] = None,
     table_prefix: Annotated[str, typer.Option(help="Prefix of local table names.")] = "",
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Show the nightly full sync summary per day.")
+    ] = False,
 ) -> None:
     """Show the latest sync runs of a location with their counts and errors."""
     client = aws_client("dynamodb", endpoint_url)
     state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
+    if summary:
+        show_summaries(state, location, limit)
+        return
     runs = sorted(state.runs(location, sync_type), key=lambda run: run.started_at, reverse=True)
     if not runs:
         console.print(f"No runs recorded for location {location!r}.")
@@ -69,3 +75,40 @@ def show_runs(
             run.message,
         )
     console.print(table)
+
+
+def show_summaries(state: StateRepository, location: str, limit: int) -> None:
+    """One table per day: how each sync type of the nightly full sync ended."""
+    summaries = sorted(state.run_summaries(location), key=lambda s: s["local_date"], reverse=True)
+    if not summaries:
+        console.print(f"No full sync summaries recorded for location {location!r}.")
+        raise typer.Exit(1)
+    for summary in summaries[:limit]:
+        table = Table(
+            title=f"Full sync of {location} on {summary['local_date']}: {summary['status']}"
+        )
+        for column in (
+            "type",
+            "status",
+            "attempts",
+            "fetched",
+            "created",
+            "updated",
+            "skipped",
+            "quarantined",
+            "message",
+        ):
+            table.add_column(column)
+        for result in summary["results"]:
+            counts = result.get("counts", {})
+            table.add_row(
+                result["sync_type"],
+                result["status"],
+                str(result.get("attempts", 1)),
+                *(
+                    str(counts.get(name, 0))
+                    for name in ("fetched", "created", "updated", "skipped", "quarantined")
+                ),
+                result.get("message", ""),
+            )
+        console.print(table)

@@ -11,6 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class SyncType(StrEnum):
     MEMBERS = "members"
+    EMPLOYEES = "employees"
+    CHECKINS = "checkins"
+    EVENTS = "events"
+    POS = "pos"
+    SERVICE_AGREEMENTS = "service_agreements"
+    MARKETING_SOURCES = "marketing_sources"
 
 
 class SyncKind(StrEnum):

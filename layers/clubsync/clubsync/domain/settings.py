@@ -42,6 +42,75 @@ class DuplicateProspectPermissions(BaseModel):
     if_matching_active_member_at_other_location: bool = False
 
 
+class EventKind(StrEnum):
+    """The CRM event kinds synced from ABC (spec: "Training Events (PT) and Orientation Events
+    (ORT/FA/FC)")."""
+
+    PT = "PT"
+    ORT = "ORT"
+    FA = "FA"
+    FC = "FC"
+
+    @property
+    def is_orientation(self) -> bool:
+        return self is not EventKind.PT
+
+
+class EventTypeMapping(BaseModel):
+    """One ABC event name matched to a CRM event type (System Admin, "Event Types")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    abc_event_name: str = Field(min_length=1, description="ABC eventName, matched exactly.")
+    event_type: str = Field(min_length=1, description="The CRM event type it becomes.")
+    kind: EventKind
+    enabled: bool = True
+    default_duration_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    attendee_reminder_minutes: int | None = Field(default=None, ge=0)
+    missed_event_status: str | None = None
+
+
+class ProfitCenterType(StrEnum):
+    PT = "PT"
+    PRODUCT = "product"
+    SERVICE = "service"
+
+
+class ProfitCenter(BaseModel):
+    """A POS profit center the location processes (System Admin, Lists -> Profit Centers)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="ABC item profitCenter, matched exactly.")
+    type: ProfitCenterType = ProfitCenterType.SERVICE
+
+
+class Product(BaseModel):
+    """A product on the location's list (Lists -> Products), for product drip campaigns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    upc: str = Field(min_length=1)
+
+
+DEFAULT_DEPARTMENTS: tuple[str, ...] = ("Front Desk", "Trainer", "Sales", "Management")
+DEFAULT_EVENT_TYPES: tuple[EventTypeMapping, ...] = (
+    EventTypeMapping(abc_event_name="PT Session", event_type="PT Session", kind=EventKind.PT),
+    EventTypeMapping(abc_event_name="Orientation", event_type="Orientation", kind=EventKind.ORT),
+    EventTypeMapping(
+        abc_event_name="Fitness Assessment", event_type="Fitness Assessment", kind=EventKind.FA
+    ),
+    EventTypeMapping(
+        abc_event_name="Fitness Consultation", event_type="Fitness Consultation", kind=EventKind.FC
+    ),
+)
+DEFAULT_PROFIT_CENTERS: tuple[ProfitCenter, ...] = (
+    ProfitCenter(name="Personal Training", type=ProfitCenterType.PT),
+    ProfitCenter(name="Pro Shop", type=ProfitCenterType.PRODUCT),
+)
+
+
 class LocationSettings(BaseModel):
     """One club location and how it syncs. Invalid settings are refused with the field named."""
 
@@ -65,6 +134,21 @@ class LocationSettings(BaseModel):
     billing_secret_name: str = Field(
         default="",
         description="Secrets Manager secret holding this billing account's app_id and app_key.",
+    )
+    # -- other sync types (spec: Employees, Calendar Events, Marketing Sources, POS, PT) ------
+    departments: tuple[str, ...] = Field(
+        default=DEFAULT_DEPARTMENTS,
+        description="Employee departments (exact, case-sensitive); others are not added.",
+    )
+    event_types: tuple[EventTypeMapping, ...] = DEFAULT_EVENT_TYPES
+    profit_centers: tuple[ProfitCenter, ...] = DEFAULT_PROFIT_CENTERS
+    products: tuple[Product, ...] = ()
+    sync_marketing_sources: bool = False
+    pt_opportunity_session_threshold: int = Field(
+        default=2, ge=0, description="Below this session balance a member is a PT Opportunity."
+    )
+    pt_inactive_after_days: int = Field(
+        default=30, ge=1, description="Days without sessions after which PT Active lapses."
     )
 
     @field_validator("club_number")
@@ -90,6 +174,40 @@ class LocationSettings(BaseModel):
     def _sorted_unique_hours(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(sorted(set(value)))
 
+    @field_validator("departments")
+    @classmethod
+    def _departments_named_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not name.strip() for name in value):
+            raise ValueError("departments must not contain an empty name")
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(f"departments lists {', '.join(repeated)} more than once")
+        return value
+
+    @field_validator("event_types")
+    @classmethod
+    def _event_names_mapped_once(
+        cls, value: tuple[EventTypeMapping, ...]
+    ) -> tuple[EventTypeMapping, ...]:
+        names = [mapping.abc_event_name for mapping in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"event_types maps the ABC event name(s) {', '.join(repeated)} more than once"
+            )
+        return value
+
+    @field_validator("profit_centers")
+    @classmethod
+    def _profit_centers_named_once(
+        cls, value: tuple[ProfitCenter, ...]
+    ) -> tuple[ProfitCenter, ...]:
+        names = [center.name for center in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"profit_centers lists {', '.join(repeated)} more than once")
+        return value
+
     @model_validator(mode="after")
     def _partial_sync_never_at_full_sync_hour(self) -> LocationSettings:
         if FULL_SYNC_HOUR in self.partial_sync_hours:
@@ -113,6 +231,22 @@ class LocationSettings(BaseModel):
         return any(
             wanted == ignored.strip().casefold() for ignored in self.ignored_membership_types
         )
+
+    def event_type_mapping(self, abc_event_name: str | None) -> EventTypeMapping | None:
+        """The mapping of an ABC event name (exact match), enabled or not."""
+        for mapping in self.event_types:
+            if mapping.abc_event_name == abc_event_name:
+                return mapping
+        return None
+
+    def profit_center(self, name: str | None) -> ProfitCenter | None:
+        for center in self.profit_centers:
+            if center.name == name:
+                return center
+        return None
+
+    def is_listed_product(self, name: str | None, upc: str | None) -> bool:
+        return any(product.name == name and product.upc == upc for product in self.products)
 
 
 _ZONES: frozenset[str] | None = None

@@ -31,6 +31,18 @@ class MemberQuery(BaseModel):
     modified_since: datetime | None = None
 
 
+class RangeQuery(BaseModel):
+    """One request series of a sync type other than members: records whose `range_param`
+    timestamp lies in [start, end] (either side open), or all records without a range."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    range_param: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
 class SourcePage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -71,5 +83,24 @@ class MemberSource(Protocol):
         ...
 
     def translate(self, record: RawRecord) -> BillingMember:
+        """Raises InvalidRecord with a reason a person can act on."""
+        ...
+
+
+class RecordSource(Protocol):
+    """A billing resource read page by page (employees, check-ins, events, ...)."""
+
+    provider: str
+
+    @property
+    def request_count(self) -> int: ...
+
+    def pages(self, query: RangeQuery, start_page: int = 1) -> Iterator[SourcePage]: ...
+
+    def record_id(self, record: RawRecord) -> str | None: ...
+
+    def content(self, record: RawRecord) -> bytes: ...
+
+    def translate(self, record: RawRecord) -> Any:
         """Raises InvalidRecord with a reason a person can act on."""
         ...

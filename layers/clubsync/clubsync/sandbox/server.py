@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clubsync.domain.prospect_validation import POSTAL_CODE_PATTERNS, country_code
+from clubsync.sandbox.activity import generate_activity
 from clubsync.sandbox.generator import format_timestamp, generate_members, make_malformed_member
 
 __all__ = ["BillingSandbox", "Fault", "FaultKind"]
@@ -82,6 +83,46 @@ class _Club:
     campaigns: dict[str, dict[str, str]] = field(default_factory=dict)
     unauthorized_salespeople: set[str] = field(default_factory=set)
     country: str = "US"
+    # resource (employees, events, checkins, ...) -> ABC-shaped records
+    activity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _ActivityRoute:
+    """One read-only resource besides members: where it lives and how it filters."""
+
+    resource: str  # key in _Club.activity, also the fault resource name
+    list_key: str  # "clubs.transactions": nested under clubs[]
+    ranges: tuple[tuple[str, str], ...] = ()  # query parameter -> dotted record field
+    max_range_days: int | None = None
+
+
+_ACTIVITY_ROUTES: dict[tuple[str, tuple[str, ...]], _ActivityRoute] = {
+    ("employees", ()): _ActivityRoute("employees", "employees"),
+    ("clubs", ("checkins", "details")): _ActivityRoute(
+        "checkins", "checkins", (("checkInTimestampRange", "checkInTimestamp"),)
+    ),
+    ("calendars", ("events",)): _ActivityRoute(
+        "events",
+        "events",
+        (("eventDateRange", "eventTimestamp"), ("eventModifiedDateRange", "modifiedTimestamp")),
+    ),
+    ("calendars", ("eventtypes",)): _ActivityRoute("eventTypes", "eventTypes"),
+    ("clubs", ("transactions", "pos")): _ActivityRoute(
+        "transactions",
+        "clubs.transactions",
+        (("transactionTimestampRange", "transactionTimestamp"),),
+    ),
+    ("members", ("recurringservices",)): _ActivityRoute(
+        "recurringServices",
+        "recurringServices",
+        (
+            ("saleTimestampRange", "recurringServiceDates.saleDate"),
+            ("lastModifiedTimestampRange", "lastModifiedTimestamp"),
+        ),
+        max_range_days=180,
+    ),
+}
 
 
 @dataclass
@@ -176,6 +217,26 @@ def _record_moment(record: Mapping[str, Any], section: str, key: str) -> datetim
         return _parse_bound(value.strip(), is_end=False)
     except ValueError:
         return None
+
+
+def _dotted(record: Mapping[str, Any], path: str) -> datetime | None:
+    value: Any = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return _parse_bound(value.strip(), is_end=False)
+    except ValueError:
+        return None
+
+
+def _in_window(moment: datetime | None, start: datetime | None, end: datetime | None) -> bool:
+    if start is None and end is None:
+        return True
+    if moment is None:
+        return False
+    return (start is None or moment >= start) and (end is None or moment <= end)
 
 
 def _personal_str(record: Mapping[str, Any], key: str) -> str:
@@ -291,7 +352,35 @@ class BillingSandbox:
                 reserved_agreement_numbers=taken,
             )
             self.load_members(club_number, records)
+            if not club.activity:
+                self.generate_activity(club_number, seed=seed)
         return records
+
+    def generate_activity(self, club_number: str, *, seed: int = 0) -> None:
+        """(Re)generate employees, events, check-ins, POS transactions and recurring services
+        from the club's current members (every memberId referenced exists)."""
+        with self._lock:
+            club = self._club(club_number)
+            now_local = self.local_now(club_number)
+            club.activity = generate_activity(
+                [club.members[k] for k in sorted(club.members)],
+                club_number=club_number,
+                now_local=now_local,
+                seed=seed,
+            )
+
+    def load_activity(self, club_number: str, resource: str, records: list[dict[str, Any]]) -> None:
+        """Replace the records of one resource (employees, eventTypes, events, checkins,
+        transactions, recurringServices) with these."""
+        routes = {route.resource for route in _ACTIVITY_ROUTES.values()}
+        if resource not in routes:
+            raise ValueError(f"unknown resource {resource!r}; one of {sorted(routes)}")
+        with self._lock:
+            self._club(club_number).activity[resource] = copy.deepcopy(records)
+
+    def activity(self, club_number: str, resource: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._club(club_number).activity.get(resource, []))
 
     def load_file(self, path: Path) -> None:
         """Load `{"now"?: iso, "clubs": [{"clubNumber", "timeZone", "members": [...]}]}`.
@@ -692,7 +781,8 @@ class BillingSandbox:
         club_number, resource, rest = segments[0], segments[1], segments[2:]
 
         delay = 0.0
-        fault = self._take_fault(resource)
+        route = _ACTIVITY_ROUTES.get((resource, tuple(rest))) if method == "GET" else None
+        fault = self._take_fault(route.resource if route is not None else resource)
         if fault is not None:
             if fault.kind is FaultKind.RATE_LIMIT:
                 response = _error(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests")
@@ -709,6 +799,13 @@ class BillingSandbox:
             return self._write_prospect(club_number, rest[0], body), delay
         if method != "GET":
             return _error(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed"), delay
+        if route is not None:
+            if fault is not None and fault.kind is FaultKind.SILENT_REJECTION:
+                echo = self._echo(club_number, None, query)
+                payload = self._activity_envelope(route, fault.message, [], echo, club_number)
+            else:
+                payload = self._activity_page(club_number, route, query)
+            return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
         if resource == "clubs" and rest == ["campaigns"]:
             return _Response(HTTPStatus.OK, _json_bytes(self._campaigns_page(club_number))), delay
         if resource != "members" or len(rest) > 1:
@@ -844,6 +941,74 @@ class BillingSandbox:
         else:  # both last-page styles seen in the wild: odd pages omit it, even pages send ""
             next_page = "" if page % 2 == 0 else None
         return self._envelope("success", records, echo, next_page)
+
+    @staticmethod
+    def _activity_envelope(
+        route: _ActivityRoute,
+        message: str,
+        records: list[dict[str, Any]],
+        echo: dict[str, str],
+        club_number: str,
+        next_page: str | None = None,
+    ) -> dict[str, Any]:
+        status: dict[str, str] = {"message": message, "count": str(len(records))}
+        if next_page is not None:
+            status["nextPage"] = next_page
+        outer, _, inner = route.list_key.partition(".")
+        body: Any = {"clubNumber": club_number, inner: records} if inner else records
+        return {"status": status, "request": echo, outer: [body] if inner else body}
+
+    def _activity_page(
+        self, club_number: str, route: _ActivityRoute, query: dict[str, str]
+    ) -> dict[str, Any]:
+        echo = self._echo(club_number, None, query)
+
+        def answer(
+            message: str, records: list[dict[str, Any]], following: str | None = None
+        ) -> dict[str, Any]:
+            return self._activity_envelope(route, message, records, echo, club_number, following)
+
+        try:
+            page = int(query.get("page", "1"))
+            size = min(int(query.get("size", "5000")), self.page_size_limit)
+            if page < 1 or size < 1:
+                raise ValueError
+        except ValueError:
+            return answer("Invalid page or size", [])
+        echo["page"], echo["size"] = str(page), str(size)
+        filters: list[tuple[str, datetime | None, datetime | None]] = []
+        for name, field_path in route.ranges:
+            if name not in query:
+                continue
+            try:
+                start, end = parse_range(name, query[name])
+            except _InvalidRange as exc:
+                return answer(str(exc), [])
+            if route.max_range_days is not None:
+                # ABC silently rejects longer ranges: 200, an empty list, the reason in message.
+                last = end if end is not None else self.local_now(club_number)
+                if start is None or last - start > timedelta(days=route.max_range_days):
+                    return answer(
+                        f"Date range for {name} cannot exceed {route.max_range_days} days", []
+                    )
+            filters.append((field_path, start, end))
+        with self._lock:
+            club = self._clubs.get(club_number)
+            if club is None:
+                return answer(CLUB_NOT_FOUND, [])
+            selected = [
+                record
+                for record in club.activity.get(route.resource, [])
+                if all(
+                    _in_window(_dotted(record, path), start, end) for path, start, end in filters
+                )
+            ]
+            first = (page - 1) * size
+            records = [copy.deepcopy(r) for r in selected[first : first + size]]
+            has_next = first + size < len(selected)
+        if not records:
+            return answer(NO_RECORDS, [])
+        return answer("success", records, str(page + 1) if has_next else "")
 
     @staticmethod
     def _in_range(

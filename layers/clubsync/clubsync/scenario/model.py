@@ -398,6 +398,11 @@ class Scenario(_Strict):
     billing: BillingSetup
     crm: CrmSetup = Field(default_factory=CrmSetup)
     steps: list[Step] = Field(min_length=1)
+    every_sync_type: bool = Field(
+        default=False,
+        description="Full sync steps run every sync type after members (employees, events, "
+        "check-ins, POS, service agreements, marketing sources), like the nightly full sync.",
+    )
     expect: Expectations = Field(
         default_factory=Expectations, description="Checked after the last step."
     )

@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clubsync.domain.people import MembershipAgreement, Person, PersonKind
-from clubsync.domain.runs import RunRecord, RunStatus, SyncType
+from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.local import (
     SANDBOX_CREDENTIALS,
@@ -409,6 +409,8 @@ class _Replay:
         outcome.status = run.status.value
         outcome.counts = run.counts.model_dump()
         outcome.detail = self._clean(run.message)
+        if step.sync is SyncKind.FULL and self.scenario.every_sync_type:
+            self._other_types(deps, outcome)
         expected = RunStatus.FAILED if step.expect_failure else RunStatus.SUCCEEDED
         self.expectations.append(
             ExpectationResult(
@@ -418,6 +420,22 @@ class _Replay:
                 ok=run.status is expected,
             )
         )
+
+    def _other_types(self, deps: SyncDependencies, outcome: StepOutcome) -> None:
+        """The rest of the nightly full sync: every other type, each on its own."""
+        from clubsync.local import sandbox_sources
+        from clubsync.sync.full_sync import run_one_type
+        from clubsync.sync.sync_types import full_sync_types
+
+        deps.sources = sandbox_sources(self.sandbox.url, self._open_clients)
+        done: list[str] = []
+        for sync_type in full_sync_types(self.settings)[1:]:
+            result = run_one_type(sync_type, self.settings, self.clock.now, deps)
+            if result.run_id is not None:
+                self.run_names[result.run_id] = f"run-{len(self.run_names) + 1}"
+                self.run_steps[result.run_id] = outcome.index
+            done.append(f"{sync_type.value} {result.status}")
+        outcome.detail = "; ".join(filter(None, [outcome.detail, ", ".join(done)]))
 
     def _clean(self, text: str) -> str:
         """Messages may name the sandbox's URL, whose port changes from run to run."""

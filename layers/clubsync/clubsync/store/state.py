@@ -134,6 +134,22 @@ class StateRepository:
             for item in self.table.query(location_pk(location_id), prefix)
         ]
 
+    # -- full sync summaries (one per location and club-local day) ---------------------------
+    def put_run_summary(self, location_id: str, local_date: str, summary: dict[str, Any]) -> None:
+        self.table.put(
+            {
+                "pk": location_pk(location_id),
+                "sk": f"RUNSUMMARY#{local_date}",
+                "expires_at": _epoch(datetime.fromisoformat(local_date) + RUN_RETENTION),
+                "summary": summary,
+            }
+        )
+
+    def run_summaries(self, location_id: str) -> list[dict[str, Any]]:
+        return [
+            item["summary"] for item in self.table.query(location_pk(location_id), "RUNSUMMARY#")
+        ]
+
     # -- quarantine ------------------------------------------------------------------------
     def quarantine_index(self, location_id: str, sync_type: str) -> dict[str, str]:
         """record id -> content hash of what is quarantined, read once per sync."""

@@ -6,8 +6,8 @@ The Lambda handler (functions/members_sync/handler.py) is a thin wrapper around
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LOCATION_ID_PATTERN, LocationSettings
-from clubsync.providers.base import MemberSource
+from clubsync.providers.base import MemberSource, RecordSource
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
 from clubsync.sync.member_sync import MemberSync, utc_now
@@ -60,6 +60,10 @@ class SyncDependencies:
     should_pause: Callable[[], bool] = lambda: False
     # Called after every page with the counts so far (the CLI's progress bar).
     on_page: Callable[[RunCounts], None] | None = None
+    # The billing source of every other sync type (employees, check-ins, ...).
+    sources: Mapping[SyncType, Callable[[LocationSettings], RecordSource]] = field(
+        default_factory=dict
+    )
 
 
 def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
@@ -71,6 +75,8 @@ def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
         raise InvalidEvent(
             f"unknown location {parsed.location!r}: register it with `clubsync locations apply`"
         )
+    if parsed.sync_type is not SyncType.MEMBERS:
+        return _run_record_sync(parsed, settings, deps)
     job = MemberSync(
         settings=settings,
         source=deps.member_source(settings),
@@ -81,6 +87,36 @@ def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
         on_page=deps.on_page,
     )
     return job.run(
+        parsed.kind,
+        parsed.scheduled_time.astimezone(UTC),
+        resume_run_id=parsed.resume_run_id,
+    )
+
+
+def _run_record_sync(
+    parsed: ScheduledSyncEvent, settings: LocationSettings, deps: SyncDependencies
+) -> RunRecord:
+    from clubsync.sync.sync_types import PARTIAL_SYNC_TYPES, record_engine
+
+    if parsed.kind is SyncKind.PARTIAL and parsed.sync_type not in PARTIAL_SYNC_TYPES:
+        raise InvalidEvent(
+            f"{parsed.sync_type.value} runs only in the full sync; partial syncs run "
+            + ", ".join(sorted(t.value for t in PARTIAL_SYNC_TYPES))
+        )
+    factory = deps.sources.get(parsed.sync_type)
+    if factory is None:
+        raise InvalidEvent(f"no billing source configured for {parsed.sync_type.value}")
+    engine = record_engine(
+        parsed.sync_type,
+        settings=settings,
+        source=factory(settings),
+        entities=deps.entities,
+        state=deps.state,
+        clock=deps.clock,
+        should_pause=deps.should_pause,
+        on_page=deps.on_page,
+    )
+    return engine.run(
         parsed.kind,
         parsed.scheduled_time.astimezone(UTC),
         resume_run_id=parsed.resume_run_id,

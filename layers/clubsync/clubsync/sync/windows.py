@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from clubsync.domain.runs import SyncKind
@@ -66,3 +66,52 @@ def partial_window_start(
     if last_success is not None:
         start = min(start, last_success - margin)
     return start
+
+
+# -- the other sync types (spec: "Check-ins", "Calendar Events", POS, service agreements) -------
+
+SALES_LOOKBACK_DAYS = 30
+# ABC silently rejects recurring-service ranges longer than 180 days (reference/abc-api.md).
+RECURRING_SERVICES_MAX_RANGE = timedelta(days=179)
+
+
+def _local_day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0)).replace(tzinfo=zone).astimezone(UTC)
+
+
+def checkin_window_start(
+    *, now: datetime, zone: ZoneInfo, last_success: datetime | None
+) -> datetime:
+    """Midnight (club time) of the most recent day the location was synced for check-ins; a
+    location never synced starts at midnight of the current day."""
+    return local_midnight(last_success if last_success is not None else now, zone)
+
+
+def event_window(*, now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The previous, current and next month in club time: [first instant of the previous month,
+    last second of the next month]."""
+    local = now.astimezone(zone).date()
+    first_of_month = local.replace(day=1)
+    previous = (first_of_month - timedelta(days=1)).replace(day=1)
+    after_next = (first_of_month + timedelta(days=62)).replace(day=1)
+    return _local_day_start(previous, zone), _local_day_start(after_next, zone) - timedelta(
+        seconds=1
+    )
+
+
+def days_before_midnight(*, now: datetime, zone: ZoneInfo, days: int) -> datetime:
+    """Midnight of the club-local day `days` calendar days before `now`'s (DST-proof)."""
+    return _local_day_start(now.astimezone(zone).date() - timedelta(days=days), zone)
+
+
+def modified_sweep_start(
+    *, now: datetime, zone: ZoneInfo, last_success: datetime | None, margin: timedelta
+) -> datetime:
+    """Where the sweep by modification date starts: the last success minus the margin, or the
+    sales window for a first sync; never longer ago than ABC accepts."""
+    start = (
+        last_success - margin
+        if last_success is not None
+        else days_before_midnight(now=now, zone=zone, days=SALES_LOOKBACK_DAYS)
+    )
+    return max(start, now - RECURRING_SERVICES_MAX_RANGE)

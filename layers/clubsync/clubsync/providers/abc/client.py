@@ -275,7 +275,7 @@ def parse_page(content: bytes, *, list_key: str, page: int, path: str = "") -> A
         raise AbcUnreadablePage(
             f"ABC answered {where} without a readable status: {error}"
         ) from error
-    records = one_or_many(body.get(list_key))
+    records = _records_at(body, list_key)
     if not isinstance(records, list) or not all(isinstance(item, dict) for item in records):
         raise AbcUnreadablePage(f"ABC answered {where} with '{list_key}' that is not a list")
     message = envelope.status.message.strip()
@@ -290,6 +290,26 @@ def parse_page(content: bytes, *, list_key: str, page: int, path: str = "") -> A
         message=message,
         raw_bytes=len(content),
     )
+
+
+def _records_at(body: dict[str, Any], list_key: str) -> Any:
+    """The records under `list_key`; a dotted key reads nested lists, e.g. POS transactions
+    under `clubs[].transactions` ("clubs.transactions")."""
+    outer, _, inner = list_key.partition(".")
+    values = one_or_many(body.get(outer))
+    if not inner:
+        return values
+    if not isinstance(values, list):
+        return values
+    records: list[Any] = []
+    for value in values:
+        if not isinstance(value, dict):
+            return value
+        found = _records_at(value, inner)
+        if not isinstance(found, list):
+            return found
+        records.extend(found)
+    return records
 
 
 def _next_page(value: str | None, current: int) -> int | None:

@@ -1,0 +1,18 @@
+"""pos sync Lambda: a Task of the nightly full sync state machine
+(docs/decisions-sync-types.md).
+
+Thin on purpose: the wiring and the handler body live in `clubsync.lambda_runtime`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clubsync.domain.runs import SyncType
+from clubsync.lambda_runtime import sync_handler
+
+_handler = sync_handler(SyncType("pos"))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _handler(event, context)

@@ -1,0 +1,354 @@
+"""The sync engine every sync type runs on: window -> pages -> translate -> merge -> write.
+
+One writer per location and sync type (a lease, renewed as pages go by), nothing missed (the
+watermark moves only after every page is stored), nothing lost (bad records are quarantined with
+their reason and released once a valid version arrives), nothing written twice (content hashes
+and deterministic keys), and resumable (a checkpoint after each page, continued by run id).
+
+What differs between sync types sits behind `SyncJob`: which queries a run makes, how a raw
+record is identified, hashed and translated, and how a page of translated records merges into
+items of the entities table. The engine owns everything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, SyncType
+from clubsync.domain.settings import LocationSettings
+from clubsync.providers.base import InvalidRecord, RawRecord, SourceError, SourcePage
+from clubsync.store.entities import EntityRepository
+from clubsync.store.items import Item
+from clubsync.store.state import LeaseHeld, QuarantinedRecord, StateRepository
+
+LEASE_TTL = timedelta(minutes=15)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def content_hash(fingerprint: bytes, record_content: bytes) -> str:
+    """The hash stored with what a record produced; equal hash, nothing to merge."""
+    return hashlib.sha256(fingerprint + b"\0" + record_content).hexdigest()[:32]
+
+
+class SyncFailed(Exception):
+    """The sync stopped without finishing; its run record says why. The watermark did not move."""
+
+    def __init__(self, run: RunRecord) -> None:
+        super().__init__(run.message)
+        self.run = run
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A record of a page that translated and needs merging."""
+
+    record_id: str
+    content_hash: str
+    value: Any
+    raw: RawRecord
+
+
+@dataclass
+class PageMerge:
+    """What a page merge decided: items to put in the entities table, counts and reasons."""
+
+    puts: list[Item] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def count(self, outcome: str, reason: str = "") -> None:
+        self.counts[outcome] += 1
+        if reason:
+            self.reasons[reason] += 1
+
+
+class SyncJob(Protocol):
+    """One sync type on the engine. An instance serves one run of one location."""
+
+    sync_type: SyncType
+
+    @property
+    def request_count(self) -> int: ...
+
+    def queries(
+        self, kind: SyncKind, *, now: datetime, last_success: datetime | None
+    ) -> list[BaseModel]: ...
+
+    def load_query(self, data: dict[str, Any]) -> BaseModel:
+        """A query saved in a checkpoint, read back."""
+        ...
+
+    def window_start(self, queries: Sequence[BaseModel]) -> datetime | None: ...
+
+    def pages(self, query: BaseModel, start_page: int) -> Iterator[SourcePage]: ...
+
+    def fingerprint(self) -> bytes:
+        """What besides the record decides the merge (a version, relevant settings)."""
+        ...
+
+    def begin(self) -> None:
+        """Reads the indexes a run needs, once per run (and once per continuation)."""
+        ...
+
+    def record_id(self, record: RawRecord) -> str | None: ...
+
+    def content(self, record: RawRecord) -> bytes: ...
+
+    def known_hash(self, record_id: str) -> str | None:
+        """The content hash last merged for this record id, if any."""
+        ...
+
+    def translate(self, record: RawRecord) -> Any:
+        """Raises InvalidRecord with a reason a person can act on."""
+        ...
+
+    def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge: ...
+
+
+class Checkpoint(BaseModel):
+    """Where an unfinished sync continues: the same queries, from the next page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    kind: SyncKind
+    scheduled_time: datetime
+    started_at: datetime
+    queries: list[dict[str, Any]]
+    query_index: int = 0
+    next_page: int = 1
+    counts: RunCounts = Field(default_factory=RunCounts)
+    billing_requests: int = 0
+    skip_reasons: dict[str, int] = Field(default_factory=dict)
+
+
+@dataclass
+class SyncEngine:
+    settings: LocationSettings
+    job: SyncJob
+    entities: EntityRepository
+    state: StateRepository
+    clock: Callable[[], datetime] = utc_now
+    # Asked after each page; True makes the job save a checkpoint and stop (Lambda time).
+    should_pause: Callable[[], bool] = lambda: False
+    lease_ttl: timedelta = LEASE_TTL
+    on_page: Callable[[RunCounts], None] | None = None
+    _requests_at_start: int = field(default=0, init=False)
+    _lease_renewed_at: datetime | None = field(default=None, init=False)
+    _had_checkpoint: bool = field(default=False, init=False)
+    _queries: list[BaseModel] = field(default_factory=list, init=False)
+
+    @property
+    def location_id(self) -> str:
+        return self.settings.location_id
+
+    @property
+    def sync_type(self) -> SyncType:
+        return self.job.sync_type
+
+    def run(
+        self, kind: SyncKind, scheduled_time: datetime, *, resume_run_id: str | None = None
+    ) -> RunRecord:
+        """Runs (or, with `resume_run_id`, continues) one sync; returns its run record.
+
+        Raises SyncFailed after recording a failed run (billing unreadable, silent rejection,
+        lease lost), so a scheduler can retry."""
+        checkpoint = self._checkpoint_to_resume(resume_run_id)
+        self._had_checkpoint = checkpoint is not None
+        now = self.clock()
+        if checkpoint is None:
+            queries = self.job.queries(
+                kind,
+                now=scheduled_time,
+                last_success=self.state.watermark(self.location_id, self.sync_type),
+            )
+            checkpoint = Checkpoint(
+                run_id=uuid.uuid4().hex,
+                kind=kind,
+                scheduled_time=scheduled_time,
+                started_at=now,
+                queries=[query.model_dump(mode="json") for query in queries],
+            )
+        self._queries = [self.job.load_query(query) for query in checkpoint.queries]
+        try:
+            self.state.acquire_lease(
+                self.location_id, self.sync_type, checkpoint.run_id, now, self.lease_ttl
+            )
+            self._lease_renewed_at = now
+        except LeaseHeld as held:
+            run = self._run_record(checkpoint, RunStatus.SKIPPED_LOCKED, message=str(held))
+            self.state.put_run(run)
+            return run
+        self._requests_at_start = self.job.request_count
+        try:
+            return self._run_pages(checkpoint)
+        except (SourceError, LeaseHeld) as error:
+            checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+            run = self._run_record(checkpoint, RunStatus.FAILED, message=str(error))
+            run.errors.append(str(error))
+            self.state.put_run(run)
+            self.state.release_lease(self.location_id, self.sync_type, checkpoint.run_id)
+            raise SyncFailed(run) from error
+
+    def _checkpoint_to_resume(self, resume_run_id: str | None) -> Checkpoint | None:
+        if resume_run_id is None:
+            return None
+        stored = self.state.checkpoint(self.location_id, self.sync_type)
+        if stored is None:
+            return None
+        checkpoint = Checkpoint.model_validate(stored)
+        return checkpoint if checkpoint.run_id == resume_run_id else None
+
+    def _run_pages(self, checkpoint: Checkpoint) -> RunRecord:
+        self.job.begin()
+        quarantine = self.state.quarantine_index(self.location_id, self.sync_type)
+        while checkpoint.query_index < len(self._queries):
+            current = checkpoint.query_index
+            pages = self.job.pages(self._queries[current], checkpoint.next_page)
+            # Nothing to say (no page at all) ends the query too.
+            checkpoint.query_index, checkpoint.next_page = current + 1, 1
+            for page in pages:
+                self._renew_lease(checkpoint)
+                page_counts, reasons = self._process_page(page, quarantine)
+                checkpoint.counts = checkpoint.counts.add(page_counts)
+                checkpoint.skip_reasons = dict(Counter(checkpoint.skip_reasons) + Counter(reasons))
+                if page.next_page is None:
+                    checkpoint.query_index, checkpoint.next_page = current + 1, 1
+                else:
+                    checkpoint.query_index, checkpoint.next_page = current, page.next_page
+                if self.on_page:
+                    self.on_page(checkpoint.counts)
+                finished = checkpoint.query_index >= len(self._queries)
+                if not finished and self.should_pause():
+                    return self._pause(checkpoint)
+        return self._finish(checkpoint)
+
+    def _renew_lease(self, checkpoint: Checkpoint) -> None:
+        """Renews the lease once a third of its time has passed, so a slow sync keeps it and
+        a sync that lost it (expired and taken over) stops before writing another page."""
+        now = self.clock()
+        if self._lease_renewed_at is not None and now - self._lease_renewed_at < self.lease_ttl / 3:
+            return
+        self.state.acquire_lease(
+            self.location_id, self.sync_type, checkpoint.run_id, now, self.lease_ttl
+        )
+        self._lease_renewed_at = now
+
+    def _pause(self, checkpoint: Checkpoint) -> RunRecord:
+        checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+        self._had_checkpoint = True
+        self.state.save_checkpoint(
+            self.location_id, self.sync_type, checkpoint.model_dump(mode="json")
+        )
+        query_name = getattr(self._queries[checkpoint.query_index], "name", "")
+        run = self._run_record(
+            checkpoint,
+            RunStatus.CONTINUED,
+            message=f"paused before page {checkpoint.next_page} of query "
+            f"{query_name}; continues in a new invocation",
+        )
+        self.state.put_run(run)
+        # The lease stays with this run id until the continuation finishes or it expires.
+        return run
+
+    def _finish(self, checkpoint: Checkpoint) -> RunRecord:
+        checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+        # Everything before the sync began is stored: the next sync may start there.
+        self.state.set_watermark(
+            self.location_id,
+            self.sync_type,
+            min(checkpoint.scheduled_time, checkpoint.started_at),
+        )
+        if self._had_checkpoint:
+            self.state.clear_checkpoint(self.location_id, self.sync_type)
+        run = self._run_record(checkpoint, RunStatus.SUCCEEDED)
+        self.state.put_run(run)
+        self.state.release_lease(self.location_id, self.sync_type, checkpoint.run_id)
+        return run
+
+    def _run_record(
+        self, checkpoint: Checkpoint, status: RunStatus, message: str = ""
+    ) -> RunRecord:
+        return RunRecord(
+            run_id=checkpoint.run_id,
+            location_id=self.location_id,
+            sync_type=self.sync_type,
+            kind=checkpoint.kind,
+            status=status,
+            scheduled_time=checkpoint.scheduled_time,
+            started_at=checkpoint.started_at,
+            finished_at=self.clock(),
+            window_start=self.job.window_start(self._queries),
+            counts=checkpoint.counts,
+            billing_requests=checkpoint.billing_requests,
+            skip_reasons=checkpoint.skip_reasons,
+            message=message,
+        )
+
+    # -- one page ----------------------------------------------------------------------------
+    def _process_page(
+        self, page: SourcePage, quarantine: dict[str, str]
+    ) -> tuple[RunCounts, Counter[str]]:
+        counts: Counter[str] = Counter(fetched=len(page.records), pages=1)
+        now = self.clock()
+        quarantined: list[QuarantinedRecord] = []
+        released: list[tuple[str, str, str]] = []
+        fingerprint = self.job.fingerprint()
+        accepted: list[Accepted] = []
+        for raw in page.records:
+            record_id = self.job.record_id(raw)
+            record_hash = content_hash(fingerprint, self.job.content(raw))
+            if (
+                record_id is not None
+                and record_id not in quarantine
+                and self.job.known_hash(record_id) == record_hash
+            ):
+                # The common case on every full sync: nothing changed, nothing to translate.
+                counts["unchanged"] += 1
+                continue
+            record_id = record_id or f"unidentified-{record_hash[:16]}"
+            try:
+                value = self.job.translate(raw)
+            except InvalidRecord as invalid:
+                counts["quarantined"] += 1
+                if quarantine.get(record_id) != record_hash:
+                    quarantined.append(
+                        self._quarantined(record_id, invalid.reason, raw, record_hash, now)
+                    )
+                    quarantine[record_id] = record_hash
+                continue
+            if record_id in quarantine:
+                released.append((self.location_id, self.sync_type.value, record_id))
+                del quarantine[record_id]
+            accepted.append(Accepted(record_id, record_hash, value, raw))
+        merged = self.job.merge_page(accepted, now) if accepted else PageMerge()
+        counts.update(merged.counts)
+        self.entities.table.batch_write(merged.puts)
+        if quarantined or released:
+            self.state.save_quarantine(quarantined, released)
+        return RunCounts(**counts), merged.reasons
+
+    def _quarantined(
+        self, record_id: str, reason: str, raw: RawRecord, record_hash: str, now: datetime
+    ) -> QuarantinedRecord:
+        return QuarantinedRecord(
+            location_id=self.location_id,
+            sync_type=self.sync_type.value,
+            record_id=record_id,
+            reason=reason,
+            payload=raw,
+            content_hash=record_hash,
+            first_seen=now,
+            last_seen=now,
+        )

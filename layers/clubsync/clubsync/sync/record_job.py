@@ -1,0 +1,223 @@
+"""The part every non-member sync type shares on the engine: range queries, the content-hash
+index of its stored records, the billing-id -> person lookup, and the PT follow-up book."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from clubsync.domain.activity import PtFollowUp
+from clubsync.domain.follow_up_rules import (
+    PtSignal,
+    status_after_agreement_ended,
+    status_after_session_used,
+    status_after_signal,
+)
+from clubsync.domain.runs import SyncKind, SyncType
+from clubsync.domain.settings import LocationSettings
+from clubsync.providers.base import RangeQuery, RawRecord, RecordSource, SourcePage
+from clubsync.store.entities import EntityRepository, location_pk
+from clubsync.store.items import Item
+from clubsync.store.records import PT_FOLLOW_UP_PREFIX, RecordRepository, record_item
+from clubsync.sync.engine import Accepted, PageMerge
+
+# Bump when a merge of these types changes meaning, so stored hashes are re-evaluated once.
+RECORD_MERGE_VERSION = 1
+
+
+@dataclass
+class RecordJob:
+    """Base of the non-member sync types. Subclasses set `sync_type`, `prefix`, the settings
+    that shape the merge, and implement `queries` and `merge_page`."""
+
+    settings: LocationSettings
+    source: RecordSource
+    entities: EntityRepository
+    sync_type: SyncType = field(init=False)
+    prefix: str = field(init=False, default="")
+    merge_settings: tuple[str, ...] = field(init=False, default=())
+    _hashes: dict[str, str] = field(default_factory=dict, init=False)
+
+    @property
+    def location_id(self) -> str:
+        return self.settings.location_id
+
+    @property
+    def records(self) -> RecordRepository:
+        return RecordRepository(self.entities.table)
+
+    @property
+    def request_count(self) -> int:
+        return self.source.request_count
+
+    def queries(
+        self, kind: SyncKind, *, now: datetime, last_success: datetime | None
+    ) -> list[BaseModel]:
+        raise NotImplementedError
+
+    def load_query(self, data: dict[str, Any]) -> BaseModel:
+        return RangeQuery.model_validate(data)
+
+    def window_start(self, queries: Sequence[BaseModel]) -> datetime | None:
+        starts = [q.start for q in queries if isinstance(q, RangeQuery) and q.start is not None]
+        return min(starts) if starts else None
+
+    def pages(self, query: BaseModel, start_page: int) -> Iterator[SourcePage]:
+        assert isinstance(query, RangeQuery)
+        return self.source.pages(query, start_page)
+
+    def fingerprint(self) -> bytes:
+        relevant = self.settings.model_dump(mode="json", include=set(self.merge_settings))
+        return json.dumps(
+            [self.sync_type.value, RECORD_MERGE_VERSION, relevant], sort_keys=True
+        ).encode()
+
+    def begin(self) -> None:
+        self._hashes = self.records.hashes(self.location_id, self.prefix) if self.prefix else {}
+
+    def record_id(self, record: RawRecord) -> str | None:
+        return self.source.record_id(record)
+
+    def content(self, record: RawRecord) -> bytes:
+        return self.source.content(record)
+
+    def known_hash(self, record_id: str) -> str | None:
+        return self._hashes.get(record_id)
+
+    def translate(self, record: RawRecord) -> Any:
+        return self.source.translate(record)
+
+    def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
+        raise NotImplementedError
+
+    def item(self, record_id: str, entity: str, model: BaseModel, source_hash: str) -> Item:
+        self._hashes[record_id] = source_hash
+        return record_item(
+            location_pk(self.location_id),
+            self.prefix,
+            record_id,
+            entity,
+            model,
+            source_hash=source_hash,
+        )
+
+    def people_by_billing_id(self) -> dict[str, str]:
+        """billing member id -> person id, read once per run."""
+        return {
+            entry.billing_member_id: entry.person_id
+            for entry in self.entities.person_index(self.location_id)
+            if entry.billing_member_id
+        }
+
+
+@dataclass
+class PtFollowUpBook:
+    """Members' PT follow-up records of one location, read once per run; every change goes
+    through the rules in domain/follow_up_rules.py and is written with the page that made it."""
+
+    settings: LocationSettings
+    records: RecordRepository
+    _book: dict[str, PtFollowUp] = field(default_factory=dict, init=False)
+    _dirty: set[str] = field(default_factory=set, init=False)
+    _loaded: bool = field(default=False, init=False)
+
+    def _get(self, person_id: str) -> PtFollowUp:
+        if not self._loaded:
+            self._book = self.records.load(
+                self.settings.location_id, PT_FOLLOW_UP_PREFIX, PtFollowUp
+            )
+            self._loaded = True
+        found = self._book.get(person_id)
+        if found is None:
+            found = PtFollowUp(person_id=person_id, location_id=self.settings.location_id)
+            self._book[person_id] = found
+        return found
+
+    def follow_up_person(self, person_id: str) -> str | None:
+        return self._get(person_id).follow_up_person_id
+
+    def _set(self, record: PtFollowUp, changed: PtFollowUp, now: datetime) -> None:
+        if changed != record:
+            changed = changed.model_copy(update={"updated_at": now})
+            self._book[record.person_id] = changed
+            self._dirty.add(record.person_id)
+
+    def signal(self, person_id: str, signal: PtSignal, now: datetime) -> None:
+        record = self._get(person_id)
+        status = status_after_signal(record.status, signal)
+        update: dict[str, Any] = {"status": status}
+        if status != record.status:
+            update["status_reason"] = signal.value
+        self._set(record, record.model_copy(update=update), now)
+
+    def credit_sessions(self, person_id: str, source_id: str, sessions: int, now: datetime) -> None:
+        record = self._get(person_id)
+        if record.session_credits.get(source_id) == sessions:
+            return
+        credits = {**record.session_credits, source_id: sessions}
+        self._set(record, record.model_copy(update={"session_credits": credits}), now)
+
+    def session_used(self, person_id: str, event_id: str, local_day: str, now: datetime) -> None:
+        record = self._get(person_id)
+        if event_id in record.session_debits:
+            return
+        before = record.session_balance
+        changed = record.model_copy(
+            update={"session_debits": {**record.session_debits, event_id: local_day}}
+        )
+        status = status_after_session_used(
+            changed.status,
+            has_active_agreement=bool(changed.active_agreements),
+            balance_before=before,
+            balance_after=changed.session_balance,
+            opportunity_threshold=self.settings.pt_opportunity_session_threshold,
+        )
+        if status != changed.status:
+            changed = changed.model_copy(
+                update={"status": status, "status_reason": "session balance below threshold"}
+            )
+        self._set(record, changed, now)
+
+    def agreement_state(
+        self, person_id: str, agreement_id: str, active: bool, now: datetime
+    ) -> None:
+        record = self._get(person_id)
+        held = set(record.active_agreements)
+        if active:
+            held.add(agreement_id)
+        else:
+            held.discard(agreement_id)
+        changed = record.model_copy(update={"active_agreements": sorted(held)})
+        if not active and agreement_id in record.active_agreements:
+            status = status_after_agreement_ended(
+                changed.status,
+                has_active_agreement=bool(held),
+                balance=changed.session_balance,
+                last_session_day=changed.last_session_day,
+                today=now.astimezone(self.settings.zone).date(),
+                inactive_after_days=self.settings.pt_inactive_after_days,
+            )
+            if status != changed.status:
+                changed = changed.model_copy(
+                    update={"status": status, "status_reason": "PT agreement ended"}
+                )
+        self._set(record, changed, now)
+
+    def drain(self) -> list[Item]:
+        items = [
+            record_item(
+                location_pk(self.settings.location_id),
+                PT_FOLLOW_UP_PREFIX,
+                person_id,
+                "pt_follow_up",
+                self._book[person_id],
+            )
+            for person_id in sorted(self._dirty)
+        ]
+        self._dirty.clear()
+        return items
