@@ -1,5 +1,5 @@
 """events sync Lambda: a Task of the nightly full sync state machine
-(docs/decisions-sync-types.md).
+(docs/decisions.md).
 
 Thin on purpose: the wiring and the handler body live in `clubsync.lambda_runtime`.
 """

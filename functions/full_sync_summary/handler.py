@@ -1,5 +1,5 @@
 """Full sync summary Lambda: the last state of the nightly full sync state machine; stores
-`RUNSUMMARY#{date}` in the state table (docs/decisions-sync-types.md)."""
+`RUNSUMMARY#{date}` in the state table (docs/decisions.md)."""
 
 from __future__ import annotations
 

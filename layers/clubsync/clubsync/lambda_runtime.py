@@ -2,7 +2,7 @@
 environment, the runtime built once per container, and the handler body. The members handler
 (functions/members_sync) predates it and keeps its own wiring.
 
-These functions are Tasks of the nightly full sync state machine (docs/decisions-sync-types.md):
+These functions are Tasks of the nightly full sync state machine (docs/decisions.md):
 a failed run raises (the state's Retry and Catch take it from there); a run paused for time
 returns `continuation`, which the state machine sends back as the next input of the same Task
 (a Choice loop), instead of the function invoking itself.

@@ -1,6 +1,6 @@
 """The check-in sync type (spec: "Check-ins"): from midnight of the most recent day the
 location was synced; a check-in confirms attendance of the member's calendar events that day.
-Runs in partial syncs too (docs/decisions-sync-types.md)."""
+Runs in partial syncs too (docs/decisions.md)."""
 
 from __future__ import annotations
 

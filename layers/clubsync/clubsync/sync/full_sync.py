@@ -4,7 +4,7 @@ type never stopping the others, and a summary per location and club-local day.
 Deployed, AWS Step Functions runs the types (one Task per type with its own Retry and Catch)
 and its last state calls `store_run_summary` (functions/full_sync_summary); locally the demo,
 the scenario runner and the CLI call `run_full_sync`, which does the same in-process
-(docs/decisions-sync-types.md).
+(docs/decisions.md).
 """
 
 from __future__ import annotations

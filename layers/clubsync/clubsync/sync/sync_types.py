@@ -1,5 +1,5 @@
 """Every sync type by name: which job runs it, whether partial syncs run it, and the order
-the nightly full sync runs them in (docs/decisions-sync-types.md)."""
+the nightly full sync runs them in (docs/decisions.md)."""
 
 from __future__ import annotations
 
