@@ -11,6 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from clubsync_infra.full_sync import FullSync
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.prospect_push import ProspectPush
 from clubsync_infra.runtime import METRICS_NAMESPACE
@@ -44,6 +45,7 @@ class Observability(Construct):
         stage: str,
         member_sync: MemberSync,
         scheduling: Scheduling,
+        full_sync: FullSync,
         prospect_push: ProspectPush,
         alarm_email: str | None,
     ) -> None:
@@ -161,6 +163,7 @@ class Observability(Construct):
                 treat_missing_data=NO_DATA_IS_FINE,
             ),
         }
+        self.alarms.update(self._full_sync_alarms(full_sync))
         self.alarms.update(self._prospect_alarms(prospect_push))
         for alarm in self.alarms.values():
             alarm.add_alarm_action(notify)
@@ -258,7 +261,61 @@ class Observability(Construct):
                 width=12,
             ),
         )
+        self._full_sync_dashboard_row(full_sync)
         self._prospect_dashboard_rows(prospect_push)
+
+    def _full_sync_alarms(self, full_sync: FullSync) -> dict[str, cloudwatch.Alarm]:
+        machine = full_sync.state_machine
+        return {
+            # A type that fails is caught and the execution goes on: a failed execution means
+            # the machinery itself broke (the summary could not be stored, an unhandled state).
+            "FullSyncExecutionsFailed": machine.metric_failed(
+                period=FIVE_MINUTES, statistic="Sum"
+            ).create_alarm(
+                self,
+                "FullSyncExecutionsFailed",
+                alarm_description="A nightly full sync execution failed: open it in the Step "
+                "Functions console, fix the cause, rerun the location (docs/operations.md).",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "FullSyncExecutionsTimedOut": machine.metric_timed_out(
+                period=FIVE_MINUTES, statistic="Sum"
+            ).create_alarm(
+                self,
+                "FullSyncExecutionsTimedOut",
+                alarm_description="A nightly full sync execution ran past its timeout (a type "
+                "kept continuing or waiting on throttling): see the execution's history.",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+        }
+
+    def _full_sync_dashboard_row(self, full_sync: FullSync) -> None:
+        machine = full_sync.state_machine
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Full sync executions",
+                left=[
+                    machine.metric_started(period=HOUR, statistic="Sum", label="started"),
+                    machine.metric_succeeded(period=HOUR, statistic="Sum", label="succeeded"),
+                    machine.metric_failed(period=HOUR, statistic="Sum", label="failed"),
+                    machine.metric_timed_out(period=HOUR, statistic="Sum", label="timed out"),
+                ],
+                right=[machine.metric_time(period=HOUR, statistic="p90", label="duration p90")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Full sync type functions (errors)",
+                left=[
+                    function.metric_errors(period=HOUR, statistic="Sum", label=sync_type.value)
+                    for sync_type, function in full_sync.functions.items()
+                ],
+                width=12,
+            ),
+        )
 
     def _prospect_alarms(self, prospect: ProspectPush) -> dict[str, cloudwatch.Alarm]:
         push = prospect.push_function

@@ -17,7 +17,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from clubsync.domain.runs import SyncType
+from clubsync.scheduling import CHECKINS_TARGET_ENV, FULL_SYNC_TARGET_ENV
 from clubsync.store.state import LOCATIONS_PK
+from clubsync_infra.full_sync import FullSync, grant_start
 from clubsync_infra.member_sync import MemberSync, failure_queue
 from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
 from clubsync_infra.storage import Storage
@@ -34,18 +37,21 @@ class Scheduling(Construct):
         stage: str,
         storage: Storage,
         member_sync: MemberSync,
+        full_sync: FullSync,
         layers: Sequence[lambda_.ILayerVersion],
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        checkins = full_sync.functions[SyncType.CHECKINS]
         self.group = scheduler.ScheduleGroup(
             self, "Group", schedule_group_name=f"clubsync-{stage}", removal_policy=removal_policy
         )
         self.group_name = f"clubsync-{stage}"
 
-        # What Scheduler assumes to deliver an event: invoke the sync function, or park the
+        # What Scheduler assumes to deliver an event: invoke the member or check-in sync
+        # function (partial syncs), start the full sync state machine (21:00), or park the
         # event in the sync dead-letter queue. Nothing else.
         self.scheduler_role = iam.Role(
             self,
@@ -58,9 +64,14 @@ class Scheduling(Construct):
         )
         self.scheduler_role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"], resources=[member_sync.function.function_arn]
+                actions=["lambda:InvokeFunction"],
+                resources=[
+                    member_sync.function.function_arn,
+                    checkins.function_arn,
+                ],
             )
         )
+        grant_start(self.scheduler_role, full_sync.state_machine)
         self.scheduler_role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"], resources=[member_sync.dead_letters.queue_arn]
@@ -80,6 +91,10 @@ class Scheduling(Construct):
                 "CLUBSYNC_SYNC_FUNCTION_ARN": member_sync.function.function_arn,
                 "CLUBSYNC_SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
                 "CLUBSYNC_SCHEDULE_DLQ_ARN": member_sync.dead_letters.queue_arn,
+                # Read by clubsync.scheduling.desired_schedules: the 21:00 full sync starts
+                # the state machine; partial syncs also run the check-in sync.
+                FULL_SYNC_TARGET_ENV: full_sync.state_machine.state_machine_arn,
+                CHECKINS_TARGET_ENV: checkins.function_arn,
             },
             service=SERVICE,
             memory_size=256,

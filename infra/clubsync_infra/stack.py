@@ -1,4 +1,5 @@
-"""The clubsync stack: storage, member sync, scheduling, prospect push and observability."""
+"""The clubsync stack: storage, member sync, the nightly full sync, scheduling, prospect push
+and observability."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from clubsync.domain.runs import SyncType
+from clubsync_infra.full_sync import FullSync
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.observability import Observability
 from clubsync_infra.prospect_push import ProspectPush
@@ -51,12 +54,24 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.full_sync = FullSync(
+            self,
+            "FullSync",
+            storage=self.storage,
+            member_sync=self.member_sync,
+            layers=layers.all,
+            secret_prefix=secret_prefix,
+            abc_base_url=abc_base_url,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.scheduling = Scheduling(
             self,
             "Scheduling",
             stage=stage,
             storage=self.storage,
             member_sync=self.member_sync,
+            full_sync=self.full_sync,
             layers=layers.all,
             log_retention=retention,
             removal_policy=removal,
@@ -78,6 +93,7 @@ class ClubsyncStack(Stack):
             stage=stage,
             member_sync=self.member_sync,
             scheduling=self.scheduling,
+            full_sync=self.full_sync,
             prospect_push=self.prospect_push,
             alarm_email=alarm_email,
         )
@@ -87,6 +103,8 @@ class ClubsyncStack(Stack):
             "SyncFunctionArn": self.member_sync.function.function_arn,
             "SyncDeadLetterQueueUrl": self.member_sync.dead_letters.queue_url,
             "SyncDeadLetterQueueArn": self.member_sync.dead_letters.queue_arn,
+            "FullSyncStateMachineArn": self.full_sync.state_machine.state_machine_arn,
+            "CheckinsSyncFunctionArn": self.full_sync.functions[SyncType.CHECKINS].function_arn,
             "SchedulerRoleArn": self.scheduling.scheduler_role.role_arn,
             "ScheduleGroup": self.scheduling.group_name,
             "ProspectIntakeUrl": self.prospect_push.intake_url.url,

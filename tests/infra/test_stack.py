@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from clubsync.scheduling import CHECKINS_TARGET_ENV, FULL_SYNC_TARGET_ENV
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, TableSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,17 @@ RESOURCE_STAR_ALLOWED = {
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "dynamodb:ListStreams",
+    # The state machine's X-Ray tracing and its CloudWatch Logs delivery.
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 }
 
 
@@ -144,8 +156,16 @@ def test_every_acknowledged_finding_is_known_and_has_a_reason(assembly: Path) ->
     rules = {rule.removeprefix("Annotation::") for rule in acknowledged}
     # Resource-specific IAM5 findings (the clubsync secret prefix, the schedule group).
     specific = {rule for rule in rules if rule.startswith("AwsSolutions-IAM5[Resource::arn")}
-    assert rules - specific == ACKNOWLEDGED
+    # The state machine may invoke each Lambda function it runs and its versions (CDK's
+    # LambdaInvoke grant): one finding per function, the member sync and the seven new ones.
+    invoke_versions = {
+        rule
+        for rule in rules
+        if rule.startswith("AwsSolutions-IAM5[Resource::<") and rule.endswith(".Arn>:*]")
+    }
+    assert rules - specific - invoke_versions == ACKNOWLEDGED
     assert len(specific) == 2
+    assert len(invoke_versions) == 8
     for rule, reason in acknowledged.items():
         assert len(reason) > 40, rule
 
@@ -248,7 +268,7 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    assert len(functions) == 5
+    assert len(functions) == 12
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
@@ -275,6 +295,10 @@ def test_every_function_handler_names_a_function_in_its_handler_file(dev: dict[s
         assert f"\ndef {entry}(" in source, (directory, entry)
         checked.add(directory)
     assert {"members_sync", "location_registry", "prospect_push", "prospect_intake"} <= checked
+    assert set(FULL_SYNC_FUNCTIONS) <= checked
+    # Every function folder is deployed.
+    folders = {path.parent.name for path in (ROOT / "functions").glob("*/handler.py")}
+    assert folders == checked
 
 
 def test_the_layer_build_targets_the_function_runtime_and_architecture() -> None:
@@ -329,7 +353,7 @@ def test_schedules_are_data_not_stack_resources(dev: dict[str, Any]) -> None:
     assert [g["Properties"]["Name"] for g in groups.values()] == ["clubsync-dev"]
 
 
-def test_scheduler_role_can_only_invoke_the_sync_function_and_use_its_dlq(
+def test_scheduler_role_can_only_invoke_the_syncs_start_the_full_sync_and_use_the_dlq(
     dev: dict[str, Any],
 ) -> None:
     template = Template.from_json(dev)
@@ -359,13 +383,21 @@ def test_scheduler_role_can_only_invoke_the_sync_function_and_use_its_dlq(
         for p in of_type(dev, "AWS::IAM::Policy").values()
         if {"Ref": roles[0]} in p["Properties"]["Roles"]
     ]
-    granted = {
-        action
-        for p in policies
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-        for action in _as_list(s["Action"])
+    granted: dict[str, list[Any]] = {}
+    for p in policies:
+        for s in p["Properties"]["PolicyDocument"]["Statement"]:
+            for action in _as_list(s["Action"]):
+                granted.setdefault(action, []).extend(_as_list(s["Resource"]))
+    assert set(granted) == {"lambda:InvokeFunction", "states:StartExecution", "sqs:SendMessage"}
+    # Partial syncs: the member and the check-in sync functions, nothing else.
+    invoked = {_ref_of(resource) for resource in granted["lambda:InvokeFunction"]}
+    assert invoked == {
+        _logical_id(dev, _function(dev, "members-sync")),
+        _logical_id(dev, _function(dev, "checkins-sync")),
     }
-    assert granted == {"lambda:InvokeFunction", "sqs:SendMessage"}
+    # The 21:00 full sync: this state machine only.
+    machine = _logical_id(dev, _state_machine(dev))
+    assert granted["states:StartExecution"] == [{"Ref": machine}]
 
 
 def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[str, Any]) -> None:
@@ -387,6 +419,11 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
         "CLUBSYNC_SCHEDULER_ROLE_ARN",
         "CLUBSYNC_SCHEDULE_DLQ_ARN",
     } <= set(variables)
+    # What clubsync.scheduling.desired_schedules reads for the full and check-in targets.
+    assert variables[FULL_SYNC_TARGET_ENV] == {"Ref": _logical_id(dev, _state_machine(dev))}
+    assert variables[CHECKINS_TARGET_ENV] == {
+        "Fn::GetAtt": [_logical_id(dev, _function(dev, "checkins-sync")), "Arn"]
+    }
 
 
 def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> None:
@@ -633,3 +670,241 @@ def test_prospect_alarms_cover_dead_letters_errors_and_stream_lag(dev: dict[str,
     dashboard = next(iter(of_type(dev, "AWS::CloudWatch::Dashboard").values()))
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert "prospect push" in body and "IteratorAge" in body
+
+
+# -- nightly full sync (issue 5) --------------------------------------------------------------
+FULL_SYNC_FUNCTIONS = (
+    "employees_sync",
+    "checkins_sync",
+    "events_sync",
+    "pos_sync",
+    "service_agreements_sync",
+    "marketing_sources_sync",
+    "full_sync_summary",
+)
+TYPE_TASKS = {
+    "members": "members_sync",
+    "employees": "employees_sync",
+    "events": "events_sync",
+    "checkins": "checkins_sync",
+    "pos": "pos_sync",
+    "service_agreements": "service_agreements_sync",
+    "marketing_sources": "marketing_sources_sync",
+}
+PARALLEL_TYPES = ["events", "checkins", "pos", "service_agreements", "marketing_sources"]
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+}
+
+
+def _state_machine(template: dict[str, Any]) -> dict[str, Any]:
+    machines = list(of_type(template, "AWS::StepFunctions::StateMachine").values())
+    assert len(machines) == 1
+    return machines[0]
+
+
+def _definition(template: dict[str, Any]) -> dict[str, Any]:
+    """The state machine's definition, each CloudFormation reference replaced by the logical
+    id it points to (a function's Fn::GetAtt becomes its logical id)."""
+    parts = _state_machine(template)["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(part if isinstance(part, str) else _ref_of(part) for part in parts)
+    definition: dict[str, Any] = json.loads(text)
+    return definition
+
+
+def _states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state, branches included, by name."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(_states(branch))
+    return found
+
+
+def _function_directory(template: dict[str, Any], logical_id: str) -> str:
+    variables = template["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+    return str(variables["POWERTOOLS_SERVICE_NAME"]).removeprefix("clubsync-").replace("-", "_")
+
+
+def test_the_full_sync_functions_run_their_type_with_the_rights_their_code_uses(
+    dev: dict[str, Any],
+) -> None:
+    sync_actions = {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+    }
+    for directory in FULL_SYNC_FUNCTIONS:
+        function = _function(dev, directory.replace("_", "-"))
+        properties = function["Properties"]
+        assert properties["Handler"] == "handler.handler"
+        variables = properties["Environment"]["Variables"]
+        assert {ENTITIES.env_var, STATE.env_var} <= set(variables), directory
+        granted = _granted(dev, function)
+        if directory == "full_sync_summary":
+            assert _table_actions(dev, granted, ENTITIES, "dev") == set()
+            assert _table_actions(dev, granted, STATE, "dev") == {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+            }
+            assert set(granted) == BASELINE | {"dynamodb:GetItem", "dynamodb:PutItem"}
+            continue
+        assert properties["Timeout"] == 900
+        assert _table_actions(dev, granted, ENTITIES, "dev") == sync_actions
+        assert _table_actions(dev, granted, STATE, "dev") == sync_actions
+        secrets = json.dumps(granted["secretsmanager:GetSecretValue"])
+        assert secrets.endswith(':secret:clubsync/*"]]}]'), directory
+        other = {"secretsmanager:GetSecretValue"}
+        if directory == "checkins_sync":
+            # Scheduler invokes it asynchronously for partial syncs: failures go to the DLQ.
+            assert "DeadLetterConfig" in properties
+            other.add("sqs:SendMessage")
+        assert set(granted) == BASELINE | sync_actions | other, directory
+
+
+def test_the_full_sync_is_a_logged_traced_standard_state_machine(dev: dict[str, Any]) -> None:
+    properties = _state_machine(dev)["Properties"]
+    assert properties["StateMachineType"] == "STANDARD"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    logging = properties["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+    group = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
+    log_group = dev["Resources"][_ref_of(group)]["Properties"]
+    assert "KmsKeyId" in log_group and "RetentionInDays" in log_group
+    assert _definition(dev)["TimeoutSeconds"] > 0
+
+
+def test_members_and_employees_run_first_then_the_other_types_in_parallel_then_the_summary(
+    dev: dict[str, Any],
+) -> None:
+    definition = _definition(dev)
+    states = definition["States"]
+    # Follow the main path from the start.
+    path, name = [], definition["StartAt"]
+    while name:
+        path.append(name)
+        name = states[name].get("Next") or states[name].get("Default")
+    assert path.index("Sync members") < path.index("Sync employees") < path.index("Other types")
+    assert path[-1] == "Summary"
+    parallel = states["Other types"]
+    assert parallel["Type"] == "Parallel"
+    branch_tasks = [
+        [name for name, state in branch["States"].items() if state["Type"] == "Task"]
+        for branch in parallel["Branches"]
+    ]
+    assert branch_tasks == [[f"Sync {sync_type}"] for sync_type in PARALLEL_TYPES]
+    summary = states["Summary"]
+    assert _function_directory(dev, summary["Parameters"]["FunctionName"]) == "full_sync_summary"
+    payload = summary["Parameters"]["Payload"]
+    assert payload["location.$"] == "$.location"
+    assert payload["scheduled_time.$"] == "$.scheduled_time"
+    assert payload["results.$"].startswith("States.Array($.results.members, $.results.employees")
+    for sync_type in PARALLEL_TYPES:
+        assert f"$.parallel_results.{sync_type}" in payload["results.$"]
+        assert parallel["ResultSelector"][f"{sync_type}.$"].endswith(f".results.{sync_type}")
+
+
+@pytest.mark.parametrize("sync_type", list(TYPE_TASKS))
+def test_every_type_task_retries_then_catches_into_a_result(
+    sync_type: str, dev: dict[str, Any]
+) -> None:
+    states = _states(_definition(dev))
+    task = states[f"Sync {sync_type}"]
+    assert task["Type"] == "Task"
+    assert task["Resource"].endswith(":states:::lambda:invoke")
+    assert _function_directory(dev, task["Parameters"]["FunctionName"]) == TYPE_TASKS[sync_type]
+    assert task["Parameters"]["Payload.$"] == "$.event"
+    # The payload is the execution input plus the type.
+    start = states[f"Start {sync_type}"]
+    assert start["Parameters"] == {
+        "location.$": "$.location",
+        "kind.$": "$.kind",
+        "scheduled_time.$": "$.scheduled_time",
+        "sync_type": sync_type,
+    }
+    assert start["ResultPath"] == "$.event" and start["Next"] == f"Sync {sync_type}"
+    retries = {tuple(retry["ErrorEquals"]): retry for retry in task["Retry"]}
+    assert task["Retry"][0] == {"ErrorEquals": ["InvalidEvent"], "MaxAttempts": 0}
+    failures = next(r for errors, r in retries.items() if "States.TaskFailed" in errors)
+    assert set(failures["ErrorEquals"]) >= LAMBDA_SERVICE_ERRORS
+    assert failures["MaxAttempts"] == 2 and failures["BackoffRate"] == 2
+    assert retries[("Lambda.TooManyRequestsException",)]["JitterStrategy"] == "FULL"
+    [catch] = task["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"]
+    failed = states[catch["Next"]]
+    assert failed["Type"] == "Pass"
+    assert failed["Parameters"] == {"sync_type": sync_type, "error.$": "$.caught"}
+    assert failed["ResultPath"] == f"$.results.{sync_type}"
+
+
+@pytest.mark.parametrize("sync_type", [t for t in TYPE_TASKS if t != "members"])
+def test_a_paused_run_loops_back_into_its_task_with_the_continuation(
+    sync_type: str, dev: dict[str, Any]
+) -> None:
+    states = _states(_definition(dev))
+    choice = states[states[f"Sync {sync_type}"]["Next"]]
+    assert choice["Type"] == "Choice"
+    [paused] = choice["Choices"]
+    assert paused == {
+        "Variable": "$.step.output.continuation",
+        "IsPresent": True,
+        "Next": f"Continue {sync_type}",
+    }
+    again = states[f"Continue {sync_type}"]
+    assert again["InputPath"] == "$.step.output.continuation"
+    assert again["ResultPath"] == "$.event"
+    assert again["Next"] == f"Sync {sync_type}"
+    assert states[choice["Default"]]["ResultPath"] == f"$.results.{sync_type}"
+
+
+def test_the_member_sync_continues_itself_and_its_answer_becomes_a_result(
+    dev: dict[str, Any],
+) -> None:
+    states = _states(_definition(dev))
+    choice = states[states["Sync members"]["Next"]]
+    assert choice["Type"] == "Choice"
+    [ran] = choice["Choices"]
+    assert ran["Variable"] == "$.step.output.run_id"
+    assert states[ran["Next"]]["Parameters"]["run_id.$"] == "$.step.output.run_id"
+    refused = states[choice["Default"]]["Parameters"]
+    assert refused["error"]["Error"] == "InvalidEvent"
+    assert "Continue members" not in states
+
+
+def test_the_state_machine_may_invoke_only_the_sync_functions(dev: dict[str, Any]) -> None:
+    machine = _state_machine(dev)["Properties"]
+    role = machine["RoleArn"]["Fn::GetAtt"][0]
+    invoked = set()
+    for policy in of_type(dev, "AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "lambda:InvokeFunction" in _as_list(statement["Action"]):
+                for resource in _as_list(statement["Resource"]):
+                    # The function's ARN, or it followed by ":*" (its versions).
+                    target = resource["Fn::Join"][1][0] if "Fn::Join" in resource else resource
+                    invoked.add(_function_directory(dev, _ref_of(target)))
+    assert invoked == set(TYPE_TASKS.values()) | {"full_sync_summary"}
+
+
+def test_full_sync_alarms_and_dashboard(dev: dict[str, Any]) -> None:
+    machine = _logical_id(dev, _state_machine(dev))
+    alarms = {
+        alarm["Properties"]["MetricName"]: alarm["Properties"]
+        for alarm in of_type(dev, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == "AWS/States"
+    }
+    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    topic = _logical_id(dev, next(iter(of_type(dev, "AWS::SNS::Topic").values())))
+    for alarm in alarms.values():
+        assert alarm["Dimensions"][0]["Value"] == {"Ref": machine}
+        assert alarm["AlarmActions"] == [{"Ref": topic}]
+    dashboard = next(iter(of_type(dev, "AWS::CloudWatch::Dashboard").values()))
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "Full sync executions" in body and "ExecutionsStarted" in body

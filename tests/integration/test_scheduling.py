@@ -28,7 +28,12 @@ from clubsync.local import (
     moto_server,
     use_fake_aws_credentials,
 )
-from clubsync.scheduling import desired_schedules, reconcile
+from clubsync.scheduling import (
+    CHECKINS_TARGET_ENV,
+    FULL_SYNC_TARGET_ENV,
+    desired_schedules,
+    reconcile,
+)
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import STATE
 
@@ -42,6 +47,22 @@ TARGET = ScheduleTarget(
     role_arn="arn:aws:iam::123456789012:role/clubsync-scheduler",
     dlq_arn="arn:aws:sqs:us-east-1:123456789012:clubsync-sync-dlq",
 )
+
+STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:clubsync-full-sync"
+CHECKINS_ARN = "arn:aws:lambda:us-east-1:123456789012:function:clubsync-checkins"
+
+
+@pytest.fixture(autouse=True)
+def _targets_from_the_environment_only_when_a_test_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(FULL_SYNC_TARGET_ENV, raising=False)
+    monkeypatch.delenv(CHECKINS_TARGET_ENV, raising=False)
+
+
+@pytest.fixture
+def full_sync_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the stack configures the registry function (and devops the CLI)."""
+    monkeypatch.setenv(FULL_SYNC_TARGET_ENV, STATE_MACHINE_ARN)
+    monkeypatch.setenv(CHECKINS_TARGET_ENV, CHECKINS_ARN)
 
 
 @dataclass
@@ -182,6 +203,70 @@ def test_a_full_reconcile_deletes_schedules_nobody_registered(aws: Aws) -> None:
     assert sorted(aws.schedules()) == ["springfield-members-full", "springfield-members-partial"]
 
 
+# -- the nightly full sync (issue 5) --------------------------------------------------------
+ALL_THREE = [
+    "springfield-checkins-partial",
+    "springfield-members-full",
+    "springfield-members-partial",
+]
+
+
+def test_the_full_sync_starts_the_state_machine_and_checkins_join_the_partials(
+    aws: Aws, full_sync_targets: None
+) -> None:
+    register(aws, location())
+    report = sync_schedules(aws, {"springfield"})
+    assert sorted(report.created) == ALL_THREE
+    schedules = aws.schedules()
+    full = schedules["springfield-members-full"]
+    assert full["Target"]["Arn"] == STATE_MACHINE_ARN
+    assert json.loads(full["Target"]["Input"]) == {
+        "location": "springfield",
+        "kind": "full",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+    }
+    assert schedules["springfield-members-partial"]["Target"]["Arn"] == TARGET.target_arn
+    checkins = schedules["springfield-checkins-partial"]
+    assert checkins["Target"]["Arn"] == CHECKINS_ARN
+    assert checkins["ScheduleExpression"] == "cron(0 12,17 * * ? *)"
+    assert json.loads(checkins["Target"]["Input"])["sync_type"] == "checkins"
+    # Idempotent, by location and in full.
+    for only in ({"springfield"}, None):
+        again = sync_schedules(aws, only)
+        assert not again.changed
+        assert sorted(again.unchanged) == ALL_THREE
+
+
+def test_existing_member_only_schedules_are_moved_over_in_place(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(aws, location())
+    sync_schedules(aws, None)  # before issue 5: the full sync invoked the member sync
+    monkeypatch.setenv(FULL_SYNC_TARGET_ENV, STATE_MACHINE_ARN)
+    monkeypatch.setenv(CHECKINS_TARGET_ENV, CHECKINS_ARN)
+    report = sync_schedules(aws, {"springfield"})
+    assert report.updated == ["springfield-members-full"]
+    assert report.created == ["springfield-checkins-partial"]
+    assert report.unchanged == ["springfield-members-partial"]
+    assert report.deleted == []
+
+
+def test_removing_a_location_or_its_partial_hours_deletes_the_checkin_schedule_too(
+    aws: Aws, full_sync_targets: None
+) -> None:
+    register(aws, location())
+    sync_schedules(aws, {"springfield"})
+    register(aws, location(partial_sync_hours=()))
+    report = sync_schedules(aws, {"springfield"})
+    assert sorted(report.deleted) == ["springfield-checkins-partial", "springfield-members-partial"]
+    register(aws, location())
+    sync_schedules(aws, {"springfield"})
+    aws.state.delete_location("springfield")
+    report = sync_schedules(aws, {"springfield"})
+    assert sorted(report.deleted) == ALL_THREE
+    assert aws.schedules() == {}
+
+
 # -- the registry function, fed by the state table's stream --------------------------------
 # moto's server, not the in-process mock: in-process, moto answers DescribeStream with
 # "Not yet implemented" (moto 5.1); its server implements it.
@@ -278,6 +363,19 @@ def test_the_registry_function_follows_registry_changes_from_the_stream(
     schedules = aws.schedules()
     assert sorted(schedules) == ["springfield-members-full", "springfield-members-partial"]
     assert schedules["springfield-members-full"]["ScheduleExpressionTimezone"] == "Europe/Dublin"
+
+
+def test_the_registry_function_targets_the_state_machine_and_the_checkin_sync(
+    server_aws: Aws, registry_env: None, full_sync_targets: None
+) -> None:
+    aws = server_aws
+    handler = _load_registry_handler()
+    register(aws, location())
+    assert handler.handler(stream_event(aws), _Context()) == {"batchItemFailures": []}
+    schedules = aws.schedules()
+    assert sorted(schedules) == ALL_THREE
+    assert schedules["springfield-members-full"]["Target"]["Arn"] == STATE_MACHINE_ARN
+    assert schedules["springfield-checkins-partial"]["Target"]["Arn"] == CHECKINS_ARN
 
 
 def test_the_registry_function_skips_a_hand_written_bad_item_without_failing(

@@ -10,15 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clubsync.cli.locations import LocationFileError, parse_locations
-from clubsync.domain.runs import SyncKind
+from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.scheduling import (
+    CHECKINS_TARGET_ENV,
+    FULL_SYNC_TARGET_ENV,
     MAX_NAME_LENGTH,
     SCHEDULED_TIME_PLACEHOLDER,
     ScheduleSpec,
     cron_at_hours,
     desired_schedules,
     hours_field,
+    location_schedule_names,
     schedule_name,
     unsafe_local_hours,
 )
@@ -29,6 +32,16 @@ TARGET = {
     "dlq_arn": "arn:aws:sqs:us-east-1:123456789012:dlq",
     "group": "clubsync-test",
 }
+
+STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:full-sync"
+CHECKINS = "arn:aws:lambda:us-east-1:123456789012:function:checkins"
+FULL_TARGETS = {**TARGET, "full_sync_arn": STATE_MACHINE, "checkins_arn": CHECKINS}
+
+
+@pytest.fixture(autouse=True)
+def _no_targets_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(FULL_SYNC_TARGET_ENV, raising=False)
+    monkeypatch.delenv(CHECKINS_TARGET_ENV, raising=False)
 
 
 def location(**changes: Any) -> LocationSettings:
@@ -83,6 +96,65 @@ def test_chosen_hours_and_no_partial_hours() -> None:
     assert specs[SyncKind.PARTIAL].expression == "cron(0 8,12,17 * * ? *)"
     only_full = desired_schedules(location(partial_sync_hours=()), **TARGET)
     assert [spec.kind for spec in only_full] == [SyncKind.FULL]
+
+
+def by_name(specs: list[ScheduleSpec]) -> dict[str, ScheduleSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+def test_the_full_sync_starts_the_state_machine_and_partials_run_members_and_checkins() -> None:
+    specs = by_name(desired_schedules(location(), **FULL_TARGETS))
+    assert sorted(specs) == [
+        "springfield-checkins-partial",
+        "springfield-members-full",
+        "springfield-members-partial",
+    ]
+    full = specs["springfield-members-full"]
+    assert full.target_arn == STATE_MACHINE
+    assert full.expression == "cron(0 21 * * ? *)"
+    # The execution input: location, kind and Scheduler's scheduled time.
+    assert json.loads(full.input) == {
+        "location": "springfield",
+        "kind": "full",
+        "scheduled_time": SCHEDULED_TIME_PLACEHOLDER,
+    }
+    assert specs["springfield-members-partial"].target_arn == TARGET["target_arn"]
+    checkins = specs["springfield-checkins-partial"]
+    assert checkins.target_arn == CHECKINS
+    assert checkins.kind is SyncKind.PARTIAL
+    assert checkins.expression == specs["springfield-members-partial"].expression
+    assert json.loads(checkins.input) == {
+        "location": "springfield",
+        "kind": "partial",
+        "scheduled_time": SCHEDULED_TIME_PLACEHOLDER,
+        "sync_type": "checkins",
+    }
+    for spec in specs.values():
+        assert spec.request()["Target"]["RoleArn"] == TARGET["role_arn"]
+        assert spec.request()["Target"]["DeadLetterConfig"] == {"Arn": TARGET["dlq_arn"]}
+
+
+def test_no_partial_hours_means_neither_partial_schedule() -> None:
+    specs = desired_schedules(location(partial_sync_hours=()), **FULL_TARGETS)
+    assert [spec.name for spec in specs] == ["springfield-members-full"]
+
+
+def test_the_targets_come_from_the_environment_when_not_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(FULL_SYNC_TARGET_ENV, STATE_MACHINE)
+    monkeypatch.setenv(CHECKINS_TARGET_ENV, CHECKINS)
+    assert desired_schedules(location(), **TARGET) == desired_schedules(location(), **FULL_TARGETS)
+    # An explicit empty string means "none", whatever the environment says.
+    legacy = by_name(desired_schedules(location(), **TARGET, full_sync_arn="", checkins_arn=""))
+    assert sorted(legacy) == ["springfield-members-full", "springfield-members-partial"]
+    assert legacy["springfield-members-full"].target_arn == TARGET["target_arn"]
+
+
+def test_every_name_a_location_can_have_is_known_to_reconcile() -> None:
+    names = {spec.name for spec in desired_schedules(location(), **FULL_TARGETS)}
+    assert names == location_schedule_names("springfield")
+    assert schedule_name("springfield", SyncKind.PARTIAL, SyncType.CHECKINS) in names
 
 
 @given(st.sets(st.integers(min_value=0, max_value=23), min_size=1))

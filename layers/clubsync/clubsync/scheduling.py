@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,8 +24,9 @@ from zoneinfo import ZoneInfo
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import FULL_SYNC_HOUR, LocationSettings
 
-# Scheduler retries only the delivery to Lambda (throttling, service errors); the function's
-# own failures are retried by Lambda's asynchronous invocation settings (infra/).
+# Scheduler retries only the delivery to the target (throttling, service errors); a function's
+# own failures are retried by Lambda's asynchronous invocation settings, a full sync's by the
+# state machine's Retry (infra/).
 RETRY_ATTEMPTS = 3
 # A sync delivered more than an hour late is pointless: the next schedule catches up from the
 # watermark. The event then goes to the dead-letter queue, where the alarm sees it.
@@ -78,8 +80,10 @@ class ScheduleSpec:
 
 
 def schedule_name(location_id: str, kind: SyncKind, sync_type: SyncType = SyncType.MEMBERS) -> str:
-    """`{location}-members-{kind}`; a location id too long for Scheduler's 64 characters is
-    shortened with a hash of the whole id, so names stay unique and stable."""
+    """`{location}-{sync type}-{kind}`; a location id too long for Scheduler's 64 characters is
+    shortened with a hash of the whole id, so names stay unique and stable. The full sync keeps
+    its historical name `{location}-members-full` although it now starts every type: existing
+    schedules are updated in place, never deleted and recreated."""
     suffix = f"-{sync_type.value}-{kind.value}"
     if len(location_id) + len(suffix) <= MAX_NAME_LENGTH:
         return f"{location_id}{suffix}"
@@ -88,9 +92,21 @@ def schedule_name(location_id: str, kind: SyncKind, sync_type: SyncType = SyncTy
     return f"{location_id[:keep]}-{digest}{suffix}"
 
 
+# Every (kind, sync type) a location can have a schedule for.
+SCHEDULED_SYNCS: tuple[tuple[SyncKind, SyncType], ...] = (
+    (SyncKind.FULL, SyncType.MEMBERS),
+    (SyncKind.PARTIAL, SyncType.MEMBERS),
+    (SyncKind.PARTIAL, SyncType.CHECKINS),
+)
+# Where the deployed registry function (and the CLI) find the targets it is not given
+# explicitly: set by the stack (infra/clubsync_infra/scheduling.py); stack outputs for the CLI.
+FULL_SYNC_TARGET_ENV = "CLUBSYNC_FULL_SYNC_STATE_MACHINE_ARN"
+CHECKINS_TARGET_ENV = "CLUBSYNC_CHECKINS_SYNC_FUNCTION_ARN"
+
+
 def location_schedule_names(location_id: str) -> set[str]:
     """Every name a location's schedules can have, whatever its settings."""
-    return {schedule_name(location_id, kind) for kind in SyncKind}
+    return {schedule_name(location_id, kind, sync_type) for kind, sync_type in SCHEDULED_SYNCS}
 
 
 def hours_field(hours: Iterable[int]) -> str:
@@ -108,38 +124,97 @@ def cron_at_hours(hours: Iterable[int]) -> str:
     return f"cron(0 {hours_field(hours)} * * ? *)"
 
 
-def event_input(location_id: str, kind: SyncKind) -> str:
-    """The event the sync function receives; Scheduler fills in the scheduled time."""
-    return json.dumps(
-        {"location": location_id, "kind": kind.value, "scheduled_time": SCHEDULED_TIME_PLACEHOLDER},
-        separators=(",", ":"),
-    )
+def event_input(location_id: str, kind: SyncKind, sync_type: SyncType = SyncType.MEMBERS) -> str:
+    """The event the target receives (a sync function's event, or the full sync state
+    machine's execution input); Scheduler fills in the scheduled time. Members events carry
+    no `sync_type` (the default), so existing schedules stay unchanged."""
+    event: dict[str, str] = {
+        "location": location_id,
+        "kind": kind.value,
+        "scheduled_time": SCHEDULED_TIME_PLACEHOLDER,
+    }
+    if sync_type is not SyncType.MEMBERS:
+        event["sync_type"] = sync_type.value
+    return json.dumps(event, separators=(",", ":"))
+
+
+def _from_environment(value: str | None, variable: str) -> str | None:
+    if value is not None:
+        return value or None
+    return os.environ.get(variable) or None
 
 
 def desired_schedules(
-    settings: LocationSettings, *, target_arn: str, role_arn: str, dlq_arn: str, group: str
+    settings: LocationSettings,
+    *,
+    target_arn: str,
+    role_arn: str,
+    dlq_arn: str,
+    group: str,
+    full_sync_arn: str | None = None,
+    checkins_arn: str | None = None,
 ) -> list[ScheduleSpec]:
-    """The member sync schedules of one location, in its own time zone: the full sync at
-    21:00 and the partial syncs at its hours (none when it has no partial hours)."""
-    plan: list[tuple[SyncKind, tuple[int, ...]]] = [(SyncKind.FULL, (FULL_SYNC_HOUR,))]
+    """The sync schedules of one location, in its own time zone:
+
+    - the full sync at 21:00: an execution of the full sync state machine (`full_sync_arn`),
+      or, without one, the member sync function (`target_arn`) as before issue 5;
+    - the partial syncs at its partial hours (none when it has none): the member sync
+      (`target_arn`) and, with `checkins_arn`, the check-in sync (docs/decisions.md:
+      "partial syncs run members and check-ins").
+
+    `full_sync_arn` and `checkins_arn` not given (None) are read from the environment
+    (FULL_SYNC_TARGET_ENV, CHECKINS_TARGET_ENV), as the stack sets them on the registry
+    function; an empty string means "none"."""
+    full_sync_arn = _from_environment(full_sync_arn, FULL_SYNC_TARGET_ENV)
+    checkins_arn = _from_environment(checkins_arn, CHECKINS_TARGET_ENV)
+    location_id = settings.location_id
+    plan: list[tuple[SyncKind, SyncType, tuple[int, ...], str, str]] = [
+        (
+            SyncKind.FULL,
+            SyncType.MEMBERS,
+            (FULL_SYNC_HOUR,),
+            full_sync_arn or target_arn,
+            f"clubsync full sync (every type) of {location_id}"
+            if full_sync_arn
+            else f"clubsync full member sync of {location_id}",
+        )
+    ]
     partial_hours = settings.effective_partial_sync_hours()
     if partial_hours:
-        plan.append((SyncKind.PARTIAL, partial_hours))
+        plan.append(
+            (
+                SyncKind.PARTIAL,
+                SyncType.MEMBERS,
+                partial_hours,
+                target_arn,
+                f"clubsync partial member sync of {location_id}",
+            )
+        )
+        if checkins_arn:
+            plan.append(
+                (
+                    SyncKind.PARTIAL,
+                    SyncType.CHECKINS,
+                    partial_hours,
+                    checkins_arn,
+                    f"clubsync partial check-in sync of {location_id}",
+                )
+            )
     return [
         ScheduleSpec(
-            name=schedule_name(settings.location_id, kind),
+            name=schedule_name(location_id, kind, sync_type),
             group=group,
-            location_id=settings.location_id,
+            location_id=location_id,
             kind=kind,
             expression=cron_at_hours(hours),
             time_zone=settings.time_zone,
-            target_arn=target_arn,
+            target_arn=target,
             role_arn=role_arn,
             dlq_arn=dlq_arn,
-            input=event_input(settings.location_id, kind),
-            description=f"clubsync {kind.value} member sync of {settings.location_id}",
+            input=event_input(location_id, kind, sync_type),
+            description=description,
         )
-        for kind, hours in plan
+        for kind, sync_type, hours, target, description in plan
     ]
 
 

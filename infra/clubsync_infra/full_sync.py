@@ -1,0 +1,448 @@
+"""The nightly full sync (docs/decisions.md, issue 5): one Lambda function per sync type other
+than members, the summary function, and the Standard state machine that runs them.
+
+Shape of an execution (input `{"location", "kind": "full", "scheduled_time"}`):
+
+    Members -> Employees -> Parallel(events | checkins | pos | service_agreements |
+    marketing_sources) -> Summary
+
+Members and employees run first (the other types refer to people and event owners); the
+other five run side by side. Every type is a LambdaInvoke Task with its own Retry and a Catch
+that turns the exhausted failure into `{"sync_type", "error"}`, so one failing type never
+stops the others; the summary function receives every type's result and stores
+`RUNSUMMARY#{date}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from clubsync.domain.runs import SyncType
+from clubsync.store.tables import ENTITIES, STATE
+from clubsync_infra.member_sync import PAUSE_MARGIN_MS, TABLE_ACTIONS, TIMEOUT, MemberSync
+from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
+from clubsync_infra.storage import Storage
+
+# The types that have their own function (functions/<type>_sync); members has its own construct.
+RECORD_TYPES: tuple[SyncType, ...] = (
+    SyncType.EMPLOYEES,
+    SyncType.EVENTS,
+    SyncType.CHECKINS,
+    SyncType.POS,
+    SyncType.SERVICE_AGREEMENTS,
+    SyncType.MARKETING_SOURCES,
+)
+# Run side by side once members and employees are done.
+PARALLEL_TYPES: tuple[SyncType, ...] = (
+    SyncType.EVENTS,
+    SyncType.CHECKINS,
+    SyncType.POS,
+    SyncType.SERVICE_AGREEMENTS,
+    SyncType.MARKETING_SOURCES,
+)
+# What the summary function does with the state table (StateRepository.get_location and
+# put_run_summary), nothing more.
+SUMMARY_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem"]
+# Lambda's own transient failures, and the failures of a run (SyncFailed, a timeout).
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+]
+RETRY_ATTEMPTS = 2
+RETRY_BACKOFF = 2
+RETRY_INTERVAL = Duration.minutes(1)
+# Every location of a zone starts at 21:00: throttling is waited out with jitter, apart from
+# the two retries a real failure gets.
+THROTTLE_ATTEMPTS = 8
+# An execution that has not ended after this long is stuck (timed out, alarmed).
+EXECUTION_TIMEOUT = Duration.hours(6)
+
+
+def service_name(directory: str) -> str:
+    """`clubsync-<functions dir with dashes>`: tests map a function back to its folder."""
+    return "clubsync-" + directory.replace("_", "-")
+
+
+class FullSync(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        storage: Storage,
+        member_sync: MemberSync,
+        layers: Sequence[lambda_.ILayerVersion],
+        secret_prefix: str,
+        abc_base_url: str | None,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        environment = {
+            ENTITIES.env_var: storage.entities.table_name,
+            STATE.env_var: storage.state.table_name,
+        }
+        sync_environment = {**environment, "CLUBSYNC_PAUSE_MARGIN_MS": str(PAUSE_MARGIN_MS)}
+        if abc_base_url:
+            sync_environment["CLUBSYNC_ABC_BASE_URL"] = abc_base_url
+        secrets_arn = stack.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{secret_prefix}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+        self.functions: dict[SyncType, lambda_.Function] = {}
+        self.log_groups: dict[SyncType, logs.LogGroup] = {}
+        for sync_type in RECORD_TYPES:
+            directory = f"{sync_type.value}_sync"
+            runtime = PythonFunction(
+                self,
+                "".join(part.title() for part in sync_type.value.split("_")),
+                name=directory,
+                description=f"Syncs a location's {sync_type.value.replace('_', ' ')} from its "
+                "billing system (a full sync state machine Task)",
+                layers=layers,
+                environment=sync_environment,
+                service=service_name(directory),
+                memory_size=1024,
+                # A run that needs more saves its checkpoint and returns `continuation`.
+                timeout=TIMEOUT,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+                # Check-in partial syncs are Scheduler's asynchronous invocations: their
+                # failures join the member sync's in the sync dead-letter queue.
+                dead_letter_queue=member_sync.dead_letters
+                if sync_type is SyncType.CHECKINS
+                else None,
+            )
+            for table in (storage.entities, storage.state):
+                runtime.role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=TABLE_ACTIONS, resources=[table.table_arn])
+                )
+            runtime.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"], resources=[secrets_arn]
+                )
+            )
+            acknowledge(
+                runtime.role,
+                f"AwsSolutions-IAM5[Resource::"
+                f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
+                "Billing-account secrets are added with locations, without a deploy; the "
+                "function may read only secrets under the clubsync prefix (secret ARNs also end "
+                "in a random suffix).",
+            )
+            if sync_type is SyncType.CHECKINS:
+                runtime.function.configure_async_invoke(
+                    retry_attempts=2, max_event_age=Duration.hours(1)
+                )
+                acknowledge(
+                    runtime.function,
+                    "Serverless-LambdaAsyncFailureDestination",
+                    "Failed asynchronous (Scheduler) events go to the sync dead-letter queue, "
+                    "which keeps the original event as the body so a redrive is a re-invoke.",
+                )
+            else:
+                acknowledge(
+                    runtime.function,
+                    "Serverless-LambdaDLQ",
+                    "Invoked only synchronously by the full sync state machine, whose Retry "
+                    "and Catch handle failures; it is never invoked asynchronously.",
+                )
+            self.functions[sync_type] = runtime.function
+            self.log_groups[sync_type] = runtime.log_group
+
+        summary = PythonFunction(
+            self,
+            "Summary",
+            name="full_sync_summary",
+            description="Stores the day's full sync summary of a location (RUNSUMMARY#date)",
+            layers=layers,
+            environment=environment,
+            service=service_name("full_sync_summary"),
+            memory_size=256,
+            timeout=Duration.minutes(1),
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        summary.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=SUMMARY_TABLE_ACTIONS, resources=[storage.state.table_arn])
+        )
+        acknowledge(
+            summary.function,
+            "Serverless-LambdaDLQ",
+            "Invoked only synchronously by the full sync state machine (its last state); it is "
+            "never invoked asynchronously.",
+        )
+        self.summary_function = summary.function
+
+        self.state_machine = self._state_machine(member_sync, log_retention, removal_policy)
+
+    # -- the state machine ------------------------------------------------------------------
+    def _state_machine(
+        self,
+        member_sync: MemberSync,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> sfn.StateMachine:
+        stack = Stack.of(self)
+        # Execution history includes inputs and outputs (ids and counts, never a person's
+        # data); a customer key keeps it encrypted under a key the account controls.
+        key = kms.Key(
+            self,
+            "LogKey",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+            description="Encrypts the clubsync full sync state machine's log group",
+        )
+        logs_principal = iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[logs_principal],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            encryption_key=key,
+            retention=log_retention,
+            removal_policy=removal_policy,
+        )
+
+        members = self._members_steps(member_sync.function)
+        employees = self._type_steps(SyncType.EMPLOYEES)
+        parallel = sfn.Parallel(
+            self,
+            "Other types",
+            comment="Every other type, side by side; each branch ends with its result",
+            # The branches' outputs, by type (each branch's output is the whole state).
+            result_selector={
+                sync_type.value: sfn.JsonPath.object_at(f"$[{index}].results.{sync_type.value}")
+                for index, sync_type in enumerate(PARALLEL_TYPES)
+            },
+            result_path="$.parallel_results",
+        )
+        for sync_type in PARALLEL_TYPES:
+            parallel.branch(self._type_steps(sync_type))
+        results = [
+            sfn.JsonPath.string_at(path)
+            for path in ["$.results.members", "$.results.employees"]
+            + [f"$.parallel_results.{sync_type.value}" for sync_type in PARALLEL_TYPES]
+        ]
+        summary = tasks.LambdaInvoke(
+            self,
+            "SummaryTask",
+            state_name="Summary",
+            comment="Stores RUNSUMMARY#{date} from every type's result",
+            lambda_function=self.summary_function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "location": sfn.JsonPath.string_at("$.location"),
+                    "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
+                    "results": sfn.JsonPath.array(*results),
+                }
+            ),
+            output_path="$.Payload",
+            retry_on_service_exceptions=False,
+        )
+        self._retry(summary)
+        definition = members.next(employees).next(parallel).next(summary)
+
+        machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="clubsync nightly full sync of one location (docs/decisions.md)",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=EXECUTION_TIMEOUT,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=True,
+            ),
+        )
+        role = machine.role
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "CloudWatch Logs delivery (logs:*LogDelivery*, resource policies) and X-Ray "
+            "(PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource-level "
+            "permissions; CDK adds exactly these actions for logging and tracing.",
+        )
+        for function in [member_sync.function, *self.functions.values(), self.summary_function]:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function.node.default_child)}"  # type: ignore[arg-type]
+                ".Arn>:*]",
+                "CDK's LambdaInvoke grants the function and its versions (ARN:*); the state "
+                "machine invokes only the unqualified function, and only clubsync's own.",
+            )
+        return machine
+
+    def _retry(self, task: tasks.LambdaInvoke) -> None:
+        # First match wins: an event that can never succeed is not retried.
+        task.add_retry(errors=["InvalidEvent"], max_attempts=0)
+        task.add_retry(
+            errors=["Lambda.TooManyRequestsException"],
+            max_attempts=THROTTLE_ATTEMPTS,
+            interval=Duration.seconds(30),
+            backoff_rate=RETRY_BACKOFF,
+            max_delay=Duration.minutes(10),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        task.add_retry(
+            errors=[*LAMBDA_SERVICE_ERRORS, "SyncFailed", sfn.Errors.TASKS_FAILED],
+            max_attempts=RETRY_ATTEMPTS,
+            interval=RETRY_INTERVAL,
+            backoff_rate=RETRY_BACKOFF,
+        )
+
+    def _start(self, sync_type: SyncType) -> sfn.Pass:
+        """The type's first event: the execution input plus `sync_type`, kept at $.event."""
+        return sfn.Pass(
+            self,
+            f"Start {sync_type.value}",
+            parameters={
+                "location": sfn.JsonPath.string_at("$.location"),
+                "kind": sfn.JsonPath.string_at("$.kind"),
+                "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
+                "sync_type": sync_type.value,
+            },
+            result_path="$.event",
+        )
+
+    def _task(
+        self, sync_type: SyncType, function: lambda_.IFunction
+    ) -> tuple[tasks.LambdaInvoke, sfn.Pass]:
+        """The type's Task and the Pass its Catch leads to."""
+        task = tasks.LambdaInvoke(
+            self,
+            f"Sync {sync_type.value}",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_json_path_at("$.event"),
+            result_selector={"output": sfn.JsonPath.object_at("$.Payload")},
+            result_path="$.step",
+            retry_on_service_exceptions=False,
+        )
+        self._retry(task)
+        failed = sfn.Pass(
+            self,
+            f"{sync_type.value} failed",
+            comment="Every retry failed: the type's result is the error; the others go on",
+            parameters={
+                "sync_type": sync_type.value,
+                "error": sfn.JsonPath.object_at("$.caught"),
+            },
+            result_path=f"$.results.{sync_type.value}",
+        )
+        task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.caught")
+        return task, failed
+
+    def _type_steps(self, sync_type: SyncType) -> sfn.Chain:
+        """Start -> Task -> Choice: a paused run (`continuation`) loops back into the Task with
+        the continuation event; a finished one stores its result at $.results.<type>."""
+        function = self.functions[sync_type]
+        start = self._start(sync_type)
+        task, failed = self._task(sync_type, function)
+        again = sfn.Pass(
+            self,
+            f"Continue {sync_type.value}",
+            input_path="$.step.output.continuation",
+            result_path="$.event",
+        )
+        done = sfn.Pass(
+            self,
+            f"{sync_type.value} done",
+            input_path="$.step.output",
+            result_path=f"$.results.{sync_type.value}",
+        )
+        end = sfn.Pass(self, f"{sync_type.value} result")
+        failed.next(end)
+        done.next(end)
+        choice = (
+            sfn.Choice(self, f"{sync_type.value} paused?")
+            .when(sfn.Condition.is_present("$.step.output.continuation"), again.next(task))
+            .otherwise(done)
+        )
+        start.next(task).next(choice)
+        return sfn.Chain.custom(start, [end], end)
+
+    def _members_steps(self, function: lambda_.IFunction) -> sfn.Chain:
+        """The member sync keeps its own contract (functions/members_sync): a paused run
+        continues by invoking itself, so its Task does not loop; its answer becomes a
+        TypeResult, and a refused event (`ok: false`, no run) a failed type."""
+        start = self._start(SyncType.MEMBERS)
+        task, failed = self._task(SyncType.MEMBERS, function)
+        ran = sfn.Pass(
+            self,
+            "members done",
+            parameters={
+                "sync_type": SyncType.MEMBERS.value,
+                "status": sfn.JsonPath.string_at("$.step.output.status"),
+                "run_id": sfn.JsonPath.string_at("$.step.output.run_id"),
+                "message": sfn.JsonPath.string_at("$.step.output.message"),
+            },
+            result_path="$.results.members",
+        )
+        refused = sfn.Pass(
+            self,
+            "members refused",
+            parameters={
+                "sync_type": SyncType.MEMBERS.value,
+                "error": {
+                    "Error": "InvalidEvent",
+                    "Cause": sfn.JsonPath.string_at("$.step.output.message"),
+                },
+            },
+            result_path="$.results.members",
+        )
+        end = sfn.Pass(self, "members result")
+        for step in (failed, ran, refused):
+            step.next(end)
+        choice = (
+            sfn.Choice(self, "members ran?")
+            .when(sfn.Condition.is_present("$.step.output.run_id"), ran)
+            .otherwise(refused)
+        )
+        start.next(task).next(choice)
+        return sfn.Chain.custom(start, [end], end)
+
+
+def grant_start(role: iam.IRole, machine: sfn.StateMachine) -> None:
+    """states:StartExecution on this state machine only."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["states:StartExecution"], resources=[machine.state_machine_arn]
+        )
+    )
