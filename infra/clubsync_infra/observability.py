@@ -11,6 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from clubsync_infra.duplicates import Duplicates
 from clubsync_infra.full_sync import FullSync
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.prospect_push import ProspectPush
@@ -47,6 +48,7 @@ class Observability(Construct):
         scheduling: Scheduling,
         full_sync: FullSync,
         prospect_push: ProspectPush,
+        duplicates: Duplicates,
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -165,6 +167,7 @@ class Observability(Construct):
         }
         self.alarms.update(self._full_sync_alarms(full_sync))
         self.alarms.update(self._prospect_alarms(prospect_push))
+        self.alarms.update(self._duplicates_alarms(duplicates))
         for alarm in self.alarms.values():
             alarm.add_alarm_action(notify)
 
@@ -263,6 +266,7 @@ class Observability(Construct):
         )
         self._full_sync_dashboard_row(full_sync)
         self._prospect_dashboard_rows(prospect_push)
+        self._duplicates_dashboard_rows()
 
     def _full_sync_alarms(self, full_sync: FullSync) -> dict[str, cloudwatch.Alarm]:
         machine = full_sync.state_machine
@@ -370,6 +374,45 @@ class Observability(Construct):
                 treat_missing_data=NO_DATA_IS_FINE,
             ),
         }
+
+    def _duplicates_alarms(self, duplicates: Duplicates) -> dict[str, cloudwatch.Alarm]:
+        return {
+            "ClubHubWebhookErrors": duplicates.webhook_function.metric_errors(
+                period=FIVE_MINUTES, statistic="Sum"
+            ).create_alarm(
+                self,
+                "ClubHubWebhookErrors",
+                alarm_description="The Club Hub webhook failed (5xx): Club Hub redelivers, "
+                "but a lasting failure means pushes are not applied (docs/clubhub.md).",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "DuplicatesReportFailed": (
+                duplicates.report_dead_letters.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ).create_alarm(
+                    self,
+                    "DuplicatesReportFailed",
+                    alarm_description="The weekly duplicate report could not run: invoke the "
+                    "duplicates report function with {} once the cause is fixed.",
+                    threshold=1,
+                    evaluation_periods=1,
+                    treat_missing_data=NO_DATA_IS_FINE,
+                )
+            ),
+        }
+
+    def _duplicates_dashboard_rows(self) -> None:
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Duplicate groups per location (weekly report)",
+                left=[
+                    per_location("DuplicateGroups", "", period=Duration.days(1)),
+                ],
+                width=24,
+            )
+        )
 
     def _prospect_dashboard_rows(self, prospect: ProspectPush) -> None:
         push = prospect.push_function

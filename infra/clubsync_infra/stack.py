@@ -1,5 +1,5 @@
-"""The clubsync stack: storage, member sync, the nightly full sync, scheduling, prospect push
-and observability."""
+"""The clubsync stack: storage, member sync, the nightly full sync, scheduling, prospect push,
+duplicates (Club Hub webhook, weekly report) and observability."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from clubsync.domain.runs import SyncType
+from clubsync_infra.duplicates import Duplicates
 from clubsync_infra.full_sync import FullSync
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.observability import Observability
@@ -87,6 +88,15 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.duplicates = Duplicates(
+            self,
+            "Duplicates",
+            stage=stage,
+            storage=self.storage,
+            layers=layers.all,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.observability = Observability(
             self,
             "Observability",
@@ -95,6 +105,7 @@ class ClubsyncStack(Stack):
             scheduling=self.scheduling,
             full_sync=self.full_sync,
             prospect_push=self.prospect_push,
+            duplicates=self.duplicates,
             alarm_email=alarm_email,
         )
         outputs = {
@@ -114,6 +125,9 @@ class ClubsyncStack(Stack):
                 self.prospect_push.reintegration_function.function_name
             ),
             "ProspectDeadLetterQueueUrl": self.prospect_push.dead_letters.queue_url,
+            "ClubHubWebhookUrl": self.duplicates.webhook_url.url,
+            "ClubHubWebhookSecretName": self.duplicates.webhook_secret_name,
+            "DuplicatesReportFunctionName": self.duplicates.report_function.function_name,
             "AlarmTopicArn": self.observability.topic.topic_arn,
             "Dashboard": self.observability.dashboard.dashboard_name,
         }

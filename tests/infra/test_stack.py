@@ -165,7 +165,7 @@ def test_every_acknowledged_finding_is_known_and_has_a_reason(assembly: Path) ->
     }
     assert rules - specific - invoke_versions == ACKNOWLEDGED
     assert len(specific) == 2
-    assert len(invoke_versions) == 8
+    assert len(invoke_versions) == 9
     for rule, reason in acknowledged.items():
         assert len(reason) > 40, rule
 
@@ -268,7 +268,7 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    assert len(functions) == 12
+    assert len(functions) == 14
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
@@ -347,8 +347,14 @@ def _granted(template: dict[str, Any], function: dict[str, Any]) -> dict[str, li
 
 
 # -- scheduling -------------------------------------------------------------------------------
-def test_schedules_are_data_not_stack_resources(dev: dict[str, Any]) -> None:
-    assert of_type(dev, "AWS::Scheduler::Schedule") == {}
+def test_location_schedules_are_data_not_stack_resources(dev: dict[str, Any]) -> None:
+    # The only schedule in the stack is the weekly duplicate report (every location at once);
+    # per-location schedules are created by the registry function.
+    schedules = of_type(dev, "AWS::Scheduler::Schedule")
+    assert [name for name in schedules] == [
+        name for name in schedules if name.startswith("DuplicatesWeeklyReport")
+    ]
+    assert len(schedules) == 1
     groups = of_type(dev, "AWS::Scheduler::ScheduleGroup")
     assert [g["Properties"]["Name"] for g in groups.values()] == ["clubsync-dev"]
 
@@ -376,6 +382,7 @@ def test_scheduler_role_can_only_invoke_the_syncs_start_the_full_sync_and_use_th
         name
         for name, role in of_type(dev, "AWS::IAM::Role").items()
         if "scheduler.amazonaws.com" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+        and name.startswith("Scheduling")
     ]
     assert len(roles) == 1
     policies = [
@@ -428,7 +435,8 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
 
 def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> None:
     queues = of_type(dev, "AWS::SQS::Queue")
-    assert len(queues) == 3
+    # Member sync, registry, prospect push, weekly duplicate report.
+    assert len(queues) == 4
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     for policy in of_type(dev, "AWS::SQS::QueuePolicy").values():
@@ -625,12 +633,15 @@ def test_prospect_intake_has_a_public_url_checked_against_its_own_secret(
     intake = _function(dev, "prospect-intake")
     intake_id = _logical_id(dev, intake)
     urls = of_type(dev, "AWS::Lambda::Url")
-    assert [u["Properties"] for u in urls.values()] == [
-        {"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [intake_id, "Arn"]}}
+    assert {"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [intake_id, "Arn"]}} in [
+        u["Properties"] for u in urls.values()
     ]
     secret_name = intake["Properties"]["Environment"]["Variables"]["CLUBSYNC_INTAKE_SECRET_NAME"]
-    secrets = of_type(dev, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 1
+    secrets = {
+        name: secret
+        for name, secret in of_type(dev, "AWS::SecretsManager::Secret").items()
+        if secret["Properties"]["Name"] == secret_name
+    }
     ((secret_id, secret),) = secrets.items()
     assert secret["Properties"]["Name"] == secret_name
     assert "GenerateSecretString" in secret["Properties"]
@@ -908,3 +919,67 @@ def test_full_sync_alarms_and_dashboard(dev: dict[str, Any]) -> None:
     dashboard = next(iter(of_type(dev, "AWS::CloudWatch::Dashboard").values()))
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert "Full sync executions" in body and "ExecutionsStarted" in body
+
+
+# -- duplicates: the Club Hub webhook and the weekly report ------------------------------------
+def test_clubhub_webhook_is_a_public_url_checked_against_its_own_secret(
+    dev: dict[str, Any],
+) -> None:
+    webhook = _function(dev, "clubhub-webhook")
+    webhook_id = _logical_id(dev, webhook)
+    properties = webhook["Properties"]
+    assert properties["Handler"] == "handler.lambda_handler"
+    # One delivery at a time: concurrent deliveries about one person could miss each other.
+    assert properties["ReservedConcurrentExecutions"] == 1
+    urls = [u["Properties"] for u in of_type(dev, "AWS::Lambda::Url").values()]
+    assert {"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [webhook_id, "Arn"]}} in urls
+    secret_name = properties["Environment"]["Variables"]["CLUBSYNC_CLUBHUB_SECRET_NAME"]
+    ((secret_id, _),) = [
+        (name, secret)
+        for name, secret in of_type(dev, "AWS::SecretsManager::Secret").items()
+        if secret["Properties"]["Name"] == secret_name
+    ]
+    # Not under the billing prefix, and the only secret the webhook may read.
+    assert not secret_name.startswith("clubsync/")
+    granted = _granted(dev, webhook)
+    assert granted["secretsmanager:GetSecretValue"] == [{"Ref": secret_id}]
+    for spec in (ENTITIES, STATE):
+        assert "dynamodb:BatchWriteItem" in _table_actions(dev, granted, spec, "dev")
+
+
+def test_weekly_duplicate_report_reads_people_and_stores_reports_only(
+    dev: dict[str, Any],
+) -> None:
+    report = _function(dev, "duplicates-report")
+    report_id = _logical_id(dev, report)
+    granted = _granted(dev, report)
+    assert _table_actions(dev, granted, ENTITIES, "dev") == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+    }
+    assert _table_actions(dev, granted, STATE, "dev") == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+    }
+    ((schedule,),) = [list(of_type(dev, "AWS::Scheduler::Schedule").values())]
+    properties = schedule["Properties"]
+    assert properties["ScheduleExpression"] == "cron(0 6 ? * MON *)"
+    assert properties["ScheduleExpressionTimezone"] == "Etc/UTC"
+    target = properties["Target"]
+    assert _ref_of(target["Arn"]) == report_id
+    assert json.loads(target["Input"]) == {}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    assert "DeadLetterConfig" in target
+    # The schedule's role invokes the report function (and its versions), nothing else.
+    role = _ref_of(target["RoleArn"])
+    invoked = [
+        resource
+        for policy in of_type(dev, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "lambda:InvokeFunction" in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    ]
+    assert invoked and all(report_id in json.dumps(resource) for resource in invoked)

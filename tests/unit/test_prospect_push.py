@@ -138,6 +138,35 @@ def test_push_creates_once_and_writes_back_the_billing_id(
     assert target.create_calls == [("p-1", "sp-1")]
 
 
+def test_write_back_keeps_the_match_keys_of_the_locations_country(
+    entity_table: MemoryItemTable, state_table: MemoryItemTable, entities: EntityRepository
+) -> None:
+    # A UK club: a national-format number must keep its +44 key when the billing id is
+    # written back, or the duplicate check would stop finding this prospect.
+    settings = LocationSettings(
+        location_id="leeds", club_number="0999", time_zone="Europe/London", country="GB"
+    )
+    prospect = make_prospect(
+        location_id="leeds",
+        contact={
+            "mobile_phone": "07700 900123",
+            "home_phone": None,
+            "country": "GB",
+            "zip": "LS1 4AP",
+            "state": None,
+            "city": "Leeds",
+        },
+    )
+    entities.save([prospect], default_region="GB")
+    store = ProspectStore(entity_table, state_table)
+    store.put_employee("leeds", "emp-1", "sp-1")
+    pusher = ProspectPusher(settings, store, FakeProspectTarget(), clock=lambda: NOW)
+    assert pusher.push("p-1").outcome is PushOutcome.PUSHED
+    (entry,) = entities.person_index("leeds", default_region="GB")
+    assert entry.billing_member_id == "b-1"
+    assert entry.phone_keys == ("+447700900123",)
+
+
 def test_redelivery_pushes_once(pusher: ProspectPusher, target: FakeProspectTarget) -> None:
     for _ in range(3):
         pusher.push("p-1")

@@ -9,12 +9,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from clubsync.domain.match_keys import email_key, name_key, phone_keys
+from clubsync.domain.match_keys import DEFAULT_REGION, email_key, name_key, phone_key, phone_keys
 from clubsync.domain.people import MembershipAgreement, Person, PersonKind
 from clubsync.store.items import Item, ItemTable, Key
 
 PERSON_PREFIX = "PERSON#"
 AGREEMENT_PREFIX = "AGREEMENT#"
+# Version of the keys in the `match` attribute. 1 (no marker): phones as their last ten digits;
+# 2: phones in E.164. Version 1 entries are converted when read (see `from_item`).
+MATCH_KEYS_VERSION = 2
 
 
 def location_pk(location_id: str) -> str:
@@ -48,7 +51,8 @@ class PersonIndexEntry:
     phone_keys: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, person: Person) -> PersonIndexEntry:
+    def of(cls, person: Person, default_region: str = DEFAULT_REGION) -> PersonIndexEntry:
+        """`default_region`: the location's country, for phone numbers without a country code."""
         contact = person.contact
         return cls(
             person_id=person.person_id,
@@ -57,17 +61,28 @@ class PersonIndexEntry:
             source_hash=person.source_hash,
             name_key=name_key(contact.first_name, contact.last_name),
             email_key=email_key(contact.email),
-            phone_keys=phone_keys(contact),
+            phone_keys=phone_keys(contact, default_region),
         )
 
     def match_attribute(self) -> str:
         """The match keys as one compact value; id, billing id and hash are attributes already."""
-        keys = [self.kind.value, self.name_key, self.email_key, list(self.phone_keys)]
+        keys = [
+            self.kind.value,
+            self.name_key,
+            self.email_key,
+            list(self.phone_keys),
+            MATCH_KEYS_VERSION,
+        ]
         return json.dumps(keys, separators=(",", ":"))
 
     @classmethod
-    def from_item(cls, item: Item) -> PersonIndexEntry:
-        kind, name, email, phones = json.loads(item["match"])
+    def from_item(cls, item: Item, default_region: str = DEFAULT_REGION) -> PersonIndexEntry:
+        kind, name, email, phones, *version = json.loads(item["match"])
+        if not version:
+            # Written before phones were E.164: the stored key is the number's last ten digits,
+            # which read in the location's region gives the new key for national numbers (all
+            # of a US club's). The item gets the new keys the next time it is written.
+            phones = sorted({key for p in phones if (key := phone_key(p, default_region))})
         return cls(
             person_id=item["sk"].removeprefix(PERSON_PREFIX),
             kind=PersonKind(kind),
@@ -82,14 +97,14 @@ class PersonIndexEntry:
 _INDEX_PROJECTION = ("sk", "billing_member_id", "source_hash", "match")
 
 
-def person_to_item(person: Person) -> Item:
+def person_to_item(person: Person, default_region: str = DEFAULT_REGION) -> Item:
     item: Item = {
         "pk": location_pk(person.location_id),
         "sk": f"{PERSON_PREFIX}{person.person_id}",
         "entity": "person",
         # Empty fields are left out: a person stays under 1 KB, one write unit.
         **person.model_dump(mode="json", exclude_none=True),
-        "match": PersonIndexEntry.of(person).match_attribute(),
+        "match": PersonIndexEntry.of(person, default_region).match_attribute(),
     }
     if person.billing_member_id:
         item["gsi1pk"] = billing_id_index_key(person.location_id, person.billing_member_id)
@@ -114,12 +129,14 @@ class EntityRepository:
     def __init__(self, table: ItemTable) -> None:
         self.table = table
 
-    def person_index(self, location_id: str) -> list[PersonIndexEntry]:
+    def person_index(
+        self, location_id: str, default_region: str = DEFAULT_REGION
+    ) -> list[PersonIndexEntry]:
         # One query for the whole location, projected to four attributes: read units are those
         # of whole items, but parsing four values per person instead of every field is what
         # keeps the daily full sync of an unchanged club cheap.
         return [
-            PersonIndexEntry.from_item(item)
+            PersonIndexEntry.from_item(item, default_region)
             for item in self.table.query(location_pk(location_id), PERSON_PREFIX, _INDEX_PROJECTION)
         ]
 
@@ -141,9 +158,10 @@ class EntityRepository:
         self,
         people: Sequence[Person] = (),
         agreements: Sequence[MembershipAgreement] = (),
+        default_region: str = DEFAULT_REGION,
     ) -> None:
         self.table.batch_write(
-            [person_to_item(person) for person in people]
+            [person_to_item(person, default_region) for person in people]
             + [agreement_to_item(agreement) for agreement in agreements]
         )
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from clubsync.domain.match_keys import DEFAULT_REGION
 from clubsync.domain.people import Person, PersonKind, ProspectPush
 from clubsync.store.entities import (
     PERSON_PREFIX,
@@ -67,15 +68,20 @@ class ProspectStore:
             (p for p in people if p.kind is PersonKind.PROSPECT), key=lambda p: p.person_id
         )
 
-    def record_outcome(self, person: Person, push: ProspectPush) -> bool:
+    def record_outcome(
+        self, person: Person, push: ProspectPush, *, default_region: str = DEFAULT_REGION
+    ) -> bool:
         """Writes the push block (and a new billing id) onto the prospect without touching its
-        other fields, so an edit made meanwhile is kept. False if the prospect is gone."""
+        other fields, so an edit made meanwhile is kept. False if the prospect is gone.
+        `default_region`: the location's country, so the recomputed match entry keeps the
+        phone keys the location's other writers computed."""
         attributes: Item = {"push": push.model_dump(mode="json")}
         if push.billing_member_id and push.billing_member_id != person.billing_member_id:
             # The billing id lives in several attributes (the field, the by-billing-id index
             # keys, the compact match entry): take them all from the item as saved.
             linked = person_to_item(
-                person.model_copy(update={"billing_member_id": push.billing_member_id})
+                person.model_copy(update={"billing_member_id": push.billing_member_id}),
+                default_region,
             )
             for name in ("billing_member_id", "gsi1pk", "gsi1sk", "match"):
                 if name in linked:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from clubsync.domain.match_keys import email_key, name_key, phone_keys
+from clubsync.domain.match_keys import DEFAULT_REGION, email_key, name_key, phone_keys
 from clubsync.domain.people import ContactData, PersonKind
 from clubsync.store.entities import PersonIndexEntry
 
@@ -31,9 +31,15 @@ class Match:
 
 class MatchIndex:
     """Built once per sync from the location's person index; kept current as the sync
-    creates and links people, so a record seen twice in one sync finds its first result."""
+    creates and links people, so a record seen twice in one sync finds its first result.
 
-    def __init__(self, entries: Iterable[PersonIndexEntry] = ()) -> None:
+    `default_region` is the location's country: incoming phones without a country code are read
+    in it, as the stored keys were (`PersonIndexEntry.of`)."""
+
+    def __init__(
+        self, entries: Iterable[PersonIndexEntry] = (), default_region: str = DEFAULT_REGION
+    ) -> None:
+        self.default_region = default_region
         self._entries: dict[str, PersonIndexEntry] = {}
         self._by_billing_id: dict[str, str] = {}
         self._by_name_email: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -88,7 +94,7 @@ class MatchIndex:
             found = self._best(self._by_name_email.get((name, email), set()))
             if found:
                 return Match(found, MatchedBy.NAME_AND_EMAIL)
-        for phone in sorted(phone_keys(contact)):
+        for phone in sorted(phone_keys(contact, self.default_region)):
             found = self._best(self._by_name_phone.get((name, phone), set()))
             if found:
                 return Match(found, MatchedBy.NAME_AND_PHONE)

@@ -93,7 +93,8 @@ class MemberJob:
         return merge_fingerprint(self.settings)
 
     def begin(self) -> None:
-        self._index = MatchIndex(self.entities.person_index(self.location_id))
+        region = self.settings.country
+        self._index = MatchIndex(self.entities.person_index(self.location_id, region), region)
 
     def record_id(self, record: RawRecord) -> str | None:
         return self.source.record_id(record)
@@ -168,10 +169,10 @@ class MemberJob:
             for agreement in result.agreements:
                 agreements_out[agreement.agreement_key] = agreement
                 agreements[agreement.agreement_key] = agreement
-            index.put(PersonIndexEntry.of(result.person))
-        result_page.puts = [person_to_item(p) for p in people_out.values()] + [
-            agreement_to_item(a) for a in agreements_out.values()
-        ]
+            index.put(PersonIndexEntry.of(result.person, self.settings.country))
+        result_page.puts = [
+            person_to_item(p, self.settings.country) for p in people_out.values()
+        ] + [agreement_to_item(a) for a in agreements_out.values()]
         return result_page
 
 

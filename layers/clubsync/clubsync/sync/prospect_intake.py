@@ -223,7 +223,7 @@ class ProspectIntake:
         if settings is None:
             raise IntakeInvalid([FieldError(field="location_id", message="unknown location")])
         contact = form.contact()
-        matches = self._matches(contact)
+        matches = self._matches(contact, settings.country)
         here = [m for m in matches if m.person.location_id == settings.location_id]
         elsewhere = [m for m in matches if m.person.location_id != settings.location_id]
         if here:
@@ -233,7 +233,7 @@ class ProspectIntake:
                     IntakeOutcome.MATCHED_MEMBER, found.person.person_id, settings.location_id
                 )
             updated = self._updated(found.person, form)
-            self.entities.save([updated])
+            self.entities.save([updated], default_region=settings.country)
             return self._result(IntakeOutcome.UPDATED, updated, settings)
         if elsewhere:
             found = max(elsewhere, key=lambda m: (m.strength, m.person.person_id))
@@ -279,7 +279,7 @@ class ProspectIntake:
             created_at=self.clock(),
             push=ProspectPush(),
         )
-        self.entities.save([person])
+        self.entities.save([person], default_region=settings.country)
         return person
 
     @staticmethod
@@ -315,23 +315,25 @@ class ProspectIntake:
         )
         if not same_club:
             moved = moved.model_copy(update={"billing_member_id": None, "push": ProspectPush()})
-        self.entities.save([moved])
+        self.entities.save([moved], default_region=to.country)
         self.entities.table.delete(person_key(person.location_id, person.person_id))
         return moved
 
-    def _matches(self, contact: ContactData) -> list[_Found]:
+    def _matches(self, contact: ContactData, region: str) -> list[_Found]:
         """Accounts at any registered location with the same full name and the same email or
         phone (docs/matching.md). One query per location: intake is one person at a time."""
         wanted = name_key(contact.first_name, contact.last_name)
         if wanted is None:
             return []
         email = email_key(contact.email)
-        phones = set(phone_keys(contact))
+        # Read in the intake location's country; stored keys are E.164, so they compare across
+        # locations in different countries.
+        phones = set(phone_keys(contact, region))
         found: list[_Found] = []
         for location in self.state.locations():
             ids = [
                 entry.person_id
-                for entry in self.entities.person_index(location.location_id)
+                for entry in self.entities.person_index(location.location_id, location.country)
                 if entry.name_key == wanted
                 and (
                     (email is not None and entry.email_key == email)

@@ -304,20 +304,21 @@ class ProspectPusher:
         if wanted is None:
             return None
         email = email_key(person.contact.email)
-        phones = set(phone_keys(person.contact))
+        region = self.settings.country
+        phones = set(phone_keys(person.contact, region))
         for candidate in self.target.created_since(claim.started_at - RECONCILE_MARGIN):
             other = candidate.contact
             if name_key(other.first_name, other.last_name) != wanted:
                 continue
             if (email is not None and email_key(other.email) == email) or (
-                phones & set(phone_keys(other))
+                phones & set(phone_keys(other, region))
             ):
                 return candidate.billing_id
         return None
 
     # -- outcomes ------------------------------------------------------------------------
     def _record(self, person: Person, push: ProspectPush) -> None:
-        self.store.record_outcome(person, push)
+        self.store.record_outcome(person, push, default_region=self.settings.country)
 
     def _rejected(
         self, person: Person, content_hash: str, reason: str, warnings: list[str]

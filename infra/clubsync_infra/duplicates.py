@@ -1,0 +1,184 @@
+"""Duplicates (issue 6): the Club Hub webhook receiver and the weekly duplicate report.
+
+The receiver is a public function URL authenticated by an HMAC signature (Club Hub cannot sign
+SigV4 requests); the report is a weekly EventBridge Scheduler target that stores every
+location's duplicate groups (`clubsync duplicates report` shows the live one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from clubsync.store.tables import ENTITIES, STATE
+from clubsync_infra.member_sync import TABLE_ACTIONS, failure_queue
+from clubsync_infra.runtime import PythonFunction, acknowledge
+from clubsync_infra.storage import Storage
+
+WEBHOOK_SERVICE = "clubsync-clubhub-webhook"
+REPORT_SERVICE = "clubsync-duplicates-report"
+# One delivery at a time: two deliveries about one person applied concurrently could both
+# miss each other's agreement; Club Hub redelivers what a throttle refuses.
+WEBHOOK_CONCURRENCY = 1
+# Monday 06:00 UTC: before any club in the Americas opens, the report is ready for the week.
+REPORT_SCHEDULE = scheduler.ScheduleExpression.cron(
+    minute="0", hour="6", week_day="MON", time_zone=TimeZone.ETC_UTC
+)
+# Reads people and agreements (Query, GetItem, BatchGetItem); stores the report (PutItem)
+# next to the location registry it reads (Query, GetItem).
+REPORT_ENTITIES_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]
+REPORT_STATE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]
+
+
+def _grant(role: iam.IRole, table: dynamodb.Table, actions: Sequence[str]) -> None:
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
+    )
+
+
+class Duplicates(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        storage: Storage,
+        layers: Sequence[lambda_.ILayerVersion],
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        tables = {
+            ENTITIES.env_var: storage.entities.table_name,
+            STATE.env_var: storage.state.table_name,
+        }
+
+        # -- the Club Hub webhook: function URL, HMAC-signed deliveries ------------------------
+        self.webhook_secret_name = f"clubsync-{stage}/clubhub-webhook"
+        self.webhook_secret = secretsmanager.Secret(
+            self,
+            "WebhookSecret",
+            secret_name=self.webhook_secret_name,
+            description="Shared secret Club Hub signs its webhook deliveries with (HMAC-SHA256)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.webhook_secret,
+            "AwsSolutions-SMG4",
+            "Configured in Club Hub's webhook settings too: rotating it needs Club Hub changed "
+            "at the same time, so it is rotated by hand (docs/clubhub.md); the function reads "
+            "it with a 5-minute cache, no deploy needed.",
+        )
+        webhook = PythonFunction(
+            self,
+            "Webhook",
+            name="clubhub_webhook",
+            handler="lambda_handler",
+            description="Receives Club Hub membership and member pushes",
+            layers=layers,
+            environment={**tables, "CLUBSYNC_CLUBHUB_SECRET_NAME": self.webhook_secret_name},
+            service=WEBHOOK_SERVICE,
+            memory_size=512,
+            timeout=Duration.seconds(30),
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            reserved_concurrency=WEBHOOK_CONCURRENCY,
+        )
+        self.webhook_function = webhook.function
+        self.webhook_log_group = webhook.log_group
+        acknowledge(
+            self.webhook_function,
+            "Serverless-LambdaDLQ",
+            "Invoked synchronously through its function URL only: Club Hub gets the error "
+            "answer and redelivers; there is no asynchronous event to dead-letter.",
+        )
+        # People, agreements, the person index and soft deletes (entities); delivery ids,
+        # findings and the location registry (state): what DynamoItemTable calls.
+        _grant(webhook.role, storage.entities, TABLE_ACTIONS)
+        _grant(webhook.role, storage.state, TABLE_ACTIONS)
+        webhook.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[self.webhook_secret.secret_arn],
+            )
+        )
+        # AuthType NONE on purpose: the handler answers 401 unless X-ClubHub-Signature is the
+        # HMAC of the body under the secret (constant-time comparison).
+        self.webhook_url = self.webhook_function.add_function_url(
+            auth_type=lambda_.FunctionUrlAuthType.NONE
+        )
+
+        # -- the weekly duplicate report ------------------------------------------------------
+        report = PythonFunction(
+            self,
+            "Report",
+            name="duplicates_report",
+            handler="lambda_handler",
+            description="Stores the weekly duplicate report of every location",
+            layers=layers,
+            environment=tables,
+            service=REPORT_SERVICE,
+            memory_size=1024,
+            timeout=Duration.minutes(15),
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            reserved_concurrency=1,
+        )
+        self.report_function = report.function
+        _grant(report.role, storage.entities, REPORT_ENTITIES_ACTIONS)
+        _grant(report.role, storage.state, REPORT_STATE_ACTIONS)
+        # Weekly events Scheduler could not deliver land here (the alarm says so).
+        self.report_dead_letters = failure_queue(self, "ReportDeadLetters")
+        acknowledge(
+            self.report_function,
+            "Serverless-LambdaDLQ",
+            "Invoked by its weekly schedule only, whose target has retries and a dead-letter "
+            "queue; a missed week is re-run by invoking the function with {}.",
+        )
+        # Its own role (rather than the one CDK would share across the stack) so the finding
+        # below is acknowledged where it is made.
+        report_scheduler_role = iam.Role(
+            self,
+            "ReportSchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            ),
+            description="EventBridge Scheduler delivering the weekly duplicate report event",
+        )
+        self.report_schedule = scheduler.Schedule(
+            self,
+            "WeeklyReport",
+            description="The weekly duplicate report of every registered location",
+            schedule=REPORT_SCHEDULE,
+            target=targets.LambdaInvoke(
+                self.report_function,
+                input=scheduler.ScheduleTargetInput.from_object({}),
+                retry_attempts=3,
+                max_event_age=Duration.hours(6),
+                dead_letter_queue=self.report_dead_letters,
+                role=report_scheduler_role,
+            ),
+        )
+        function_resource = self.report_function.node.default_child
+        assert isinstance(function_resource, CfnElement)
+        acknowledge(
+            report_scheduler_role,
+            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(function_resource)}"
+            ".Arn>:*]",
+            "CDK's LambdaInvoke target grants the report function and its versions (ARN:*); "
+            "the role can invoke nothing else.",
+        )

@@ -1,0 +1,1 @@
+"""Club Hub (Anytime Fitness): webhook payloads and their mapping (docs/clubhub.md)."""

@@ -1,0 +1,152 @@
+"""The Club Hub webhook and weekly duplicate report Lambdas, and `clubsync duplicates`, on moto."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from clubsync.cli.duplicates import duplicates_app
+from clubsync.local import LOCAL_REGION, Repositories
+from clubsync.local_streams import LocalLambdaContext, load_function
+from clubsync.sync.clubhub_webhook import sign
+
+SECRET = "clubhub-secret-for-tests"  # a test value, not a credential
+
+
+@pytest.fixture
+def webhook(repos: Repositories, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    boto3.client("secretsmanager", region_name=LOCAL_REGION).create_secret(
+        Name="clubsync-dev/clubhub-webhook", SecretString=SECRET
+    )
+    monkeypatch.setenv("CLUBSYNC_CLUBHUB_SECRET_NAME", "clubsync-dev/clubhub-webhook")
+    module = load_function("clubhub_webhook")
+    module.reset()
+    yield module
+    module.reset()
+
+
+def url_event(body: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
+    raw = json.dumps(body).encode()
+    return {
+        "version": "2.0",
+        "headers": {"x-clubhub-signature": sign(secret.encode(), raw)},
+        "requestContext": {"http": {"method": "POST", "path": "/"}},
+        "body": raw.decode(),
+        "isBase64Encoded": False,
+    }
+
+
+def delivery(delivery_id: str, account: str, membership: str, pending: bool) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery_id,
+        "event": "membership.updated",
+        "club_id": "0451",
+        "occurred_at": "2022-01-03T15:00:00Z",
+        "member": {
+            "member_id": account,
+            "first_name": "Mary",
+            "last_name": "Member",
+            "email": "mary@example.org",
+        },
+        "membership": {"membership_id": membership, "pending": pending, "sale_date": "2022-01-01"},
+    }
+
+
+def test_the_article_timeline_through_the_lambda_and_the_report(
+    webhook: ModuleType, repos: Repositories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for cycle in range(3):
+        for account, membership, pending in (("A", "123", False), ("B", "456", True)):
+            event = url_event(delivery(f"{account}{cycle}", account, membership, pending))
+            response = webhook.lambda_handler(event, LocalLambdaContext())
+            assert response["statusCode"] == 200
+    assert [a.system_id for a in repos.entities.agreements("springfield")] == ["123"]
+
+    bad = url_event(delivery("x", "A", "999", False), secret="wrong")
+    assert webhook.lambda_handler(bad, LocalLambdaContext())["statusCode"] == 401
+    assert [a.system_id for a in repos.entities.agreements("springfield")] == ["123"]
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ClubSyncTest")
+    weekly = load_function("duplicates_report")
+    weekly.reset()
+    assert weekly.lambda_handler({}, LocalLambdaContext())["groups"] == {"springfield": 0}
+    weekly.reset()
+
+    shown = CliRunner().invoke(duplicates_app, ["report", "--location", "springfield", "--json"])
+    assert shown.exit_code == 0, shown.output
+    findings = json.loads(shown.output)["billing_findings"]
+    assert {tuple(f["accounts"]) for f in findings} == {("A", "B")}
+
+
+def test_the_cli_previews_resolves_and_undoes(repos: Repositories) -> None:
+    from clubsync.domain.people import ContactData, Person, PersonKind
+
+    contact = ContactData(first_name="Dana", last_name="Reyes", email="dana@example.org")
+    repos.entities.save(
+        [
+            Person(person_id=pid, location_id="springfield", kind=kind, contact=contact)
+            for pid, kind in (("m1", PersonKind.MEMBER), ("p1", PersonKind.PROSPECT))
+        ]
+    )
+    runner = CliRunner()
+    base = ["--location", "springfield", "--group", "m1+p1"]
+    preview = runner.invoke(duplicates_app, ["resolve", *base, "--action", "merge", "--dry-run"])
+    assert preview.exit_code == 0, preview.output
+    assert "Would change" in preview.output
+    assert len(repos.entities.people("springfield")) == 2
+
+    wrong = runner.invoke(duplicates_app, ["resolve", *base, "--action", "delete"])
+    assert wrong.exit_code == 1 and "Refused" in wrong.output
+
+    done = runner.invoke(duplicates_app, ["resolve", *base, "--action", "merge"])
+    assert done.exit_code == 0, done.output
+    assert [p.person_id for p in repos.entities.people("springfield")] == ["m1"]
+    audit_id = done.output.split("Audit id: ")[1].split()[0]
+
+    undone = runner.invoke(
+        duplicates_app, ["undo", "--location", "springfield", "--audit", audit_id]
+    )
+    assert undone.exit_code == 0, undone.output
+    assert len(repos.entities.people("springfield")) == 2
+
+
+def test_the_article_scenario_ships_and_holds(tmp_path: Any) -> None:
+    """spec/clubhub-duplicated-agreements.txt as support runs it: pushes through the webhook
+    code, full pulls over HTTP from the Club Hub sandbox."""
+    from clubsync.cli.clubhub import clubhub_app
+    from clubsync.scenario.clubhub import (
+        EXAMPLES,
+        load_clubhub_scenario,
+        run_clubhub_scenario,
+    )
+
+    path = EXAMPLES / "clubhub-duplicated-agreements.json"
+    result = run_clubhub_scenario(load_clubhub_scenario(path))
+    assert result.ok, result.failures
+    assert result.state["agreement_ids"] == ["123"]
+    assert result.state["duplicate_agreements"] == 0
+    assert result.state["billing_findings"] == [["CH-A", "CH-B"]]
+
+    out = tmp_path / "state.json"
+    ran = CliRunner().invoke(clubhub_app, ["scenario", str(path), "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(out.read_text())["agreement_ids"] == ["123"]
+
+
+def test_a_scenario_expecting_the_old_behaviour_fails(tmp_path: Any) -> None:
+    from clubsync.cli.clubhub import clubhub_app
+    from clubsync.scenario.clubhub import EXAMPLES
+
+    data = json.loads((EXAMPLES / "clubhub-duplicated-agreements.json").read_text())
+    data["expect"]["agreement_ids"] = ["123", "123", "456 (pending)"]  # what Club OS showed
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    ran = CliRunner().invoke(clubhub_app, ["scenario", str(path)])
+    assert ran.exit_code == 1
+    assert "FAILED" in ran.output

@@ -1,0 +1,216 @@
+"""The Club Hub webhook receiver: signature, malformed bodies, redelivery, the article."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from clubsync.store.entities import EntityRepository
+from clubsync.store.items import MemoryItemTable
+from clubsync.store.state import StateRepository
+from clubsync.sync.clubhub_webhook import ClubHubWebhook, handle_webhook_event, sign
+
+SECRET = b"webhook-secret-for-tests"  # a test value, not a credential
+NOW = datetime(2022, 1, 3, 15, 0, tzinfo=UTC)
+
+
+def delivery(
+    delivery_id: str,
+    account: str,
+    membership: str | None,
+    *,
+    pending: bool = False,
+    sold: str = "2022-01-01",
+    **member: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "delivery_id": delivery_id,
+        "event": "membership.updated" if membership else "member.updated",
+        "club_id": "0451",
+        "occurred_at": "2022-01-03T15:00:00Z",
+        "member": {
+            "member_id": account,
+            "first_name": "Mary",
+            "last_name": "Member",
+            "email": "mary@example.org",
+            "mobile_phone": "(555) 010-0111",
+            **member,
+        },
+    }
+    if membership:
+        body["membership"] = {"membership_id": membership, "pending": pending, "sale_date": sold}
+    return body
+
+
+def url_event(body: bytes, signature: str | None, *, b64: bool = False) -> dict[str, Any]:
+    headers = {"content-type": "application/json"}
+    if signature is not None:
+        headers["X-ClubHub-Signature"] = signature
+    return {
+        "version": "2.0",
+        "headers": headers,
+        "requestContext": {"http": {"method": "POST", "path": "/"}},
+        "body": base64.b64encode(body).decode() if b64 else body.decode(),
+        "isBase64Encoded": b64,
+    }
+
+
+@pytest.fixture
+def webhook(entities: EntityRepository, state: StateRepository) -> ClubHubWebhook:
+    return ClubHubWebhook(entities, state, SECRET, clock=lambda: NOW)
+
+
+def post(webhook: ClubHubWebhook, body: dict[str, Any], *, b64: bool = False) -> dict[str, Any]:
+    raw = json.dumps(body).encode()
+    return handle_webhook_event(url_event(raw, sign(SECRET, raw), b64=b64), webhook)
+
+
+def test_a_signed_delivery_creates_the_member_and_the_pending_membership(
+    webhook: ClubHubWebhook, entities: EntityRepository
+) -> None:
+    response = post(webhook, delivery("d1", "A", "456", pending=True), b64=True)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "added"
+    (agreement,) = entities.agreements("springfield")
+    assert (agreement.system_id, agreement.billing_status) == ("456", "pending")
+    (person,) = entities.people("springfield")
+    assert person.billing_member_id == "A"
+    assert person.current_agreement_key == "456#2022-01-01"
+
+
+@pytest.mark.parametrize(
+    "signature", [None, "", "sha256=" + "0" * 64, sign(b"another secret", b"{}")]
+)
+def test_a_bad_signature_is_401_and_changes_nothing(
+    webhook: ClubHubWebhook, entity_table: MemoryItemTable, signature: str | None
+) -> None:
+    raw = json.dumps(delivery("d1", "A", "123")).encode()
+    response = handle_webhook_event(url_event(raw, signature), webhook)
+    assert response["statusCode"] == 401
+    assert entity_table.all_items() == []
+
+
+def test_a_signature_over_other_bytes_is_refused(
+    webhook: ClubHubWebhook, entity_table: MemoryItemTable
+) -> None:
+    raw = json.dumps(delivery("d1", "A", "123")).encode()
+    tampered = raw.replace(b"123", b"999")
+    assert (
+        handle_webhook_event(url_event(tampered, sign(SECRET, raw)), webhook)["statusCode"] == 401
+    )
+    assert entity_table.all_items() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        (b"not json", 400, None),
+        (b"[1, 2]", 400, None),
+        (json.dumps({**delivery("d1", "A", "123"), "club_id": ""}).encode(), 422, "club_id"),
+        (
+            json.dumps(
+                {**delivery("d1", "A", "123"), "membership": {"membership_id": "1", "pending": 1}}
+            ).encode(),
+            422,
+            "membership.sale_date",
+        ),
+        (
+            json.dumps({**delivery("d1", "A", None), "event": "membership.updated"}).encode(),
+            422,
+            "body",
+        ),
+        (json.dumps({**delivery("d1", "A", "123"), "club_id": "9999"}).encode(), 422, None),
+    ],
+)
+def test_a_malformed_body_is_4xx_naming_the_field_and_changes_nothing(
+    webhook: ClubHubWebhook,
+    entity_table: MemoryItemTable,
+    body: bytes,
+    status: int,
+    field: str | None,
+) -> None:
+    response = handle_webhook_event(url_event(body, sign(SECRET, body)), webhook)
+    assert response["statusCode"] == status
+    answer = json.loads(response["body"])
+    if field is not None and field != "body":
+        assert field in answer["fields"]
+    assert entity_table.all_items() == []
+
+
+def test_redelivery_is_acknowledged_and_applies_nothing(
+    webhook: ClubHubWebhook, entity_table: MemoryItemTable
+) -> None:
+    body = delivery("d1", "A", "123")
+    assert post(webhook, body)["statusCode"] == 200
+    written = entity_table.usage.items_written
+    again = post(webhook, body)
+    assert again["statusCode"] == 200
+    assert json.loads(again["body"])["status"] == "duplicate"
+    assert entity_table.usage.items_written == written
+
+
+def test_the_article_timeline_over_the_webhook(
+    webhook: ClubHubWebhook, entities: EntityRepository, state_table: MemoryItemTable
+) -> None:
+    """Two active Club Hub accounts of Mary (A sold real 123, B still shows pending 456),
+    delivered alternately many times under new delivery ids (full pulls, re-sends)."""
+    for cycle in range(4):
+        post(webhook, delivery(f"a{cycle}", "A", "123"))
+        post(webhook, delivery(f"b{cycle}", "B", "456", pending=True))
+    agreements = entities.agreements("springfield")
+    assert [a.system_id for a in agreements] == ["123"]
+    (mary,) = entities.people("springfield")
+    assert mary.agreement_keys == ["123#2022-01-01"]
+    findings = [i for i in state_table.all_items() if i["sk"].startswith("FINDING#")]
+    assert findings and all(f["accounts"] == ["A", "B"] for f in findings)
+
+
+def test_a_real_membership_replaces_its_pending_one_over_the_webhook(
+    webhook: ClubHubWebhook, entities: EntityRepository
+) -> None:
+    post(webhook, delivery("d1", "A", "456", pending=True))
+    post(webhook, delivery("d2", "A", "123", sold="2022-01-09"))
+    post(webhook, delivery("d3", "A", "456", pending=True))  # a late copy of the pending one
+    assert [a.system_id for a in entities.agreements("springfield")] == ["123"]
+
+
+def test_a_prospect_matched_by_name_and_email_becomes_the_member(
+    webhook: ClubHubWebhook, entities: EntityRepository
+) -> None:
+    from clubsync.domain.people import ContactData, Person, PersonKind
+
+    entities.save(
+        [
+            Person(
+                person_id="crm-1",
+                location_id="springfield",
+                kind=PersonKind.PROSPECT,
+                contact=ContactData(
+                    first_name="MARY ", last_name="member", email="Mary@Example.org"
+                ),
+            )
+        ]
+    )
+    post(webhook, delivery("d1", "A", "456", pending=True))
+    (person,) = entities.people("springfield")
+    assert (person.person_id, person.kind, person.billing_member_id) == (
+        "crm-1",
+        PersonKind.MEMBER,
+        "A",
+    )
+
+
+def test_a_member_update_fills_blank_contact_fields_and_repeats_write_nothing(
+    webhook: ClubHubWebhook, entities: EntityRepository, entity_table: MemoryItemTable
+) -> None:
+    post(webhook, delivery("d1", "A", None, mobile_phone=None))
+    post(webhook, delivery("d2", "A", None, mobile_phone="555 010 0199"))
+    (person,) = entities.people("springfield")
+    assert person.contact.mobile_phone == "555 010 0199"
+    written = entity_table.usage.items_written
+    post(webhook, delivery("d3", "A", None, mobile_phone="555 010 0199"))
+    assert entity_table.usage.items_written == written
