@@ -150,3 +150,43 @@ def test_a_scenario_expecting_the_old_behaviour_fails(tmp_path: Any) -> None:
     ran = CliRunner().invoke(clubhub_app, ["scenario", str(path)])
     assert ran.exit_code == 1
     assert "FAILED" in ran.output
+
+
+def test_clubhub_pull_syncs_a_location_over_http_and_a_second_pull_writes_nothing(
+    repos: Repositories,
+) -> None:
+    from datetime import date
+
+    from clubsync.cli.clubhub import clubhub_app
+    from clubsync.providers.clubhub.wire import ClubHubMember
+    from clubsync.sandbox.clubhub import ClubHubSandbox
+
+    clubhub = ClubHubSandbox(club_id="0451")
+    for account in ("CH-A", "CH-B"):  # Club Hub's duplicate active accounts of one person
+        clubhub.add_account(
+            ClubHubMember(
+                member_id=account, first_name="Mary", last_name="Member", email="mary@example.org"
+            )
+        )
+    clubhub.sell_pending("CH-A", "111", date(2022, 1, 1))
+    clubhub.sell_pending("CH-B", "456", date(2022, 1, 1))
+    clubhub.replace_pending("CH-A", "111", "123", date(2022, 1, 1))
+    url = clubhub.start()
+    try:
+        runner = CliRunner()
+        args = ["pull", "--location", "springfield", "--base-url", url]
+        first = runner.invoke(clubhub_app, args)
+        assert first.exit_code == 0, first.output
+        assert "Pulled 2 records for springfield" in first.output
+        stored = repos.entities.agreements("springfield")
+        assert [a.system_id for a in stored] == ["123"]
+        again = runner.invoke(clubhub_app, args)
+        assert again.exit_code == 0, again.output
+        outcomes = {line.strip().split(":")[0] for line in again.output.splitlines()[1:]}
+        assert outcomes == {"unchanged", "pending_already_replaced"}
+        assert repos.entities.agreements("springfield") == stored
+
+        unknown = runner.invoke(clubhub_app, ["pull", "--location", "nowhere", "--base-url", url])
+        assert unknown.exit_code == 2 and "register it first" in unknown.output
+    finally:
+        clubhub.stop()

@@ -1,16 +1,26 @@
-"""`clubsync clubhub`: replay a Club Hub timeline (scenario/clubhub.py, docs/clubhub.md)."""
+"""`clubsync clubhub`: pull a location from Club Hub, replay a Club Hub timeline
+(scenario/clubhub.py, docs/clubhub.md)."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from clubsync.aws import ENDPOINT_ENV, aws_client
+from clubsync.providers.clubhub.client import ClubHubClient
 from clubsync.scenario.clubhub import EXAMPLES, load_clubhub_scenario, run_clubhub_scenario
+from clubsync.store.entities import EntityRepository
+from clubsync.store.items import DynamoItemTable
+from clubsync.store.state import StateRepository
+from clubsync.store.tables import ENTITIES, STATE
+from clubsync.sync.clubhub_webhook import ClubHubWebhook, apply_full_pull
 
 clubhub_app = typer.Typer(no_args_is_help=True, help="Club Hub: replay pushes and pulls.")
 console = Console()
@@ -48,3 +58,34 @@ def examples() -> None:
     """The shipped Club Hub scenarios."""
     for path in sorted(EXAMPLES.glob("*.json")):
         console.print(str(path))
+
+
+@clubhub_app.command("pull")
+def pull(
+    location: Annotated[str, typer.Option(help="The registered location to sync.")],
+    base_url: Annotated[str, typer.Option(help="Club Hub's API (or its sandbox) base URL.")],
+    endpoint_url: Annotated[
+        str | None, typer.Option(envvar=ENDPOINT_ENV, help="AWS endpoint (moto on 127.0.0.1).")
+    ] = None,
+    table_prefix: Annotated[str, typer.Option(help="Prefix of local table names.")] = "",
+) -> None:
+    """A full sync of one location from Club Hub: every account and membership, applied as a
+    push would be (a replay writes nothing). Prints how many records had each outcome."""
+    client = aws_client("dynamodb", endpoint_url)
+    entities = EntityRepository(DynamoItemTable(client, ENTITIES.resolved_name(table_prefix)))
+    state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
+    settings = state.get_location(location)
+    if settings is None:
+        console.print(f"[red]Unknown location {location!r}:[/] register it first.")
+        raise typer.Exit(2)
+    webhook = ClubHubWebhook(entities, state, secret=b"")  # pulls are not signed deliveries
+    try:
+        with ClubHubClient(base_url) as clubhub:
+            outcomes = apply_full_pull(webhook, clubhub.full_pull(settings.club_number), settings)
+    except httpx.HTTPError as error:
+        console.print(f"[red]Club Hub pull failed:[/] {error}")
+        raise typer.Exit(1) from error
+    counts = Counter(outcomes)
+    console.print(f"Pulled {len(outcomes)} records for {location}:")
+    for outcome, count in sorted(counts.items()):
+        console.print(f"  {outcome}: {count}")

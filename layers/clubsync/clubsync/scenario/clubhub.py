@@ -30,7 +30,7 @@ from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
 from clubsync.sync.clubhub_memberships import is_pending
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, sign
+from clubsync.sync.clubhub_webhook import ClubHubWebhook, apply_full_pull, sign
 from clubsync.sync.duplicates import Duplicates
 
 EXAMPLES = Path(__file__).parent / "clubhub_examples"
@@ -215,7 +215,7 @@ def _do(
         return f"Club Hub sets {d.membership} of account {d.account} inactive"
     if step.pull:
         with ClubHubClient(url) as client:
-            outcomes = [webhook.apply(d, settings) for d in client.full_pull(settings.club_number)]
+            outcomes = apply_full_pull(webhook, client.full_pull(settings.club_number), settings)
         return f"full pull: {', '.join(outcomes) or 'nothing'}"
     bodies = list(last_push) if step.redeliver else sandbox.deliveries()
     last_push[:] = bodies

@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -291,6 +291,15 @@ def _converted(change: MembershipChange, now: datetime) -> MembershipChange:
         finding=change.finding,
         person_changed=True,
     )
+
+
+def apply_full_pull(
+    webhook: ClubHubWebhook, deliveries: Iterable[ClubHubDelivery], settings: LocationSettings
+) -> list[str]:
+    """A full sync from Club Hub (`ClubHubClient.full_pull`): every account and membership goes
+    through the same `apply` as a push, so a pull after pushes (or a second pull) writes
+    nothing. Returns each record's outcome, in order."""
+    return [webhook.apply(delivery, settings) for delivery in deliveries]
 
 
 def handle_webhook_event(event: Mapping[str, Any], webhook: ClubHubWebhook) -> dict[str, Any]:
