@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import Duration, RemovalPolicy, TimeZone
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.member_sync import TABLE_ACTIONS, failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge
+from clubsync_infra.runtime import PythonFunction, acknowledge, stack_schedule
 from clubsync_infra.storage import Storage
 
 WEBHOOK_SERVICE = "clubsync-clubhub-webhook"
@@ -148,37 +147,13 @@ class Duplicates(Construct):
             "Invoked by its weekly schedule only, whose target has retries and a dead-letter "
             "queue; a missed week is re-run by invoking the function with {}.",
         )
-        # Its own role (rather than the one CDK would share across the stack) so the finding
-        # below is acknowledged where it is made.
-        report_scheduler_role = iam.Role(
-            self,
-            "ReportSchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-            ),
-            description="EventBridge Scheduler delivering the weekly duplicate report event",
-        )
-        self.report_schedule = scheduler.Schedule(
+        self.report_schedule = stack_schedule(
             self,
             "WeeklyReport",
+            function=self.report_function,
+            expression=REPORT_SCHEDULE,
             description="The weekly duplicate report of every registered location",
-            schedule=REPORT_SCHEDULE,
-            target=targets.LambdaInvoke(
-                self.report_function,
-                input=scheduler.ScheduleTargetInput.from_object({}),
-                retry_attempts=3,
-                max_event_age=Duration.hours(6),
-                dead_letter_queue=self.report_dead_letters,
-                role=report_scheduler_role,
-            ),
-        )
-        function_resource = self.report_function.node.default_child
-        assert isinstance(function_resource, CfnElement)
-        acknowledge(
-            report_scheduler_role,
-            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(function_resource)}"
-            ".Arn>:*]",
-            "CDK's LambdaInvoke target grants the report function and its versions (ARN:*); "
-            "the role can invoke nothing else.",
+            retry_attempts=3,
+            max_event_age=Duration.hours(6),
+            dead_letters=self.report_dead_letters,
         )

@@ -7,10 +7,20 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import (
+    Acknowledgment,
+    CfnElement,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Token,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
@@ -173,3 +183,50 @@ class PythonFunction(Construct):
             or "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no "
             "resource-level permissions; CDK adds exactly these two actions.",
         )
+
+
+def stack_schedule(
+    scope: Construct,
+    construct_id: str,
+    *,
+    function: lambda_.IFunction,
+    expression: scheduler.ScheduleExpression,
+    description: str,
+    retry_attempts: int,
+    max_event_age: Duration,
+    dead_letters: sqs.IQueue,
+) -> scheduler.Schedule:
+    """A schedule of the stack itself (not per location) invoking `function` with `{}`,
+    through its own role that may invoke only that function."""
+    role = iam.Role(
+        scope,
+        f"{construct_id}Role",
+        assumed_by=iam.ServicePrincipal(
+            "scheduler.amazonaws.com",
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}},
+        ),
+        description=f"EventBridge Scheduler: {description}",
+    )
+    schedule = scheduler.Schedule(
+        scope,
+        construct_id,
+        description=description,
+        schedule=expression,
+        target=targets.LambdaInvoke(
+            function,
+            input=scheduler.ScheduleTargetInput.from_object({}),
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            dead_letter_queue=dead_letters,
+            role=role,
+        ),
+    )
+    function_resource = function.node.default_child
+    assert isinstance(function_resource, CfnElement)
+    acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::<{Stack.of(scope).get_logical_id(function_resource)}.Arn>:*]",
+        "CDK's LambdaInvoke target grants the function and its versions (ARN:*); the role can "
+        "invoke nothing else.",
+    )
+    return schedule
