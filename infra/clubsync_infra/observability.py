@@ -12,6 +12,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from clubsync_infra.duplicates import Duplicates
+from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.prospect_push import ProspectPush
@@ -49,6 +50,7 @@ class Observability(Construct):
         full_sync: FullSync,
         prospect_push: ProspectPush,
         duplicates: Duplicates,
+        follow_ups: FollowUps,
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -168,6 +170,7 @@ class Observability(Construct):
         self.alarms.update(self._full_sync_alarms(full_sync))
         self.alarms.update(self._prospect_alarms(prospect_push))
         self.alarms.update(self._duplicates_alarms(duplicates))
+        self.alarms.update(self._follow_ups_alarms(follow_ups))
         for alarm in self.alarms.values():
             alarm.add_alarm_action(notify)
 
@@ -396,6 +399,37 @@ class Observability(Construct):
                     "DuplicatesReportFailed",
                     alarm_description="The weekly duplicate report could not run: invoke the "
                     "duplicates report function with {} once the cause is fixed.",
+                    threshold=1,
+                    evaluation_periods=1,
+                    treat_missing_data=NO_DATA_IS_FINE,
+                )
+            ),
+        }
+
+    def _follow_ups_alarms(self, follow_ups: FollowUps) -> dict[str, cloudwatch.Alarm]:
+        # Two failed hours in a row: a club may start its day without its list.
+        return {
+            "FollowUpsDueErrors": follow_ups.function.metric_errors(
+                period=HOUR, statistic="Sum"
+            ).create_alarm(
+                self,
+                "FollowUpsDueErrors",
+                alarm_description="The follow-up due list function failed two hours in a row: "
+                "clubs may start the day without their list (see its logs; re-run with "
+                '{"location_id": ID}).',
+                threshold=1,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                treat_missing_data=NO_DATA_IS_FINE,
+            ),
+            "FollowUpsDueDeadLetters": (
+                follow_ups.dead_letters.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ).create_alarm(
+                    self,
+                    "FollowUpsDueDeadLetters",
+                    alarm_description="Hourly follow-up events Scheduler could not deliver: "
+                    "check the function's permissions and concurrency.",
                     threshold=1,
                     evaluation_periods=1,
                     treat_missing_data=NO_DATA_IS_FINE,

@@ -1,5 +1,5 @@
 """The clubsync stack: storage, member sync, the nightly full sync, scheduling, prospect push,
-duplicates (Club Hub webhook, weekly report) and observability."""
+duplicates (Club Hub webhook, weekly report), follow-up due lists and observability."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from constructs import Construct
 
 from clubsync.domain.runs import SyncType
 from clubsync_infra.duplicates import Duplicates
+from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.observability import Observability
@@ -97,6 +98,14 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.follow_ups = FollowUps(
+            self,
+            "FollowUps",
+            storage=self.storage,
+            layers=layers.all,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.observability = Observability(
             self,
             "Observability",
@@ -106,6 +115,7 @@ class ClubsyncStack(Stack):
             full_sync=self.full_sync,
             prospect_push=self.prospect_push,
             duplicates=self.duplicates,
+            follow_ups=self.follow_ups,
             alarm_email=alarm_email,
         )
         outputs = {
@@ -128,6 +138,7 @@ class ClubsyncStack(Stack):
             "ClubHubWebhookUrl": self.duplicates.webhook_url.url,
             "ClubHubWebhookSecretName": self.duplicates.webhook_secret_name,
             "DuplicatesReportFunctionName": self.duplicates.report_function.function_name,
+            "FollowUpsDueFunctionName": self.follow_ups.function.function_name,
             "AlarmTopicArn": self.observability.topic.topic_arn,
             "Dashboard": self.observability.dashboard.dashboard_name,
         }

@@ -165,7 +165,7 @@ def test_every_acknowledged_finding_is_known_and_has_a_reason(assembly: Path) ->
     }
     assert rules - specific - invoke_versions == ACKNOWLEDGED
     assert len(specific) == 2
-    assert len(invoke_versions) == 9
+    assert len(invoke_versions) == 10
     for rule, reason in acknowledged.items():
         assert len(reason) > 40, rule
 
@@ -268,7 +268,7 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    assert len(functions) == 14
+    assert len(functions) == 15
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
@@ -348,13 +348,13 @@ def _granted(template: dict[str, Any], function: dict[str, Any]) -> dict[str, li
 
 # -- scheduling -------------------------------------------------------------------------------
 def test_location_schedules_are_data_not_stack_resources(dev: dict[str, Any]) -> None:
-    # The only schedule in the stack is the weekly duplicate report (every location at once);
-    # per-location schedules are created by the registry function.
+    # The stack's own schedules run over every location at once (the weekly duplicate report,
+    # the hourly follow-up due lists); per-location schedules are created by the registry.
     schedules = of_type(dev, "AWS::Scheduler::Schedule")
-    assert [name for name in schedules] == [
-        name for name in schedules if name.startswith("DuplicatesWeeklyReport")
+    assert sorted(name.rstrip("0123456789ABCDEF") for name in schedules) == [
+        "DuplicatesWeeklyReport",
+        "FollowUpsHourly",
     ]
-    assert len(schedules) == 1
     groups = of_type(dev, "AWS::Scheduler::ScheduleGroup")
     assert [g["Properties"]["Name"] for g in groups.values()] == ["clubsync-dev"]
 
@@ -435,8 +435,8 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
 
 def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> None:
     queues = of_type(dev, "AWS::SQS::Queue")
-    # Member sync, registry, prospect push, weekly duplicate report.
-    assert len(queues) == 4
+    # Member sync, registry, prospect push, weekly duplicate report, hourly due lists.
+    assert len(queues) == 5
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     for policy in of_type(dev, "AWS::SQS::QueuePolicy").values():
@@ -963,7 +963,11 @@ def test_weekly_duplicate_report_reads_people_and_stores_reports_only(
         "dynamodb:Query",
         "dynamodb:PutItem",
     }
-    ((schedule,),) = [list(of_type(dev, "AWS::Scheduler::Schedule").values())]
+    (schedule,) = [
+        resource
+        for name, resource in of_type(dev, "AWS::Scheduler::Schedule").items()
+        if name.startswith("DuplicatesWeeklyReport")
+    ]
     properties = schedule["Properties"]
     assert properties["ScheduleExpression"] == "cron(0 6 ? * MON *)"
     assert properties["ScheduleExpressionTimezone"] == "Etc/UTC"
@@ -983,3 +987,34 @@ def test_weekly_duplicate_report_reads_people_and_stores_reports_only(
         for resource in _as_list(statement["Resource"])
     ]
     assert invoked and all(report_id in json.dumps(resource) for resource in invoked)
+
+
+def test_follow_up_due_lists_run_hourly_over_every_location(dev: dict[str, Any]) -> None:
+    due = _function(dev, "followups-due")
+    due_id = _logical_id(dev, due)
+    assert due["Properties"]["Handler"] == "handler.lambda_handler"
+    granted = _granted(dev, due)
+    # Reads what the syncs stored, writes only follow-up records and the day's list.
+    assert _table_actions(dev, granted, ENTITIES, "dev") == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+    }
+    assert _table_actions(dev, granted, STATE, "dev") == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+    }
+    (schedule,) = [
+        resource
+        for name, resource in of_type(dev, "AWS::Scheduler::Schedule").items()
+        if name.startswith("FollowUpsHourly")
+    ]
+    properties = schedule["Properties"]
+    assert properties["ScheduleExpression"] == "cron(5 * * * ? *)"
+    target = properties["Target"]
+    assert _ref_of(target["Arn"]) == due_id
+    # `{}`: every location whose club-local day has no stored list yet.
+    assert json.loads(target["Input"]) == {}
+    assert "DeadLetterConfig" in target

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from clubsync.domain.follow_up_schedule import DEFAULT_SCHEDULE, FollowUpSchedule
+
 # The documented sync times (spec/followups-syncing-translations.txt, "Syncing").
 FULL_SYNC_HOUR = 21
 DEFAULT_PARTIAL_SYNC_HOURS: tuple[int, ...] = (12, 17)
@@ -149,6 +151,10 @@ class LocationSettings(BaseModel):
     )
     pt_inactive_after_days: int = Field(
         default=30, ge=1, description="Days without sessions after which PT Active lapses."
+    )
+    follow_up_schedule: FollowUpSchedule = Field(
+        default=DEFAULT_SCHEDULE,
+        description="Membership and PT follow-up schedules (docs/followups.md).",
     )
 
     @field_validator("club_number")

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from clubsync.domain.billing import BillingMember
+from clubsync.domain.follow_up_rules import status_after_membership_sale
 from clubsync.domain.people import (
     ContactData,
     FollowUpStatus,
@@ -141,7 +142,7 @@ def merge_member(
         converting = existing.model_copy(
             update={
                 "kind": PersonKind.MEMBER,
-                "follow_up_status": FollowUpStatus.NEW_MEMBER,
+                "follow_up_status": status_after_membership_sale(existing.follow_up_status),
                 "converted_at": now,
                 "is_active": False,
             }

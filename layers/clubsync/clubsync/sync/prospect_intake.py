@@ -32,10 +32,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from clubsync.domain.follow_up_rules import STARTING_STATUS_BY_SOURCE
 from clubsync.domain.match_keys import email_key, name_key, phone_keys
 from clubsync.domain.people import (
     ContactData,
-    FollowUpStatus,
     Person,
     PersonKind,
     ProspectPush,
@@ -184,12 +184,7 @@ class IntakeResult:
     billing_problems: list[str] = field(default_factory=list)
 
 
-_FOLLOW_UP_BY_SOURCE = {
-    "web_lead": FollowUpStatus.WEB_LEAD,
-    "referral": FollowUpStatus.REFERRAL,
-    "dgw": FollowUpStatus.ACTIVE_GUEST,
-    "staff": FollowUpStatus.LEAD,
-}
+_FOLLOW_UP_BY_SOURCE = STARTING_STATUS_BY_SOURCE  # the rule: domain/follow_up_rules.py
 
 
 @dataclass(frozen=True)
