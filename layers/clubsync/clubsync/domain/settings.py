@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clubsync.domain.follow_up_schedule import DEFAULT_SCHEDULE, FollowUpSchedule
+from clubsync.domain.match_keys import DEFAULT_REGION
 
 # The documented sync times (spec/followups-syncing-translations.txt, "Syncing").
 FULL_SYNC_HOUR = 21
@@ -123,7 +124,11 @@ class LocationSettings(BaseModel):
     provider: BillingProvider = BillingProvider.ABC
     club_number: str = Field(description="ABC club number, digits, leading zeros kept ('0451').")
     time_zone: str = Field(description="IANA time zone of the club, e.g. 'America/Chicago'.")
-    country: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2.")
+    country: str = Field(
+        default=DEFAULT_REGION,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 alpha-2; also the default region of phone numbers for matching.",
+    )
     partial_sync_hours: tuple[Hour, ...] = DEFAULT_PARTIAL_SYNC_HOURS
     upgraded: bool = Field(default=False, description="Upgraded clubs sync every hour 09-20.")
     ignored_membership_types: frozenset[str] = frozenset()
