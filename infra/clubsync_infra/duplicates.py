@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy, TimeZone
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -36,12 +35,6 @@ REPORT_SCHEDULE = scheduler.ScheduleExpression.cron(
 # next to the location registry it reads (Query, GetItem).
 REPORT_ENTITIES_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]
 REPORT_STATE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]
-
-
-def _grant(role: iam.IRole, table: dynamodb.Table, actions: Sequence[str]) -> None:
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
-    )
 
 
 class Duplicates(Construct):
@@ -106,8 +99,8 @@ class Duplicates(Construct):
         )
         # People, agreements, the person index and soft deletes (entities); delivery ids,
         # findings and the location registry (state): what DynamoItemTable calls.
-        _grant(webhook.role, storage.entities, TABLE_ACTIONS)
-        _grant(webhook.role, storage.state, TABLE_ACTIONS)
+        webhook.grant_table(storage.entities, TABLE_ACTIONS)
+        webhook.grant_table(storage.state, TABLE_ACTIONS)
         webhook.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue"],
@@ -137,8 +130,8 @@ class Duplicates(Construct):
             reserved_concurrency=1,
         )
         self.report_function = report.function
-        _grant(report.role, storage.entities, REPORT_ENTITIES_ACTIONS)
-        _grant(report.role, storage.state, REPORT_STATE_ACTIONS)
+        report.grant_table(storage.entities, REPORT_ENTITIES_ACTIONS)
+        report.grant_table(storage.state, REPORT_STATE_ACTIONS)
         # Weekly events Scheduler could not deliver land here (the alarm says so).
         self.report_dead_letters = failure_queue(self, "ReportDeadLetters")
         acknowledge(

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy, TimeZone
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
@@ -39,12 +37,6 @@ ENTITIES_ACTIONS = [
 # The location registry (Query, GetItem); the stored due list (GetItem to skip a stored day,
 # PutItem to store it).
 STATE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]
-
-
-def _grant(role: iam.IRole, table: dynamodb.Table, actions: Sequence[str]) -> None:
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
-    )
 
 
 class FollowUps(Construct):
@@ -80,8 +72,8 @@ class FollowUps(Construct):
         )
         self.function = due.function
         self.log_group = due.log_group
-        _grant(due.role, storage.entities, ENTITIES_ACTIONS)
-        _grant(due.role, storage.state, STATE_ACTIONS)
+        due.grant_table(storage.entities, ENTITIES_ACTIONS)
+        due.grant_table(storage.state, STATE_ACTIONS)
         self.dead_letters = failure_queue(self, "DeadLetters")
         acknowledge(
             self.function,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -70,12 +69,6 @@ INTAKE_ENTITIES_ACTIONS = [
 ]
 # StateRepository.get_location (GetItem) and locations() (Query) for cross-location matches.
 INTAKE_STATE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query"]
-
-
-def _grant(role: iam.IRole, table: dynamodb.Table, actions: Sequence[str]) -> None:
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
-    )
 
 
 class ProspectPush(Construct):
@@ -144,8 +137,8 @@ class ProspectPush(Construct):
             "Invoked only by its DynamoDB stream event source, whose on-failure destination "
             "is this construct's dead-letter queue; it is never invoked asynchronously.",
         )
-        _grant(push.role, storage.entities, PUSH_ENTITIES_ACTIONS)
-        _grant(push.role, storage.state, PUSH_STATE_ACTIONS)
+        push.grant_table(storage.entities, PUSH_ENTITIES_ACTIONS)
+        push.grant_table(storage.state, PUSH_STATE_ACTIONS)
         self._grant_billing_secrets(push.role, billing_secrets, secret_prefix)
         # sqs:SendMessage on the DLQ, which the handler also uses for the prospects it gives
         # up on, comes with the event source's on-failure destination (SqsDlq grants it).
@@ -217,8 +210,8 @@ class ProspectPush(Construct):
             "Invoked synchronously through its function URL only: the form gets the error "
             "answer and retries; there is no asynchronous event to dead-letter.",
         )
-        _grant(intake.role, storage.entities, INTAKE_ENTITIES_ACTIONS)
-        _grant(intake.role, storage.state, INTAKE_STATE_ACTIONS)
+        intake.grant_table(storage.entities, INTAKE_ENTITIES_ACTIONS)
+        intake.grant_table(storage.state, INTAKE_STATE_ACTIONS)
         intake.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue"],
@@ -256,8 +249,8 @@ class ProspectPush(Construct):
             "Invoked synchronously by an operator (docs/operations.md), who reads its answer "
             "and invokes it again until finished; there is no asynchronous event to keep.",
         )
-        _grant(reintegration.role, storage.entities, REINTEGRATION_ENTITIES_ACTIONS)
-        _grant(reintegration.role, storage.state, REINTEGRATION_STATE_ACTIONS)
+        reintegration.grant_table(storage.entities, REINTEGRATION_ENTITIES_ACTIONS)
+        reintegration.grant_table(storage.state, REINTEGRATION_STATE_ACTIONS)
         self._grant_billing_secrets(reintegration.role, billing_secrets, secret_prefix)
         self._grant_dead_letters(reintegration.role)
 

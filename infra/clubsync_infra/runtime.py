@@ -16,6 +16,7 @@ from aws_cdk import (
     Token,
     Validations,
 )
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -182,6 +183,13 @@ class PythonFunction(Construct):
             resource_star_reason
             or "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no "
             "resource-level permissions; CDK adds exactly these two actions.",
+        )
+
+    def grant_table(self, table: dynamodb.ITable, actions: Sequence[str]) -> None:
+        """Exactly these DynamoDB actions on the table (each construct lists which of its
+        repository calls needs which action)."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
         )
 
 
