@@ -56,21 +56,23 @@ class Location:
         change = apply_membership(person, own, seen, holder=self.agreements.get(key))
         for agreement in change.puts:
             self.agreements[agreement.agreement_key] = agreement
-        for deleted in change.deletes:
-            del self.agreements[deleted]
         if change.person_changed:
             self.people[person.person_id] = change.person
         if change.finding:
             self.findings.append(change.finding)
-        self.writes += len(change.puts) + len(change.deletes) + int(change.person_changed)
+        self.writes += len(change.puts) + int(change.person_changed)
         return change
 
     def ids(self) -> list[str]:
-        return sorted(a.system_id for a in self.agreements.values())
+        """Live agreements (archived ones are out of analytics and reports)."""
+        return sorted(a.system_id for a in self.agreements.values() if not a.archived)
 
     def of(self, person_id: str) -> list[str]:
         return sorted(
             f"{a.system_id}{'(pending)' if a.billing_status == 'pending' else ''}"
             for a in self.agreements.values()
-            if a.person_id == person_id
+            if a.person_id == person_id and not a.archived
         )
+
+    def archived(self) -> list[str]:
+        return sorted(a.system_id for a in self.agreements.values() if a.archived)

@@ -9,19 +9,25 @@ does not depend on the order observations arrive in nor on how often they repeat
 1. An agreement is keyed by location + membership id + sale date (`domain.rules.agreement_key`).
    A key held by another person is never copied: the observation is a *duplicate accounts in
    billing* finding (a second Club Hub account presenting the same membership).
-2. A key the person holds is refreshed in place (archived copies stay archived).
-3. A real membership removes every pending membership of the person whose sale date is less
-   than 30 days apart, and is added: pending replaced, not added to.
-4. A pending membership is added only if the person has no real membership sold less than 30
-   days apart (otherwise it is the pending one a real one already replaced) and no pending one
-   from another Club Hub account sold less than 30 days apart (otherwise it is the same sale
-   seen through a duplicate account); in both cases nothing is written, and a second account
-   is a finding.
+2. A key the person holds is refreshed in place (archived ones stay archived).
+3. A real membership archives every live pending membership of the person whose sale date is
+   less than 30 days apart, and is added: pending replaced, not added to.
+4. A pending membership that arrives when the person has a live real membership sold less than
+   30 days apart (it is the pending one a real one already replaced), or a live pending one from
+   another Club Hub account sold less than 30 days apart (the same sale seen through a
+   duplicate account), is stored *archived*; in the second case the accounts are a finding.
 
-Invariant after every step: no key twice (a mapping), and no pending membership within 30 days
-of a real one on the same person. Applying the same observation again writes nothing. The set
-of real memberships does not depend on arrival order; which of two duplicate accounts' pending
-memberships stands for a sale until its real one arrives does (the first one seen).
+Replaced and superseded pending memberships are archived, not deleted or dropped: archived
+agreements leave analytics and reports (the current agreement, the duplicate report), and
+keeping their keys is what makes a replay converge. "Less than 30 days apart" is not transitive
+(a duplicate account's pending one may be 29 days from one real membership and 30 from the
+next), so a rule that looked only at what is live would decide a replayed observation
+differently from its first arrival; with the key kept, a replay is rule 2 and writes nothing.
+
+Invariant after every step: no key twice (a mapping), and no live pending membership within 30
+days of a live real one on the same person. Applying the same observation again writes nothing.
+The set of real memberships does not depend on arrival order; which of two duplicate accounts'
+pending memberships stands for a sale until its real one arrives does (the first one seen).
 """
 
 from __future__ import annotations
@@ -71,13 +77,12 @@ class MembershipChange:
     outcome: MembershipOutcome
     person: Person
     puts: tuple[MembershipAgreement, ...] = ()
-    deletes: tuple[str, ...] = ()  # agreement keys of the location
     finding: DuplicateAccountsFinding | None = None
     person_changed: bool = False
 
     @property
     def writes(self) -> bool:
-        return bool(self.puts or self.deletes or self.person_changed)
+        return bool(self.puts or self.person_changed)
 
 
 def is_pending(agreement: MembershipAgreement) -> bool:
@@ -111,17 +116,10 @@ def _agreement(observation: MembershipObservation, person: Person, key: str) -> 
 class _Plan:
     agreements: dict[str, MembershipAgreement]
     puts: dict[str, MembershipAgreement] = field(default_factory=dict)
-    deletes: set[str] = field(default_factory=set)
 
     def put(self, agreement: MembershipAgreement) -> None:
         self.agreements[agreement.agreement_key] = agreement
         self.puts[agreement.agreement_key] = agreement
-        self.deletes.discard(agreement.agreement_key)
-
-    def delete(self, key: str) -> None:
-        self.agreements.pop(key, None)
-        self.puts.pop(key, None)
-        self.deletes.add(key)
 
 
 def _finding(
@@ -175,40 +173,36 @@ def apply_membership(
         finding = _finding(observation, [known], {person.person_id})
         outcome = MembershipOutcome.UPDATED if plan.puts else MembershipOutcome.UNCHANGED
     elif observation.pending:
-        real = [
-            a
-            for a in plan.agreements.values()
-            if not is_pending(a) and _close(a.sale_date, observation.sale_date)
-        ]
-        if real:
-            finding = _finding(observation, real, {person.person_id})
-            return MembershipChange(
-                MembershipOutcome.PENDING_ALREADY_REPLACED, person, finding=finding
-            )
+        live = [a for a in plan.agreements.values() if not a.archived]
+        real = [a for a in live if not is_pending(a) and _close(a.sale_date, observation.sale_date)]
         twins = [
             a
-            for a in plan.agreements.values()
+            for a in live
             if is_pending(a)
             and _close(a.sale_date, observation.sale_date)
             and account_of(a.entry_source) != observation.account_id
         ]
-        if twins:
+        if real:
+            finding = _finding(observation, real, {person.person_id})
+            plan.put(_archived(incoming))
+            outcome = MembershipOutcome.PENDING_ALREADY_REPLACED
+        elif twins:
             # The same sale seen through a duplicate account (the article: "both have been
             # sold pending memberships on 1/1/22"): one close, not two.
             finding = _finding(observation, twins, {person.person_id})
-            return MembershipChange(
-                MembershipOutcome.PENDING_OF_DUPLICATE_ACCOUNT, person, finding=finding
-            )
-        plan.put(incoming)
-        outcome = MembershipOutcome.ADDED
+            plan.put(_archived(incoming))
+            outcome = MembershipOutcome.PENDING_OF_DUPLICATE_ACCOUNT
+        else:
+            plan.put(incoming)
+            outcome = MembershipOutcome.ADDED
     else:
         replaced = [
             a
             for a in plan.agreements.values()
-            if is_pending(a) and _close(a.sale_date, observation.sale_date)
+            if is_pending(a) and not a.archived and _close(a.sale_date, observation.sale_date)
         ]
         for pending in replaced:
-            plan.delete(pending.agreement_key)
+            plan.put(_archived(pending))
         finding = _finding(observation, replaced, {person.person_id})
         plan.put(incoming)
         outcome = MembershipOutcome.REPLACED_PENDING if replaced else MembershipOutcome.ADDED
@@ -218,10 +212,13 @@ def apply_membership(
         outcome,
         updated_person,
         puts=tuple(plan.puts[k] for k in sorted(plan.puts)),
-        deletes=tuple(sorted(plan.deletes)),
         finding=finding,
         person_changed=updated_person != person,
     )
+
+
+def _archived(agreement: MembershipAgreement) -> MembershipAgreement:
+    return agreement.model_copy(update={"archived": True, "is_current": False})
 
 
 def _with_current(person: Person, plan: _Plan) -> Person:

@@ -39,7 +39,6 @@ from clubsync.store.audit import FINDING_PREFIX
 from clubsync.store.entities import (
     EntityRepository,
     PersonIndexEntry,
-    agreement_key_of,
     agreement_to_item,
     location_pk,
     person_to_item,
@@ -192,13 +191,11 @@ class ClubHubWebhook:
         self, settings: LocationSettings, person: Person | None, change: MembershipChange | None
     ) -> None:
         puts: list[Item] = []
-        deletes: list[tuple[str, str]] = []
         if person is not None:
             puts.append(person_to_item(person, settings.country))
         if change is not None:
             puts.extend(agreement_to_item(a) for a in change.puts)
-            deletes.extend(agreement_key_of(settings.location_id, k) for k in change.deletes)
-        self.entities.table.batch_write(puts, deletes)
+        self.entities.table.batch_write(puts)
 
     def _person(
         self, member: ClubHubMember, settings: LocationSettings, now: datetime
@@ -287,7 +284,6 @@ def _converted(change: MembershipChange, now: datetime) -> MembershipChange:
         change.outcome,
         person,
         puts=change.puts,
-        deletes=change.deletes,
         finding=change.finding,
         person_changed=True,
     )
