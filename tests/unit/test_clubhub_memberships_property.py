@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,11 +53,7 @@ def _assert_no_copies(location: Location) -> None:
     assert set(held) == set(location.agreements)
 
 
-@settings(max_examples=300, deadline=None)
-@given(deliveries())
-def test_no_agreement_id_twice_and_replay_never_grows(
-    case: tuple[list[MembershipObservation], bool],
-) -> None:
+def _check_timeline(case: tuple[list[MembershipObservation], bool]) -> None:
     timeline, one_person = case
     location = Location({"A": "mary", "B": "mary" if one_person else "mary-2"})
     for seen in timeline:
@@ -72,6 +69,24 @@ def test_no_agreement_id_twice_and_replay_never_grows(
     # Every real membership that arrived is kept, by exactly one person.
     reals = {seen.membership_id for seen in timeline if not seen.pending}
     assert reals <= set(location.ids())
+
+
+@settings(max_examples=300, deadline=None)
+@given(deliveries())
+def test_no_agreement_id_twice_and_replay_never_grows(
+    case: tuple[list[MembershipObservation], bool],
+) -> None:
+    _check_timeline(case)
+
+
+@pytest.mark.slow
+@settings(max_examples=20_000, deadline=None, derandomize=False)
+@given(deliveries())
+def test_no_agreement_id_twice_and_replay_never_grows_soak(
+    case: tuple[list[MembershipObservation], bool],
+) -> None:
+    """The same property, searched far longer and always at random (`make test-all`)."""
+    _check_timeline(case)
 
 
 @settings(max_examples=200, deadline=None)
