@@ -36,6 +36,7 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED) ## benchmarks print figures; they never fail a build
 	$(BIN)/python bench/member_sync.py
+	$(BIN)/python bench/full_sync.py
 	$(BIN)/python bench/handler_import.py
 
 layers: $(INSTALLED) ## the Lambda layers (dependencies for arm64, the library), no Docker

@@ -22,7 +22,6 @@ import os
 import platform
 import pstats
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -32,8 +31,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-from _util import ChildServer, free_port, peak_rss_mb
+from _util import (
+    RecordingTransport,
+    Servers,
+    TableFigures,
+    json_loads_seconds,
+    library_commit,
+    peak_rss_mb,
+    raise_keyboard_interrupt,
+    start_servers,
+)
 
 from clubsync.domain.runs import RunCounts, RunRecord
 from clubsync.domain.settings import LocationSettings
@@ -48,10 +55,8 @@ from clubsync.local import (
 from clubsync.providers.abc.client import AbcClient, AbcClientConfig
 from clubsync.providers.abc.members import AbcMemberSource
 from clubsync.providers.base import MemberQuery, MemberSource, SourcePage
-from clubsync.store.items import TableUsage
 from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 
-BENCH_DIR = Path(__file__).resolve().parent
 LOCATION = LocationSettings(
     location_id="bench-members",
     name="Benchmark Fitness",
@@ -67,21 +72,6 @@ TARGET_PEAK_RSS_MB = 300.0
 
 
 # -- recording what the sync received ---------------------------------------------------------
-
-
-class RecordingTransport(httpx.BaseTransport):
-    """The real HTTP transport, noting the URL of every request (for the json.loads baseline)."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport()
-        self.urls: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(str(request.url))
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
 
 
 class RecordingMemberSource(AbcMemberSource):
@@ -132,34 +122,6 @@ class Capture:
 
 
 @dataclass
-class TableFigures:
-    requests: int
-    items_written: int
-    items_deleted: int
-    write_units: int
-    read_units: float
-    items_read: int
-    requests_per_record: float
-    write_units_per_record: float
-    read_units_per_record: float
-
-    @classmethod
-    def of(cls, usage: TableUsage, records: int) -> TableFigures:
-        per = max(records, 1)
-        return cls(
-            requests=usage.requests,
-            items_written=usage.items_written,
-            items_deleted=usage.items_deleted,
-            write_units=usage.write_units,
-            read_units=usage.read_units,
-            items_read=usage.items_read,
-            requests_per_record=usage.requests / per,
-            write_units_per_record=usage.write_units / per,
-            read_units_per_record=usage.read_units / per,
-        )
-
-
-@dataclass
 class SyncFigures:
     name: str
     status: str
@@ -181,66 +143,6 @@ class SyncFigures:
     json_loads_s: float = 0.0
     json_loads_us_per_record: float = 0.0
     cpu_ratio: float = 0.0
-
-
-@dataclass
-class Servers:
-    moto: ChildServer
-    sandbox: ChildServer
-    moto_endpoint: str
-    sandbox_url: str
-    sandbox_root: str
-
-    def sandbox_request_count(self) -> int:
-        answer = httpx.get(f"{self.sandbox_root}/_sandbox/health", timeout=10)
-        return int(answer.json()["requestCount"])
-
-
-def start_servers(members: int) -> Servers:
-    """Starts moto and the sandbox as child processes, side by side; returns them when ready."""
-    moto_port, sandbox_port = free_port(), free_port()
-    moto_script = Path(sys.executable).with_name("moto_server")
-    moto_argv = (
-        [str(moto_script)] if moto_script.exists() else [sys.executable, "-m", "moto.server"]
-    )
-    started: list[ChildServer] = []
-    try:
-        started.append(ChildServer("moto", [*moto_argv, "-H", "127.0.0.1", "-p", str(moto_port)]))
-        started.append(
-            ChildServer(
-                "sandbox",
-                [
-                    sys.executable,
-                    str(BENCH_DIR / "_util.py"),
-                    "serve-sandbox",
-                    "--port",
-                    str(sandbox_port),
-                    "--club",
-                    LOCATION.club_number,
-                    "--zone",
-                    LOCATION.time_zone,
-                    "--members",
-                    str(members),
-                    "--seed",
-                    str(SEED),
-                    "--now",
-                    SYNC_AT.isoformat(),
-                ],
-            )
-        )
-        moto, sandbox = started
-        endpoint = f"http://127.0.0.1:{moto_port}"
-        root = f"http://127.0.0.1:{sandbox_port}"
-        moto.wait_until(lambda: httpx.get(endpoint, timeout=2).status_code < 600, timeout=60)
-        sandbox.wait_until(
-            lambda: httpx.get(f"{root}/_sandbox/health", timeout=2).json()["status"] == "ok",
-            timeout=max(120.0, members / 100),
-        )
-    except BaseException:
-        for child in started:
-            child.stop()
-        raise
-    return Servers(moto, sandbox, endpoint, f"{root}/rest", root)
 
 
 def run_sync(
@@ -329,25 +231,7 @@ def json_loads_baseline(figures: SyncFigures, capture: Capture, repeats: int) ->
             f"{figures.name}: {len(capture.transport.urls)} requests for "
             f"{len(capture.page_sizes)} pages (retries?); the baseline would not match"
         )
-    headers = {
-        "app_id": SANDBOX_CREDENTIALS.app_id.get_secret_value(),
-        "app_key": SANDBOX_CREDENTIALS.app_key.get_secret_value(),
-        "Accept": "application/json;charset=UTF-8",
-    }
-    total = 0.0
-    with httpx.Client(headers=headers, timeout=60) as http:
-        for url, size in zip(capture.transport.urls, capture.page_sizes, strict=True):
-            body = http.get(url).content
-            if len(body) != size:
-                raise RuntimeError(f"{url}: {len(body)} bytes now, {size} during the sync")
-            best = float("inf")
-            for _ in range(repeats):
-                began = time.process_time()
-                parsed = json.loads(body)
-                best = min(best, time.process_time() - began)
-                del parsed
-            total += best
-            del body
+    total = json_loads_seconds(capture.transport.urls, capture.page_sizes, repeats)
     figures.json_loads_s = total
     figures.json_loads_us_per_record = total / max(figures.records, 1) * 1e6
     figures.cpu_ratio = figures.engine_cpu_s / total if total else float("inf")
@@ -493,28 +377,6 @@ def summary_table(first: SyncFigures, again: SyncFigures, rss: dict[str, float])
     return "\n".join(lines)
 
 
-def library_commit() -> str:
-    """The commit the figures belong to, with "+dirty" when the library has local changes."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=BENCH_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "layers/clubsync"],
-            cwd=BENCH_DIR.parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit}+dirty" if dirty else commit
-
-
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -540,13 +402,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     use_fake_aws_credentials()
     print(
         f"member sync benchmark: {args.members:,} members in billing, page size {PAGE_SIZE}, "
@@ -558,7 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     print("starting moto and the billing sandbox (generating members)...", flush=True)
     setup_started = time.perf_counter()
     try:
-        servers = start_servers(args.members)
+        servers = start_servers(
+            club=LOCATION.club_number,
+            zone=LOCATION.time_zone,
+            members=args.members,
+            seed=SEED,
+            now=SYNC_AT,
+        )
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -630,8 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        servers.sandbox.stop()
-        servers.moto.stop()
+        servers.stop()
 
 
 if __name__ == "__main__":

@@ -48,6 +48,58 @@ _PRODUCTS = (
     ("Towel Service", "", "Amenities", "5.00"),  # profit center not configured
 )
 _FREQUENCIES = ("Monthly", "Bi-Weekly", "Weekly", "Paid in Full")
+# Employees beyond the fixed list (`employees=N`): names, departments and commission levels that
+# pass the employee sync's rules with the default department list, except a few on purpose.
+_FIRST_NAMES = (
+    "Alex",
+    "Bailey",
+    "Cameron",
+    "Dakota",
+    "Elliot",
+    "Frankie",
+    "Jordan",
+    "Kendall",
+    "Logan",
+    "Morgan",
+    "Parker",
+    "Reese",
+    "Riley",
+    "Rowan",
+    "Sage",
+    "Skyler",
+    "Taylor",
+    "Quinn",
+)
+_LAST_NAMES = (
+    "Adams",
+    "Baker",
+    "Carter",
+    "Diaz",
+    "Evans",
+    "Foster",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Jensen",
+    "Kim",
+    "Larsen",
+    "Meyer",
+    "Novak",
+    "Ortiz",
+    "Price",
+    "Reyes",
+    "Silva",
+    "Turner",
+    "Walsh",
+)
+_EXTRA_DEPARTMENTS: tuple[tuple[str, ...], ...] = (
+    ("Trainer",),
+    ("Trainer",),
+    ("Front Desk",),
+    ("Sales",),
+    ("Sales", "Trainer"),
+    ("Management",),
+)
 
 
 def _employee(index: int, club_number: str, rng: random.Random) -> dict[str, Any]:
@@ -73,13 +125,83 @@ def _employee(index: int, club_number: str, rng: random.Random) -> dict[str, Any
     }
 
 
+def _extra_employee(
+    index: int, club_number: str, rng: random.Random
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Employee `index` (0-based, past the fixed list) and its departments: one in 20 has
+    commission level 0 and one in 15 is inactive; every one has a first and last name and a
+    department on the default list (domain/settings.py DEFAULT_DEPARTMENTS), so all but the
+    commission level 0 ones are added by the employee sync."""
+    first = _FIRST_NAMES[index % len(_FIRST_NAMES)]
+    last = _LAST_NAMES[(index // len(_FIRST_NAMES)) % len(_LAST_NAMES)]
+    departments = _EXTRA_DEPARTMENTS[rng.randrange(len(_EXTRA_DEPARTMENTS))]
+    department_list: Any = [{"name": name} for name in departments]
+    if len(department_list) == 1 and rng.random() < 0.5:
+        department_list = department_list[0]  # XML-shaped: one element as a bare object
+    commission = "0" if index % 20 == 19 else str(rng.randint(1, 4))
+    record = {
+        "employeeId": f"{club_number}-emp-{index + 1:03d}",
+        "barcode": f"E{index + 1:06d}",
+        "personal": {"firstName": first, "lastName": last, "birthDate": "1990-01-01"},
+        "contact": {
+            # The number keeps contact data unique: one CRM employee per account.
+            "email": f"{first.lower()}.{last.lower()}.{index + 1}@example.com",
+            "cellPhone": f"555{index + 1:07d}",
+            "city": "Springfield",
+            "state": "IL",
+        },
+        "employment": {
+            "employeeStatus": "Inactive" if index % 15 == 14 else "Active",
+            "departments": {"department": department_list},
+            "commissionLevel": commission,
+        },
+    }
+    return record, departments
+
+
 def generate_activity(
-    members: list[dict[str, Any]], *, club_number: str, now_local: datetime, seed: int = 0
+    members: list[dict[str, Any]],
+    *,
+    club_number: str,
+    now_local: datetime,
+    seed: int = 0,
+    employees: int | None = None,
+    checkin_days: int = 3,
+    event_days_back: int = 35,
+    event_days_forward: int = 35,
+    pos_days: int = 40,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Records of every other resource for a club whose members are `members` (naive local)."""
+    """Records of every other resource for a club whose members are `members` (naive local).
+
+    `employees`: how many, 4 to 998 (None: the fixed list of 8 with its rule-breaking cases;
+    fewer: the first of that list; more: the list plus employees that pass the rules, their
+    trainers owning events too; `{club}-emp-999` stays the unknown owner of some events).
+    `checkin_days`: days of check-ins up to today (each member checks in on a day with
+    probability 0.4). `event_days_back` / `event_days_forward`: calendar events from that many
+    days before today to that many after (about one event for every other member).
+    `pos_days`: POS transactions over today and that many days before. The defaults give the
+    very records this generator gave before these parameters existed."""
+    for name, value in (
+        ("checkin_days", checkin_days),
+        ("event_days_back", event_days_back),
+        ("event_days_forward", event_days_forward),
+        ("pos_days", pos_days),
+    ):
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
+    if employees is not None and not 4 <= employees <= 998:
+        raise ValueError(f"employees must be from 4 to 998, got {employees}")
     rng = random.Random(f"activity-{seed}-{club_number}")
-    employees = [_employee(i, club_number, rng) for i in range(len(_EMPLOYEES))]
-    trainers = [e["employeeId"] for e in employees[:4]]
+    fixed = len(_EMPLOYEES) if employees is None else min(employees, len(_EMPLOYEES))
+    employee_records = [_employee(i, club_number, rng) for i in range(fixed)]
+    trainers = [e["employeeId"] for e in employee_records[:4]]
+    if employees is not None and employees > len(_EMPLOYEES):
+        extra_rng = random.Random(f"activity-employees-{seed}-{club_number}")
+        for index in range(len(_EMPLOYEES), employees):
+            record, departments = _extra_employee(index, club_number, extra_rng)
+            employee_records.append(record)
+            if "Trainer" in departments and record["employment"]["commissionLevel"] != "0":
+                trainers.append(record["employeeId"])
     member_ids = [m["memberId"] for m in members if isinstance(m.get("memberId"), str)]
     event_types = [
         {"eventTypeId": type_id, "eventName": name, "category": category}
@@ -91,8 +213,8 @@ def generate_activity(
     services: list[dict[str, Any]] = []
     today = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
     for index, member_id in enumerate(member_ids):
-        # check-ins over the last 3 days
-        for day_back in range(3):
+        # check-ins over the last `checkin_days` days
+        for day_back in range(checkin_days):
             if rng.random() < 0.4:
                 moment = today - timedelta(days=day_back) + timedelta(hours=rng.randint(6, 20))
                 if moment <= now_local:
@@ -108,7 +230,8 @@ def generate_activity(
         # events from last month to next month
         if rng.random() < 0.5:
             type_id, name, _ = _EVENT_TYPES[rng.randrange(len(_EVENT_TYPES))]
-            moment = today + timedelta(days=rng.randint(-35, 35), hours=rng.randint(7, 19))
+            day = rng.randint(-event_days_back, event_days_forward)
+            moment = today + timedelta(days=day, hours=rng.randint(7, 19))
             past = moment < now_local
             owner = rng.choice(trainers) if rng.random() < 0.9 else f"{club_number}-emp-999"
             events.append(
@@ -132,9 +255,9 @@ def generate_activity(
                     },
                 }
             )
-        # POS transactions over the last 40 days
+        # POS transactions over the last `pos_days` days
         if rng.random() < 0.3:
-            moment = today - timedelta(days=rng.randint(0, 40)) + timedelta(hours=10)
+            moment = today - timedelta(days=rng.randint(0, pos_days)) + timedelta(hours=10)
             moment = min(moment, now_local)
             items: list[dict[str, Any]] = []
             if rng.random() < 0.5:
@@ -171,7 +294,7 @@ def generate_activity(
                     "transactionId": f"{club_number}-tx-{len(transactions) + 1:06d}",
                     "transactionTimestamp": format_timestamp(moment),
                     "memberId": member_id,
-                    "employeeId": employees[1]["employeeId"],
+                    "employeeId": employee_records[1]["employeeId"],
                     "receiptNumber": f"R{len(transactions) + 1:07d}",
                     "return": "false",
                     "items": {"item": items[0] if len(items) == 1 else items},
@@ -186,7 +309,7 @@ def generate_activity(
                 {
                     "recurringServiceId": f"{club_number}-rs-{len(services) + 1:06d}",
                     "memberId": member_id,
-                    "salesPersonId": employees[3]["employeeId"],
+                    "salesPersonId": employee_records[3]["employeeId"],
                     "serviceEmployeeId": trainers[0],
                     "totalPeriods": "12",
                     "invoiceTotal": "99.00",
@@ -204,7 +327,7 @@ def generate_activity(
                 }
             )
     return {
-        "employees": employees,
+        "employees": employee_records,
         "eventTypes": event_types,
         "events": events,
         "checkins": checkins,

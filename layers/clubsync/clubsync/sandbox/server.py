@@ -356,9 +356,20 @@ class BillingSandbox:
                 self.generate_activity(club_number, seed=seed)
         return records
 
-    def generate_activity(self, club_number: str, *, seed: int = 0) -> None:
+    def generate_activity(
+        self,
+        club_number: str,
+        *,
+        seed: int = 0,
+        employees: int | None = None,
+        checkin_days: int = 3,
+        event_days_back: int = 35,
+        event_days_forward: int = 35,
+        pos_days: int = 40,
+    ) -> None:
         """(Re)generate employees, events, check-ins, POS transactions and recurring services
-        from the club's current members (every memberId referenced exists)."""
+        from the club's current members (every memberId referenced exists). The volumes are
+        those of `clubsync.sandbox.activity.generate_activity`, whose defaults these are."""
         with self._lock:
             club = self._club(club_number)
             now_local = self.local_now(club_number)
@@ -367,6 +378,11 @@ class BillingSandbox:
                 club_number=club_number,
                 now_local=now_local,
                 seed=seed,
+                employees=employees,
+                checkin_days=checkin_days,
+                event_days_back=event_days_back,
+                event_days_forward=event_days_forward,
+                pos_days=pos_days,
             )
 
     def load_activity(self, club_number: str, resource: str, records: list[dict[str, Any]]) -> None:
