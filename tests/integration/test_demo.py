@@ -40,3 +40,6 @@ def test_demo_pushes_prospects_syncs_converts_quarantines_and_replays_without_ch
     ]
     assert all(r.status == "succeeded" for r in result.other_types)
     assert "Run summary of" in output.getvalue()
+    # The next morning: the due list stored after the club's midnight, the duplicate report.
+    assert "Follow-ups due on 2026-11-22:" in output.getvalue()
+    assert "Duplicate report:" in output.getvalue()

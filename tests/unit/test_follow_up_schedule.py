@@ -214,6 +214,48 @@ def test_a_new_appointment_date_restarts_appt_booked_and_unknown_since_is_today(
     assert fresh.entered_on == date(2026, 11, 27)
 
 
+@pytest.mark.parametrize(
+    ("status", "since", "listed"),
+    [
+        # New Member: 1 + 7 + 14 + 30 = 52 days, plus the 30-day grace.
+        (S.NEW_MEMBER, date(2024, 3, 1), False),  # joined years before go-live: history
+        (S.NEW_MEMBER, date(2026, 9, 10), True),  # row ended 82 days before go-live: overdue
+        (S.NEW_MEMBER, date(2026, 9, 8), False),  # ... 84 days before: history
+        (S.NEW_MEMBER, date(2026, 11, 20), True),  # a recent member: followed up
+        (S.PT_ACTIVE, date(2020, 1, 1), True),  # a repeating row never ends
+    ],
+)
+def test_statuses_whose_row_ended_long_before_tracking_began_are_history(
+    status: FollowUpStatus, since: date, listed: bool
+) -> None:
+    go_live = date(2026, 11, 30)
+    track = advance_track(
+        None,
+        person_id="m1",
+        location_id="l",
+        current=CurrentStatus(status, since, "membership sold"),
+        follow_up_person_id=None,
+        today=go_live,
+    )
+    assert track.tracked_from == go_live and track.entered_on == since
+    assert track.ended_before_tracking(DEFAULT_SCHEDULE) is not listed
+
+
+def test_a_status_entered_after_tracking_began_is_never_history() -> None:
+    track = advance_track(
+        None,
+        person_id="p1",
+        location_id="l",
+        current=CurrentStatus(S.LEAD, date(2026, 11, 30), "lead source"),
+        follow_up_person_id=None,
+        today=date(2026, 11, 30),
+    )
+    assert not track.ended_before_tracking(DEFAULT_SCHEDULE)
+    # Stored before tracked_from existed: no go-live date known, nothing is history.
+    older = track.model_copy(update={"tracked_from": None, "entered_on": date(2020, 1, 1)})
+    assert not older.ended_before_tracking(DEFAULT_SCHEDULE)
+
+
 def test_recording_contacts_is_idempotent_per_day_and_in_order() -> None:
     track = FollowUpTrack(
         person_id="p1",

@@ -4,6 +4,7 @@ laptop, with no AWS account and no credentials (moto and the sandbox both on 127
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,8 @@ from clubsync.local_streams import local_prospect_push
 from clubsync.providers.abc.client import AbcClient
 from clubsync.sandbox import BillingSandbox
 from clubsync.sandbox.generator import make_malformed_member
+from clubsync.sync.duplicates import Duplicates
+from clubsync.sync.follow_ups import FollowUps
 from clubsync.sync.full_sync import TypeResult, run_one_type, store_run_summary
 from clubsync.sync.prospect_intake import ProspectIntake, parse_form
 from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
@@ -146,10 +149,36 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
             ("replay", _sync(repos, sandbox, settings, SyncKind.PARTIAL, partial_at, console, None))
         )
 
+        _next_morning(repos, settings, partial_at, console)
+
         result = _result(repos, settings, pushed, runs)
         result.other_types = other_types
     _print_summary(console, result)
     return result
+
+
+def _next_morning(
+    repos: Repositories, settings: LocationSettings, after: datetime, console: Console
+) -> None:
+    """What staff find the next morning: the follow-ups due (stored by the hourly function
+    after the club's midnight) and the duplicate report."""
+    morning = (after + timedelta(days=1)).replace(hour=0, minute=5)
+    console.rule(f"The next morning, {morning:%a %Y-%m-%d %H:%M} club time")
+    stored = FollowUps(repos.entities, repos.state).store_new_day_lists(morning)
+    due = stored.get(settings.location_id)
+    if due is not None:
+        console.print(f"Follow-ups due on {due.date}: {len(due.entries)}")
+        for group in due.groups:
+            channels = Counter(entry.channel.value for entry in group.entries)
+            who = group.follow_up_person_name or group.follow_up_person_id or "nobody assigned"
+            by_channel = ", ".join(f"{n} {channel}" for channel, n in sorted(channels.items()))
+            console.print(f"  {who}: {len(group.entries)} ({by_channel})")
+    report = Duplicates(repos.entities, repos.state).report([settings.location_id])
+    console.print(
+        f"Duplicate report: {len(report.groups)} groups of matching accounts, "
+        f"{len(report.agreement_groups)} of duplicated agreements "
+        f"(`clubsync duplicates report --location {settings.location_id}`)."
+    )
 
 
 def _sync(

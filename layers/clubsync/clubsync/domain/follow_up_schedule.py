@@ -29,6 +29,10 @@ from clubsync.domain.follow_up_rules import CurrentStatus
 from clubsync.domain.people import ContactData, FollowUpStatus, OptIns
 
 MAX_STAGES = 10
+# A status whose row ended this long before clubsync first tracked it is history, not a
+# follow-up (`FollowUpTrack.ended_before_tracking`); within it, it is listed as overdue: a month
+# of missed follow-ups is still worth a call when a club goes live.
+HISTORY_GRACE = timedelta(days=30)
 
 
 class ScheduleKind(StrEnum):
@@ -348,6 +352,20 @@ class FollowUpTrack(BaseModel):
     contacts: tuple[Contact, ...] = ()
     follow_up_person_id: str | None = None
     status_reason: str | None = None
+    tracked_from: date | None = Field(
+        default=None, description="The club-local day clubsync started this track."
+    )
+
+    def ended_before_tracking(self, schedule: FollowUpSchedule) -> bool:
+        """A status entered so long before clubsync started tracking it that its whole row
+        (the total days) had passed more than `HISTORY_GRACE` earlier: e.g. a member who
+        joined years before the club went live is not a "New Member" to call today. Contacts
+        made back then are unknown, so listing it as overdue would flood the first day's list
+        with every existing member. A repeating row never ends."""
+        if self.tracked_from is None or schedule.repeats(self.status):
+            return False
+        ends = self.entered_on + timedelta(days=schedule.total_days(self.status))
+        return ends + HISTORY_GRACE < self.tracked_from
 
     def next_due(self, schedule: FollowUpSchedule, before: date | None = None) -> Due | None:
         """The next follow-up counting only contacts made before `before` (all when None)."""
@@ -407,4 +425,5 @@ def advance_track(
         appointment_on=current.appointment_on,
         follow_up_person_id=follow_up_person_id,
         status_reason=current.reason,
+        tracked_from=today,
     )

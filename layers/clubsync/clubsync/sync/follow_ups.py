@@ -218,6 +218,8 @@ class FollowUps:
         schedule = settings.follow_up_schedule
         entries: dict[str | None, list[DueEntry]] = defaultdict(list)
         for track in refreshed.tracks.values():
+            if track.ended_before_tracking(schedule):
+                continue
             due = track.next_due(schedule, before=on)
             if due is None or due.on > on:
                 continue
