@@ -161,6 +161,16 @@ def merge_case(entities: EntityRepository, entity_table: MemoryItemTable) -> Non
     entity_table.put(
         {"pk": f"LOC#{LOC}", "sk": "PTFOLLOWUP#p1", "person_id": "p1", "status": "PT Opportunity"}
     )
+    # The prospect's follow-up schedule track, with the contacts staff made.
+    entity_table.put(
+        {
+            "pk": f"LOC#{LOC}",
+            "sk": "FOLLOWUP#p1",
+            "person_id": "p1",
+            "status": "Web Lead",
+            "contacts": [{"on": "2026-11-20", "channel": "call"}],
+        }
+    )
 
 
 @pytest.mark.usefixtures("merge_case")
@@ -177,6 +187,8 @@ def test_merge_dry_run_shows_every_change_and_writes_nothing(
         "EVENT#ev1",
         "PTFOLLOWUP#p1",
         "PTFOLLOWUP#m1",
+        "FOLLOWUP#p1",
+        "FOLLOWUP#m1",
     }
     assert entity_table.all_items() == before
     assert AuditRepository(state_table).entries(LOC) == []
@@ -197,6 +209,8 @@ def test_merge_carries_contact_notes_events_and_follow_ups_into_the_member_and_u
     assert member.follow_up_person_id == "e7"
     assert entity_table.get((f"LOC#{LOC}", "EVENT#ev1"))["person_id"] == "m1"  # type: ignore[index]
     assert entity_table.get((f"LOC#{LOC}", "PTFOLLOWUP#m1")) is not None
+    track = entity_table.get((f"LOC#{LOC}", "FOLLOWUP#m1"))
+    assert track is not None and track["contacts"] == [{"on": "2026-11-20", "channel": "call"}]
     deleted = entity_table.get((f"LOC#{LOC}", "DELETED#PERSON#p1"))
     assert deleted is not None and deleted["merged_into"] == "m1"
     assert duplicates.report([LOC]).groups == []

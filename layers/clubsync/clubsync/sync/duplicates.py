@@ -50,7 +50,16 @@ from clubsync.sync.clubhub_memberships import PENDING_REPLACEMENT_WINDOW, is_pen
 DELETED_PREFIX = "DELETED#"
 DUPLICATE_ACCOUNTS_REASON = "duplicate accounts in billing"
 # Items that point at a person by a `person_id` attribute and move with a merge.
-_ACTIVITY_PREFIXES = ("EVENT#", "CHECKIN#", "PTFOLLOWUP#", "INVOICE#", "SERVICEAGREEMENT#")
+_ACTIVITY_PREFIXES = (
+    "EVENT#",
+    "CHECKIN#",
+    "PTFOLLOWUP#",
+    "FOLLOWUP#",
+    "INVOICE#",
+    "SERVICEAGREEMENT#",
+)
+# Follow-up records keyed by the person (PT follow-up, follow-up schedule track): one each.
+_KEYED_BY_PERSON = ("PTFOLLOWUP#", "FOLLOWUP#")
 
 
 class Action(StrEnum):
@@ -383,7 +392,8 @@ class Duplicates:
 
     def _moved_activity(self, location_id: str, from_id: str, to_id: str) -> list[ItemChange]:
         """Events, check-ins, follow-up history and the like of the prospect now point at the
-        member (their `person_id`); a PT follow-up keyed by person moves if the member has none."""
+        member (their `person_id`); a follow-up record keyed by person (PT follow-up, schedule
+        track with its contacts) moves if the member has none."""
         changes = []
         pk = location_pk(location_id)
         for prefix in _ACTIVITY_PREFIXES:
@@ -391,10 +401,10 @@ class Duplicates:
                 if item.get("person_id") != from_id:
                     continue
                 moved = {**item, "person_id": to_id}
-                if item["sk"] == f"PTFOLLOWUP#{from_id}":
-                    target = f"PTFOLLOWUP#{to_id}"
+                if prefix in _KEYED_BY_PERSON and item["sk"] == f"{prefix}{from_id}":
+                    target = f"{prefix}{to_id}"
                     if self.entities.table.get((pk, target)) is not None:
-                        continue  # the member's own PT follow-up wins; the prospect's stays
+                        continue  # the member's own record wins; the prospect's stays
                     moved["sk"] = target
                     changes.append(ItemChange(key=(pk, item["sk"]), before=item, after=None))
                     changes.append(ItemChange(key=(pk, target), before=None, after=moved))
