@@ -466,3 +466,25 @@ def test_apply_list_and_remove_keep_registry_and_schedules_in_step(
         ["springfield"],
         ["springfield-members-full", "springfield-members-partial"],
     )
+
+
+def test_reconcile_options_name_the_full_sync_and_check_in_targets(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    example = ROOT / "docs" / "examples" / "locations.json"
+    document = json.loads(example.read_text())
+    document["locations"] = document["locations"][:1]
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(document))
+    assert _cli("apply", str(one)).exit_code == 0
+    result = _cli(
+        "reconcile", "--full-sync-arn", STATE_MACHINE_ARN, "--checkins-arn", CHECKINS_ARN
+    )
+    assert result.exit_code == 0, result.output
+    scheduler = boto3.client("scheduler", region_name=LOCAL_REGION, endpoint_url=moto_endpoint)
+    targets = {
+        name: scheduler.get_schedule(GroupName=GROUP, Name=name)["Target"]["Arn"]
+        for name in _server_state(moto_endpoint)[1]
+    }
+    assert targets["springfield-members-full"] == STATE_MACHINE_ARN
+    assert targets["springfield-checkins-partial"] == CHECKINS_ARN

@@ -22,7 +22,14 @@ from rich.console import Console
 
 from clubsync.aws import aws_client, endpoint_url
 from clubsync.domain.settings import LocationSettings
-from clubsync.scheduling import ReconcileReport, desired_schedules, reconcile, unsafe_local_hours
+from clubsync.scheduling import (
+    CHECKINS_TARGET_ENV,
+    FULL_SYNC_TARGET_ENV,
+    ReconcileReport,
+    desired_schedules,
+    reconcile,
+    unsafe_local_hours,
+)
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import STATE
@@ -156,6 +163,9 @@ class ScheduleTarget:
     target_arn: str
     role_arn: str
     dlq_arn: str
+    # None: the environment's (clubsync.scheduling), as the registry function reads them.
+    full_sync_arn: str | None = None
+    checkins_arn: str | None = None
 
 
 def reconcile_locations(
@@ -175,6 +185,8 @@ def reconcile_locations(
             role_arn=target.role_arn,
             dlq_arn=target.dlq_arn,
             group=target.group,
+            full_sync_arn=target.full_sync_arn,
+            checkins_arn=target.checkins_arn,
         )
     ]
     return reconcile(scheduler, target.group, desired, only_locations=only)
@@ -207,6 +219,22 @@ DlqOption = Annotated[
         envvar="CLUBSYNC_SCHEDULE_DLQ_ARN", help="Sync dead-letter queue ARN (stack output)."
     ),
 ]
+FullSyncOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar=FULL_SYNC_TARGET_ENV,
+        help="Full sync state machine ARN (stack output FullSyncStateMachineArn); without it "
+        "the 21:00 schedule invokes the member sync.",
+    ),
+]
+CheckinsOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar=CHECKINS_TARGET_ENV,
+        help="Check-in sync function ARN (stack output CheckinsSyncFunctionArn) for the "
+        "partial syncs; without it partial syncs run members only.",
+    ),
+]
 ReconcileOption = Annotated[
     bool | None,
     typer.Option(
@@ -223,7 +251,13 @@ def _state(endpoint: str | None, table_prefix: str) -> StateRepository:
 
 
 def _target(
-    endpoint: str | None, group: str, target: str | None, role: str | None, dlq: str | None
+    endpoint: str | None,
+    group: str,
+    target: str | None,
+    role: str | None,
+    dlq: str | None,
+    full_sync: str | None = None,
+    checkins: str | None = None,
 ) -> ScheduleTarget:
     if endpoint_url(endpoint):
         local = LOCAL_ACCOUNT_ARN
@@ -243,7 +277,14 @@ def _target(
         )
         raise typer.Exit(2)
     assert target and role and dlq
-    return ScheduleTarget(group=group, target_arn=target, role_arn=role, dlq_arn=dlq)
+    return ScheduleTarget(
+        group=group,
+        target_arn=target,
+        role_arn=role,
+        dlq_arn=dlq,
+        full_sync_arn=full_sync,
+        checkins_arn=checkins,
+    )
 
 
 def _scheduler(endpoint: str | None, group: str) -> Any:
@@ -304,6 +345,8 @@ def apply_command(
     target_arn: TargetOption = None,
     role_arn: RoleOption = None,
     dlq_arn: DlqOption = None,
+    full_sync_arn: FullSyncOption = None,
+    checkins_arn: CheckinsOption = None,
 ) -> None:
     """Register or change the locations in FILE (the whole file is checked first)."""
     try:
@@ -320,7 +363,11 @@ def apply_command(
     do_reconcile = (
         reconcile_here if reconcile_here is not None else endpoint_url(endpoint) is not None
     )
-    target = _target(endpoint, group, target_arn, role_arn, dlq_arn) if do_reconcile else None
+    target = (
+        _target(endpoint, group, target_arn, role_arn, dlq_arn, full_sync_arn, checkins_arn)
+        if do_reconcile
+        else None
+    )
     state = _state(endpoint, table_prefix)
     report = apply_locations(state, locations, prune=prune)
     console.print(
@@ -368,6 +415,8 @@ def remove_command(
     target_arn: TargetOption = None,
     role_arn: RoleOption = None,
     dlq_arn: DlqOption = None,
+    full_sync_arn: FullSyncOption = None,
+    checkins_arn: CheckinsOption = None,
 ) -> None:
     """Remove a location from the registry; its schedules are deleted. Its data stays."""
     state = _state(endpoint, table_prefix)
@@ -377,7 +426,11 @@ def remove_command(
     do_reconcile = (
         reconcile_here if reconcile_here is not None else endpoint_url(endpoint) is not None
     )
-    target = _target(endpoint, group, target_arn, role_arn, dlq_arn) if do_reconcile else None
+    target = (
+        _target(endpoint, group, target_arn, role_arn, dlq_arn, full_sync_arn, checkins_arn)
+        if do_reconcile
+        else None
+    )
     state.delete_location(location_id)
     console.print(f"Removed {location_id} from the registry.")
     if target is not None:
@@ -393,8 +446,10 @@ def reconcile_command(
     target_arn: TargetOption = None,
     role_arn: RoleOption = None,
     dlq_arn: DlqOption = None,
+    full_sync_arn: FullSyncOption = None,
+    checkins_arn: CheckinsOption = None,
 ) -> None:
     """Make every schedule in the group match the registry (repairs drift; deletes strays)."""
-    target = _target(endpoint, group, target_arn, role_arn, dlq_arn)
+    target = _target(endpoint, group, target_arn, role_arn, dlq_arn, full_sync_arn, checkins_arn)
     state = _state(endpoint, table_prefix)
     _print_reconciled(reconcile_locations(_scheduler(endpoint, group), state, target, None))
