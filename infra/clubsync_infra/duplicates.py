@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy, TimeZone
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.member_sync import TABLE_ACTIONS, failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge, stack_schedule
+from clubsync_infra.runtime import PythonFunction, acknowledge, shared_secret, stack_schedule
 from clubsync_infra.storage import Storage
 
 WEBHOOK_SERVICE = "clubsync-clubhub-webhook"
@@ -57,22 +55,15 @@ class Duplicates(Construct):
 
         # -- the Club Hub webhook: function URL, HMAC-signed deliveries ------------------------
         self.webhook_secret_name = f"clubsync-{stage}/clubhub-webhook"
-        self.webhook_secret = secretsmanager.Secret(
+        self.webhook_secret = shared_secret(
             self,
             "WebhookSecret",
-            secret_name=self.webhook_secret_name,
+            name=self.webhook_secret_name,
             description="Shared secret Club Hub signs its webhook deliveries with (HMAC-SHA256)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=48, exclude_punctuation=True
-            ),
+            rotation="Configured in Club Hub's webhook settings too: rotating it needs Club Hub "
+            "changed at the same time, so it is rotated by hand (docs/operations.md); the "
+            "function reads it with a 5-minute cache, no deploy needed.",
             removal_policy=removal_policy,
-        )
-        acknowledge(
-            self.webhook_secret,
-            "AwsSolutions-SMG4",
-            "Configured in Club Hub's webhook settings too: rotating it needs Club Hub changed "
-            "at the same time, so it is rotated by hand (docs/clubhub.md); the function reads "
-            "it with a 5-minute cache, no deploy needed.",
         )
         webhook = PythonFunction(
             self,
@@ -101,17 +92,9 @@ class Duplicates(Construct):
         # findings and the location registry (state): what DynamoItemTable calls.
         webhook.grant_table(storage.entities, TABLE_ACTIONS)
         webhook.grant_table(storage.state, TABLE_ACTIONS)
-        webhook.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[self.webhook_secret.secret_arn],
-            )
-        )
-        # AuthType NONE on purpose: the handler answers 401 unless X-ClubHub-Signature is the
-        # HMAC of the body under the secret (constant-time comparison).
-        self.webhook_url = self.webhook_function.add_function_url(
-            auth_type=lambda_.FunctionUrlAuthType.NONE
-        )
+        # The handler answers 401 unless X-ClubHub-Signature is the HMAC of the body under the
+        # secret (constant-time comparison).
+        self.webhook_url = webhook.add_public_url(self.webhook_secret)
 
         # -- the weekly duplicate report ------------------------------------------------------
         report = PythonFunction(

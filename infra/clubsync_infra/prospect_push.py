@@ -15,14 +15,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS
 from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
 from clubsync_infra.member_sync import failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
+from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn, shared_secret
 from clubsync_infra.storage import Storage
 
 PUSH_SERVICE = "clubsync-prospect-push"
@@ -166,22 +165,15 @@ class ProspectPush(Construct):
         # Outside the billing prefix: the push and the sync cannot read it. The literal name
         # (secret_name would be a token cut out of the ARN) for the environment and output.
         self.intake_secret_name = f"clubsync-{stage}/prospect-intake"
-        self.intake_secret = secretsmanager.Secret(
+        self.intake_secret = shared_secret(
             self,
             "IntakeSecret",
-            secret_name=self.intake_secret_name,
+            name=self.intake_secret_name,
             description="Shared secret the prospect forms send in x-clubsync-intake-secret",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=48, exclude_punctuation=True
-            ),
+            rotation="A shared secret configured in the third-party form providers: rotating it "
+            "needs their configuration changed too, so it is rotated by hand "
+            "(docs/operations.md); the function reads it with a 5-minute cache, no deploy needed.",
             removal_policy=removal_policy,
-        )
-        acknowledge(
-            self.intake_secret,
-            "AwsSolutions-SMG4",
-            "A shared secret configured in the third-party form providers: rotating it needs "
-            "their configuration changed too, so it is rotated by hand (docs/operations.md); "
-            "the function reads it with a 5-minute cache, no deploy needed.",
         )
         intake = PythonFunction(
             self,
@@ -212,17 +204,8 @@ class ProspectPush(Construct):
         )
         intake.grant_table(storage.entities, INTAKE_ENTITIES_ACTIONS)
         intake.grant_table(storage.state, INTAKE_STATE_ACTIONS)
-        intake.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[self.intake_secret.secret_arn],
-            )
-        )
-        # AuthType NONE on purpose: the form providers cannot sign SigV4 requests. The handler
-        # answers 401 unless x-clubsync-intake-secret matches the secret (constant-time).
-        self.intake_url = self.intake_function.add_function_url(
-            auth_type=lambda_.FunctionUrlAuthType.NONE
-        )
+        # The handler answers 401 unless x-clubsync-intake-secret matches (constant-time).
+        self.intake_url = intake.add_public_url(self.intake_secret)
 
         # -- reintegration: invoked by hand, resumable -----------------------------------------
         reintegration = PythonFunction(

@@ -22,6 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
@@ -191,6 +192,42 @@ class PythonFunction(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
         )
+
+    def add_public_url(self, secret: secretsmanager.ISecret) -> lambda_.FunctionUrl:
+        """A function URL with auth NONE, for a caller that cannot sign SigV4 requests (a form
+        provider, a billing system's webhook): the handler authenticates every request with
+        `secret` (a header, or an HMAC of the body), the one secret this function may read."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn]
+            )
+        )
+        return self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+
+
+def shared_secret(
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    description: str,
+    rotation: str,
+    removal_policy: RemovalPolicy,
+) -> secretsmanager.Secret:
+    """A generated secret shared with a third party (outside the billing prefix, so no sync
+    can read it); `rotation` says why it is rotated by hand and how."""
+    secret = secretsmanager.Secret(
+        scope,
+        construct_id,
+        secret_name=name,
+        description=description,
+        generate_secret_string=secretsmanager.SecretStringGenerator(
+            password_length=48, exclude_punctuation=True
+        ),
+        removal_policy=removal_policy,
+    )
+    acknowledge(secret, "AwsSolutions-SMG4", rotation)
+    return secret
 
 
 def stack_schedule(
