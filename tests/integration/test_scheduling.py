@@ -477,9 +477,7 @@ def test_reconcile_options_name_the_full_sync_and_check_in_targets(
     one = tmp_path / "one.json"
     one.write_text(json.dumps(document))
     assert _cli("apply", str(one)).exit_code == 0
-    result = _cli(
-        "reconcile", "--full-sync-arn", STATE_MACHINE_ARN, "--checkins-arn", CHECKINS_ARN
-    )
+    result = _cli("reconcile", "--full-sync-arn", STATE_MACHINE_ARN, "--checkins-arn", CHECKINS_ARN)
     assert result.exit_code == 0, result.output
     scheduler = boto3.client("scheduler", region_name=LOCAL_REGION, endpoint_url=moto_endpoint)
     targets = {
