@@ -33,6 +33,8 @@ from clubsync.store.tables import ENTITIES, STATE
 from clubsync.sync.follow_ups import DueList, FollowUps
 
 logger = Logger(service="followups-due")
+# One location's list takes seconds; stopping with two minutes left never cuts one in half.
+TIME_MARGIN_MS = 120_000
 
 
 class Environment(BaseModel):
@@ -97,14 +99,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     parsed = parse_event(event)
     now = datetime.now(UTC)
     if parsed.location_id is None:
-        stored = _follow_ups().store_new_day_lists(now)
-        for due in stored.values():
+        # Stop starting locations with a margin left: the rest are the next hour's.
+        result = _follow_ups().store_new_day_lists(
+            now, out_of_time=lambda: context.get_remaining_time_in_millis() < TIME_MARGIN_MS
+        )
+        for due in result.stored.values():
             _log_stored(due, written=True)
+        if result.pending:
+            logger.warning(
+                "follow-up due lists left for the next hour: out of time",
+                extra={"pending_locations": result.pending},
+            )
         return {
             "stored": {
                 location_id: {"date": due.date.isoformat(), "due": len(due.entries)}
-                for location_id, due in stored.items()
-            }
+                for location_id, due in result.stored.items()
+            },
+            "pending": result.pending,
         }
     due, written = _follow_ups().store_due_list(parsed.location_id, parsed.local_date, now)
     _log_stored(due, written=written)

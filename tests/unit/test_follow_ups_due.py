@@ -271,7 +271,7 @@ def test_the_hourly_run_stores_each_location_once_after_its_own_midnight(
     follow_ups = FollowUps(entities, state)
     # 23:05 UTC on the 23rd: already 00:05 on the 24th in Berlin, 17:05 on the 23rd in Chicago.
     first = datetime(2026, 11, 23, 23, 5, tzinfo=UTC)
-    stored = follow_ups.store_new_day_lists(first)
+    stored = follow_ups.store_new_day_lists(first).stored
     assert {loc: due.date for loc, due in stored.items()} == {
         "berlin": date(2026, 11, 24),
         LOC: date(2026, 11, 23),
@@ -279,10 +279,30 @@ def test_the_hourly_run_stores_each_location_once_after_its_own_midnight(
     writes = state_table.usage.items_written
     # The next hours store nothing until Chicago's midnight (06:00 UTC).
     for hours in range(1, 7):
-        assert follow_ups.store_new_day_lists(first + timedelta(hours=hours)) == {}
+        assert follow_ups.store_new_day_lists(first + timedelta(hours=hours)).stored == {}
     assert state_table.usage.items_written == writes
-    chicago_morning = follow_ups.store_new_day_lists(first + timedelta(hours=7))
+    chicago_morning = follow_ups.store_new_day_lists(first + timedelta(hours=7)).stored
     assert {loc: due.date for loc, due in chicago_morning.items()} == {LOC: date(2026, 11, 24)}
+
+
+def test_an_hourly_run_out_of_time_leaves_the_rest_for_the_next(
+    club: None, settings: LocationSettings, entities: EntityRepository, state: StateRepository
+) -> None:
+    state.put_location(
+        LocationSettings(location_id="berlin", club_number="0777", time_zone="Europe/Berlin")
+    )
+    follow_ups = FollowUps(entities, state)
+    morning = datetime(2026, 11, 24, 7, 5, tzinfo=UTC)  # after midnight in both clubs
+    asked: list[int] = []
+
+    def out_of_time() -> bool:  # time for one location only
+        asked.append(1)
+        return len(asked) > 1
+
+    first = follow_ups.store_new_day_lists(morning, out_of_time=out_of_time)
+    assert len(first.stored) == 1 and len(first.pending) == 1
+    later = follow_ups.store_new_day_lists(morning + timedelta(hours=1))
+    assert list(later.stored) == first.pending and later.pending == []
 
 
 def test_recording_a_contact_twice_writes_once_and_bad_requests_are_refused(

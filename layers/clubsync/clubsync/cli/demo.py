@@ -164,7 +164,7 @@ def _next_morning(
     after the club's midnight) and the duplicate report."""
     morning = (after + timedelta(days=1)).replace(hour=0, minute=5)
     console.rule(f"The next morning, {morning:%a %Y-%m-%d %H:%M} club time")
-    stored = FollowUps(repos.entities, repos.state).store_new_day_lists(morning)
+    stored = FollowUps(repos.entities, repos.state).store_new_day_lists(morning).stored
     due = stored.get(settings.location_id)
     if due is not None:
         console.print(f"Follow-ups due on {due.date}: {len(due.entries)}")

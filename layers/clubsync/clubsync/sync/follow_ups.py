@@ -11,8 +11,8 @@ due on a date, `store_due_list` keeps a day's list in the state table (the daily
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -146,6 +146,15 @@ def _name(person: Person | None) -> str:
         return ""
     parts = (person.contact.first_name, person.contact.last_name)
     return " ".join(part for part in parts if part)
+
+
+@dataclass
+class NewDayLists:
+    """What an hourly run did: the lists it stored, and the locations it left for the next
+    run because its time ran out."""
+
+    stored: dict[str, DueList] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -293,21 +302,29 @@ class FollowUps:
         written = self.due_lists.put(location_id, due.date, due.model_dump(mode="json"))
         return due, written
 
-    def store_new_day_lists(self, now: datetime) -> dict[str, DueList]:
+    def store_new_day_lists(
+        self, now: datetime, *, out_of_time: Callable[[], bool] = lambda: False
+    ) -> NewDayLists:
         """The hourly run: stores today's list of every location whose club-local day has no
         stored list yet, so each location gets its list within the hour after its midnight
         whatever its time zone, and an hour that failed is caught up by the next. A location
         whose list is stored is not touched again that day (the list is the record of the
-        morning; `store_due_list` recomputes one on request). Returns the lists stored."""
-        stored: dict[str, DueList] = {}
+        morning; `store_due_list` recomputes one on request).
+
+        `out_of_time` is asked before each location: when it says so (the Lambda's time is
+        nearly up), the rest are left `pending` for the next run, never half-written."""
+        result = NewDayLists()
         for settings in self.state.locations():
             today = local_today(settings, now)
             if self.due_lists.get(settings.location_id, today) is not None:
                 continue
+            if out_of_time():
+                result.pending.append(settings.location_id)
+                continue
             due = self.due_list(settings, today, today=today)
             self.due_lists.put(settings.location_id, due.date, due.model_dump(mode="json"))
-            stored[settings.location_id] = due
-        return stored
+            result.stored[settings.location_id] = due
+        return result
 
     # -- contacts ------------------------------------------------------------------------------
     def record_contact(
