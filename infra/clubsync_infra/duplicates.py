@@ -25,9 +25,11 @@ REPORT_SERVICE = "clubsync-duplicates-report"
 # One delivery at a time: two deliveries about one person applied concurrently could both
 # miss each other's agreement; Club Hub redelivers what a throttle refuses.
 WEBHOOK_CONCURRENCY = 1
-# Monday 06:00 UTC: before any club in the Americas opens, the report is ready for the week.
+# Mondays, every hour 06:00-11:00 UTC: ready before clubs in the Americas open; each run stores
+# the locations the previous one did not reach (a run stops before Lambda's 15 minutes), the
+# later ones find nothing left and end at once.
 REPORT_SCHEDULE = scheduler.ScheduleExpression.cron(
-    minute="0", hour="6", week_day="MON", time_zone=TimeZone.ETC_UTC
+    minute="0", hour="6-11", week_day="MON", time_zone=TimeZone.ETC_UTC
 )
 # Reads people and agreements (Query, GetItem, BatchGetItem); stores the report (PutItem)
 # next to the location registry it reads (Query, GetItem).
@@ -128,8 +130,8 @@ class Duplicates(Construct):
             "WeeklyReport",
             function=self.report_function,
             expression=REPORT_SCHEDULE,
-            description="The weekly duplicate report of every registered location",
+            description="The weekly duplicate report of every registered location (Mondays)",
             retry_attempts=3,
-            max_event_age=Duration.hours(6),
+            max_event_age=Duration.minutes(50),  # the next run carries on anyway
             dead_letters=self.report_dead_letters,
         )

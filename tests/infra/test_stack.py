@@ -969,7 +969,7 @@ def test_weekly_duplicate_report_reads_people_and_stores_reports_only(
         if name.startswith("DuplicatesWeeklyReport")
     ]
     properties = schedule["Properties"]
-    assert properties["ScheduleExpression"] == "cron(0 6 ? * MON *)"
+    assert properties["ScheduleExpression"] == "cron(0 6-11 ? * MON *)"
     assert properties["ScheduleExpressionTimezone"] == "Etc/UTC"
     target = properties["Target"]
     assert _ref_of(target["Arn"]) == report_id

@@ -327,7 +327,28 @@ def test_the_weekly_run_stores_one_report_per_location(
     duplicates: Duplicates, entities: EntityRepository
 ) -> None:
     entities.save([person("m1", PersonKind.MEMBER), person("m2", PersonKind.MEMBER)])
-    assert store_weekly_reports(duplicates) == {LOC: 1}
+    assert store_weekly_reports(duplicates).groups == {LOC: 1}
     (stored,) = duplicates.audit.reports(LOC)
     assert stored["groups"][0]["group_id"] == "m1+m2"
     assert stored["generated_at"].startswith("2026-11-22")
+    # The next scheduled run that Monday has nothing left; a named location is recomputed.
+    assert store_weekly_reports(duplicates).groups == {}
+    assert store_weekly_reports(duplicates, [LOC]).groups == {LOC: 1}
+
+
+def test_a_weekly_run_out_of_time_leaves_the_rest_for_the_next_run(
+    duplicates: Duplicates, entities: EntityRepository
+) -> None:
+    asked: list[int] = []
+
+    def out_of_time() -> bool:  # time for one location only
+        asked.append(1)
+        return len(asked) > 1
+
+    duplicates.state.put_location(
+        LocationSettings(location_id="ogdenville", club_number="1207", time_zone="America/Denver")
+    )
+    first = store_weekly_reports(duplicates, out_of_time=out_of_time)
+    assert len(first.groups) == 1 and len(first.pending) == 1
+    second = store_weekly_reports(duplicates)
+    assert list(second.groups) == first.pending and second.pending == []

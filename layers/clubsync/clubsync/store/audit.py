@@ -86,6 +86,11 @@ class AuditRepository:
             }
         )
 
+    def has_report(self, location_id: str, report_date: str) -> bool:
+        return (
+            self.table.get((location_pk(location_id), f"{REPORT_PREFIX}{report_date}")) is not None
+        )
+
     def reports(self, location_id: str) -> list[dict[str, Any]]:
         return [
             item["report"] for item in self.table.query(location_pk(location_id), REPORT_PREFIX)

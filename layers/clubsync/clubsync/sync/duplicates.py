@@ -558,21 +558,43 @@ def _why_gone(group_id: str, data: _LocationData) -> str:
     return f"group {group_id} no longer exists: its accounts now form another group"
 
 
+@dataclass
+class WeeklyReports:
+    """What a scheduled run did: group counts of the reports it stored, and the locations it
+    left for the next run because its time ran out."""
+
+    groups: dict[str, int] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
+
+
 def store_weekly_reports(
-    duplicates: Duplicates, location_ids: Iterable[str] | None = None
-) -> dict[str, int]:
-    """The scheduled run: one report per location (all registered ones by default), stored
-    under `DUPLICATES#{date}` (UTC date of the run). Returns the group count per location."""
-    wanted = (
-        list(location_ids)
-        if location_ids is not None
-        else [s.location_id for s in duplicates.state.locations()]
-    )
-    counts: dict[str, int] = {}
+    duplicates: Duplicates,
+    location_ids: Iterable[str] | None = None,
+    *,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> WeeklyReports:
+    """The scheduled run: one report per location, stored under `DUPLICATES#{date}` (UTC date
+    of the run). Without `location_ids` (the schedule, run several times on Monday morning):
+    every registered location whose report of the day is not stored yet, so each run carries
+    on where the previous one stopped. Named locations are always recomputed (an operator's
+    re-run). `out_of_time` is asked before each location; the rest are left `pending`."""
+    today = duplicates.clock().date().isoformat()
+    if location_ids is not None:
+        wanted = list(location_ids)
+    else:
+        wanted = [
+            s.location_id
+            for s in duplicates.state.locations()
+            if not duplicates.audit.has_report(s.location_id, today)
+        ]
+    result = WeeklyReports()
     for location_id in wanted:
+        if out_of_time():
+            result.pending.append(location_id)
+            continue
         report = duplicates.report([location_id])
         duplicates.audit.put_report(
             location_id, report.generated_at.date().isoformat(), report.model_dump(mode="json")
         )
-        counts[location_id] = len(report.groups) + len(report.agreement_groups)
-    return counts
+        result.groups[location_id] = len(report.groups) + len(report.agreement_groups)
+    return result
