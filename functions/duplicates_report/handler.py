@@ -9,19 +9,14 @@ report` shows the live one). Reads only: it never resolves anything.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clubsync.store.entities import EntityRepository
-from clubsync.store.items import DynamoItemTable
-from clubsync.store.state import StateRepository
-from clubsync.store.tables import ENTITIES, STATE
+from clubsync.lambda_runtime import table_repositories
 from clubsync.sync.duplicates import Duplicates, store_weekly_reports
 
 logger = Logger(service="duplicates-report")
@@ -31,11 +26,7 @@ TIME_MARGIN_MS = 120_000
 
 @cache
 def _duplicates() -> Duplicates:
-    dynamodb = boto3.client("dynamodb", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
-    return Duplicates(
-        EntityRepository(DynamoItemTable(dynamodb, ENTITIES.resolved_name())),
-        StateRepository(DynamoItemTable(dynamodb, STATE.resolved_name())),
-    )
+    return Duplicates(*table_repositories())
 
 
 def reset() -> None:

@@ -20,15 +20,12 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clubsync.domain.settings import LOCATION_ID_PATTERN
-from clubsync.store.entities import EntityRepository
-from clubsync.store.items import DynamoItemTable
-from clubsync.store.state import StateRepository
+from clubsync.lambda_runtime import table_repositories
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync.sync.follow_ups import DueList, FollowUps
 
@@ -44,8 +41,6 @@ class Environment(BaseModel):
 
     entities_table: str = Field(alias=ENTITIES.env_var, min_length=3)
     state_table: str = Field(alias=STATE.env_var, min_length=3)
-    # Only tests and local runs set it (moto); deployed, boto3's own configuration applies.
-    endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
 
 
 class DueEvent(BaseModel):
@@ -82,12 +77,9 @@ def parse_event(event: Any) -> DueEvent:
 
 @cache
 def _follow_ups() -> FollowUps:
-    env = Environment.model_validate(dict(os.environ))
-    dynamodb = boto3.client("dynamodb", endpoint_url=env.endpoint_url)
-    return FollowUps(
-        EntityRepository(DynamoItemTable(dynamodb, env.entities_table)),
-        StateRepository(DynamoItemTable(dynamodb, env.state_table)),
-    )
+    # Refuses a function deployed without its table names, naming the variable.
+    Environment.model_validate(dict(os.environ))
+    return FollowUps(*table_repositories())
 
 
 def reset() -> None:

@@ -14,13 +14,17 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.store.tables import ENTITIES, STATE
+
+if TYPE_CHECKING:
+    from clubsync.store.entities import EntityRepository
+    from clubsync.store.state import StateRepository
 
 
 class SyncEnvironment(BaseModel):
@@ -182,3 +186,37 @@ def summary_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         [result_from_step_output(output) for output in event.get("results", [])],
     )
     return summary.model_dump(mode="json")
+
+
+# -- what the other functions share (intake, Club Hub webhook, duplicate report, due lists) --
+SHARED_SECRET_MAX_AGE_SECONDS = 300
+
+
+def table_repositories() -> tuple[EntityRepository, StateRepository]:
+    """The entities and state repositories of a function: table names from the variables the
+    stack sets, `AWS_ENDPOINT_URL` only in tests and local runs (moto). Call it once per
+    container (cache it): the client is built here, after moto may have started."""
+    import boto3
+
+    from clubsync.store.entities import EntityRepository
+    from clubsync.store.items import DynamoItemTable
+    from clubsync.store.state import StateRepository
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+    return (
+        EntityRepository(DynamoItemTable(dynamodb, ENTITIES.resolved_name())),
+        StateRepository(DynamoItemTable(dynamodb, STATE.resolved_name())),
+    )
+
+
+def shared_secret(name_variable: str) -> str:
+    """The secret a third party authenticates with (a form provider, a billing webhook), named
+    by `name_variable`; cached five minutes, so a rotation needs no deploy. "" when the variable
+    is not set: then nobody is authorized."""
+    from aws_lambda_powertools.utilities import parameters
+
+    name = os.environ.get(name_variable, "")
+    if not name:
+        return ""
+    value = parameters.get_secret(name, max_age=SHARED_SECRET_MAX_AGE_SECONDS)
+    return value if isinstance(value, str) else ""
