@@ -16,8 +16,12 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.member_sync import TABLE_ACTIONS, failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge, shared_secret, stack_schedule
+from clubsync_infra.member_sync import TABLE_ACTIONS
+from clubsync_infra.runtime import (
+    PythonFunction,
+    shared_secret,
+    stack_schedule,
+)
 from clubsync_infra.storage import Storage
 
 WEBHOOK_SERVICE = "clubsync-clubhub-webhook"
@@ -84,19 +88,13 @@ class Duplicates(Construct):
         )
         self.webhook_function = webhook.function
         self.webhook_log_group = webhook.log_group
-        acknowledge(
-            self.webhook_function,
-            "Serverless-LambdaDLQ",
-            "Invoked synchronously through its function URL only: Club Hub gets the error "
-            "answer and redelivers; there is no asynchronous event to dead-letter.",
-        )
         # People, agreements, the person index and soft deletes (entities); delivery ids,
         # findings and the location registry (state): what DynamoItemTable calls.
         webhook.grant_table(storage.entities, TABLE_ACTIONS)
         webhook.grant_table(storage.state, TABLE_ACTIONS)
         # The handler answers 401 unless X-ClubHub-Signature is the HMAC of the body under the
         # secret (constant-time comparison).
-        self.webhook_url = webhook.add_public_url(self.webhook_secret)
+        self.webhook_url = webhook.add_public_url(self.webhook_secret, caller="Club Hub")
 
         # -- the weekly duplicate report ------------------------------------------------------
         report = PythonFunction(
@@ -117,21 +115,15 @@ class Duplicates(Construct):
         self.report_function = report.function
         report.grant_table(storage.entities, REPORT_ENTITIES_ACTIONS)
         report.grant_table(storage.state, REPORT_STATE_ACTIONS)
-        # Weekly events Scheduler could not deliver land here (the alarm says so).
-        self.report_dead_letters = failure_queue(self, "ReportDeadLetters")
-        acknowledge(
-            self.report_function,
-            "Serverless-LambdaDLQ",
-            "Invoked by its weekly schedule only, whose target has retries and a dead-letter "
-            "queue; a missed week is re-run by invoking the function with {}.",
-        )
-        self.report_schedule = stack_schedule(
+        weekly = stack_schedule(
             self,
             "WeeklyReport",
-            function=self.report_function,
+            function=report,
             expression=REPORT_SCHEDULE,
             description="The weekly duplicate report of every registered location (Mondays)",
             retry_attempts=3,
             max_event_age=Duration.minutes(50),  # the next run carries on anyway
-            dead_letters=self.report_dead_letters,
+            catch_up="a missed week is re-run by invoking the function with {}.",
         )
+        self.report_schedule = weekly.schedule
+        self.report_dead_letters = weekly.dead_letters

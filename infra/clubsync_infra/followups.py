@@ -19,8 +19,7 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.member_sync import failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge, stack_schedule
+from clubsync_infra.runtime import PythonFunction, stack_schedule
 from clubsync_infra.storage import Storage
 
 SERVICE = "clubsync-followups-due"
@@ -74,21 +73,16 @@ class FollowUps(Construct):
         self.log_group = due.log_group
         due.grant_table(storage.entities, ENTITIES_ACTIONS)
         due.grant_table(storage.state, STATE_ACTIONS)
-        self.dead_letters = failure_queue(self, "DeadLetters")
-        acknowledge(
-            self.function,
-            "Serverless-LambdaDLQ",
-            "Invoked by its hourly schedule only, whose target has retries and a dead-letter "
-            "queue; the next hour stores any list a failed hour missed.",
-        )
-        self.schedule = stack_schedule(
+        hourly = stack_schedule(
             self,
             "Hourly",
-            function=self.function,
+            function=due,
             expression=HOURLY,
             description="Stores the follow-up due list of every location whose day began",
             retry_attempts=2,
             # The next hour catches up anyway.
             max_event_age=Duration.minutes(50),
-            dead_letters=self.dead_letters,
+            catch_up="the next hour stores any list a failed hour missed.",
         )
+        self.schedule = hourly.schedule
+        self.dead_letters = hourly.dead_letters

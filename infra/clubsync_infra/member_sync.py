@@ -9,11 +9,10 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
+from clubsync_infra.runtime import PythonFunction, acknowledge, failure_queue, nag_arn
 from clubsync_infra.storage import Storage
 
 SERVICE = "clubsync-members-sync"
@@ -30,29 +29,6 @@ TABLE_ACTIONS = [
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
 ]
-
-
-def failure_queue(scope: Construct, construct_id: str) -> sqs.Queue:
-    """An encrypted, TLS-only queue that holds failed events for 14 days (redrive by hand)."""
-    queue = sqs.Queue(
-        scope,
-        construct_id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=Duration.days(14),
-    )
-    acknowledge(
-        queue,
-        "AwsSolutions-SQS3",
-        "This queue is itself a dead-letter queue; its messages are redriven by an operator "
-        "(docs/operations.md), so it has no dead-letter queue of its own.",
-    )
-    acknowledge(
-        queue,
-        "Serverless-SQSRedrivePolicy",
-        "This queue is itself a dead-letter queue: nothing consumes it automatically.",
-    )
-    return queue
 
 
 class MemberSync(Construct):

@@ -20,8 +20,13 @@ from constructs import Construct
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS
 from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
-from clubsync_infra.member_sync import failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn, shared_secret
+from clubsync_infra.runtime import (
+    PythonFunction,
+    acknowledge,
+    failure_queue,
+    nag_arn,
+    shared_secret,
+)
 from clubsync_infra.storage import Storage
 
 PUSH_SERVICE = "clubsync-prospect-push"
@@ -196,16 +201,10 @@ class ProspectPush(Construct):
         )
         self.intake_function = intake.function
         self.intake_log_group = intake.log_group
-        acknowledge(
-            self.intake_function,
-            "Serverless-LambdaDLQ",
-            "Invoked synchronously through its function URL only: the form gets the error "
-            "answer and retries; there is no asynchronous event to dead-letter.",
-        )
         intake.grant_table(storage.entities, INTAKE_ENTITIES_ACTIONS)
         intake.grant_table(storage.state, INTAKE_STATE_ACTIONS)
         # The handler answers 401 unless x-clubsync-intake-secret matches (constant-time).
-        self.intake_url = intake.add_public_url(self.intake_secret)
+        self.intake_url = intake.add_public_url(self.intake_secret, caller="the form")
 
         # -- reintegration: invoked by hand, resumable -----------------------------------------
         reintegration = PythonFunction(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import (
@@ -193,10 +194,17 @@ class PythonFunction(Construct):
             iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
         )
 
-    def add_public_url(self, secret: secretsmanager.ISecret) -> lambda_.FunctionUrl:
+    def add_public_url(self, secret: secretsmanager.ISecret, *, caller: str) -> lambda_.FunctionUrl:
         """A function URL with auth NONE, for a caller that cannot sign SigV4 requests (a form
         provider, a billing system's webhook): the handler authenticates every request with
-        `secret` (a header, or an HMAC of the body), the one secret this function may read."""
+        `secret` (a header, or an HMAC of the body), the one secret this function may read.
+        Invoked through the URL only, synchronously: `caller` retries on an error answer."""
+        acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            f"Invoked synchronously through its function URL only: {caller} gets the error "
+            "answer and retries; there is no asynchronous event to dead-letter.",
+        )
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn]
@@ -230,19 +238,51 @@ def shared_secret(
     return secret
 
 
+def failure_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """An encrypted, TLS-only queue that holds failed events for 14 days (redrive by hand)."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions-SQS3",
+        "This queue is itself a dead-letter queue; its messages are redriven by an operator "
+        "(docs/operations.md), so it has no dead-letter queue of its own.",
+    )
+    acknowledge(
+        queue,
+        "Serverless-SQSRedrivePolicy",
+        "This queue is itself a dead-letter queue: nothing consumes it automatically.",
+    )
+    return queue
+
+
+@dataclass(frozen=True)
+class StackSchedule:
+    schedule: scheduler.Schedule
+    # Events Scheduler could not deliver (alarm on it).
+    dead_letters: sqs.Queue
+
+
 def stack_schedule(
     scope: Construct,
     construct_id: str,
     *,
-    function: lambda_.IFunction,
+    function: PythonFunction,
     expression: scheduler.ScheduleExpression,
     description: str,
     retry_attempts: int,
     max_event_age: Duration,
-    dead_letters: sqs.IQueue,
-) -> scheduler.Schedule:
+    catch_up: str,
+) -> StackSchedule:
     """A schedule of the stack itself (not per location) invoking `function` with `{}`,
-    through its own role that may invoke only that function."""
+    through its own role that may invoke only that function, with a dead-letter queue for
+    events it could not deliver. `catch_up`: how a missed run is made good (the function is
+    invoked by this schedule only, so it needs no dead-letter queue of its own)."""
     role = iam.Role(
         scope,
         f"{construct_id}Role",
@@ -252,13 +292,14 @@ def stack_schedule(
         ),
         description=f"EventBridge Scheduler: {description}",
     )
+    dead_letters = failure_queue(scope, f"{construct_id}DeadLetters")
     schedule = scheduler.Schedule(
         scope,
         construct_id,
         description=description,
         schedule=expression,
         target=targets.LambdaInvoke(
-            function,
+            function.function,
             input=scheduler.ScheduleTargetInput.from_object({}),
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
@@ -266,7 +307,13 @@ def stack_schedule(
             role=role,
         ),
     )
-    function_resource = function.node.default_child
+    acknowledge(
+        function.function,
+        "Serverless-LambdaDLQ",
+        "Invoked by its schedule only, whose target has retries and a dead-letter queue; "
+        + catch_up,
+    )
+    function_resource = function.function.node.default_child
     assert isinstance(function_resource, CfnElement)
     acknowledge(
         role,
@@ -274,4 +321,4 @@ def stack_schedule(
         "CDK's LambdaInvoke target grants the function and its versions (ARN:*); the role can "
         "invoke nothing else.",
     )
-    return schedule
+    return StackSchedule(schedule, dead_letters)

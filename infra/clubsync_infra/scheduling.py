@@ -21,8 +21,8 @@ from clubsync.domain.runs import SyncType
 from clubsync.scheduling import CHECKINS_TARGET_ENV, FULL_SYNC_TARGET_ENV
 from clubsync.store.state import LOCATIONS_PK
 from clubsync_infra.full_sync import FullSync, grant_start
-from clubsync_infra.member_sync import MemberSync, failure_queue
-from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
+from clubsync_infra.member_sync import MemberSync
+from clubsync_infra.runtime import PythonFunction, acknowledge, failure_queue, nag_arn
 from clubsync_infra.storage import Storage
 
 SERVICE = "clubsync-location-registry"
