@@ -40,7 +40,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = store_weekly_reports(
         _duplicates(),
         wanted if isinstance(wanted, list) else None,
-        out_of_time=lambda: context.get_remaining_time_in_millis() < TIME_MARGIN_MS,
+        should_stop=lambda: context.get_remaining_time_in_millis() < TIME_MARGIN_MS,
     )
     if result.pending:
         logger.warning(

@@ -93,7 +93,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if parsed.location_id is None:
         # Stop starting locations with a margin left: the rest are the next hour's.
         result = _follow_ups().store_new_day_lists(
-            now, out_of_time=lambda: context.get_remaining_time_in_millis() < TIME_MARGIN_MS
+            now, should_stop=lambda: context.get_remaining_time_in_millis() < TIME_MARGIN_MS
         )
         for due in result.stored.values():
             _log_stored(due, written=True)

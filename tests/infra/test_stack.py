@@ -947,6 +947,16 @@ def test_clubhub_webhook_is_a_public_url_checked_against_its_own_secret(
         assert "dynamodb:BatchWriteItem" in _table_actions(dev, granted, spec, "dev")
 
 
+def _stack_schedule(template: dict[str, Any], construct_prefix: str) -> dict[str, Any]:
+    """The properties of the stack's own schedule whose logical id starts with the prefix."""
+    (schedule,) = [
+        resource
+        for name, resource in of_type(template, "AWS::Scheduler::Schedule").items()
+        if name.startswith(construct_prefix)
+    ]
+    return dict(schedule["Properties"])
+
+
 def test_weekly_duplicate_report_reads_people_and_stores_reports_only(
     dev: dict[str, Any],
 ) -> None:
@@ -963,12 +973,7 @@ def test_weekly_duplicate_report_reads_people_and_stores_reports_only(
         "dynamodb:Query",
         "dynamodb:PutItem",
     }
-    (schedule,) = [
-        resource
-        for name, resource in of_type(dev, "AWS::Scheduler::Schedule").items()
-        if name.startswith("DuplicatesWeeklyReport")
-    ]
-    properties = schedule["Properties"]
+    properties = _stack_schedule(dev, "DuplicatesWeeklyReport")
     assert properties["ScheduleExpression"] == "cron(0 6-11 ? * MON *)"
     assert properties["ScheduleExpressionTimezone"] == "Etc/UTC"
     target = properties["Target"]
@@ -1006,12 +1011,7 @@ def test_follow_up_due_lists_run_hourly_over_every_location(dev: dict[str, Any])
         "dynamodb:Query",
         "dynamodb:PutItem",
     }
-    (schedule,) = [
-        resource
-        for name, resource in of_type(dev, "AWS::Scheduler::Schedule").items()
-        if name.startswith("FollowUpsHourly")
-    ]
-    properties = schedule["Properties"]
+    properties = _stack_schedule(dev, "FollowUpsHourly")
     assert properties["ScheduleExpression"] == "cron(5 * * * ? *)"
     target = properties["Target"]
     assert _ref_of(target["Arn"]) == due_id

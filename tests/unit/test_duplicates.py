@@ -336,19 +336,19 @@ def test_the_weekly_run_stores_one_report_per_location(
     assert store_weekly_reports(duplicates, [LOC]).groups == {LOC: 1}
 
 
-def test_a_weekly_run_out_of_time_leaves_the_rest_for_the_next_run(
+def test_a_weekly_run_should_stop_leaves_the_rest_for_the_next_run(
     duplicates: Duplicates, entities: EntityRepository
 ) -> None:
     asked: list[int] = []
 
-    def out_of_time() -> bool:  # time for one location only
+    def should_stop() -> bool:  # time for one location only
         asked.append(1)
         return len(asked) > 1
 
     duplicates.state.put_location(
         LocationSettings(location_id="ogdenville", club_number="1207", time_zone="America/Denver")
     )
-    first = store_weekly_reports(duplicates, out_of_time=out_of_time)
+    first = store_weekly_reports(duplicates, should_stop=should_stop)
     assert len(first.groups) == 1 and len(first.pending) == 1
     second = store_weekly_reports(duplicates)
     assert list(second.groups) == first.pending and second.pending == []

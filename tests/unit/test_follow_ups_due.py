@@ -285,7 +285,7 @@ def test_the_hourly_run_stores_each_location_once_after_its_own_midnight(
     assert {loc: due.date for loc, due in chicago_morning.items()} == {LOC: date(2026, 11, 24)}
 
 
-def test_an_hourly_run_out_of_time_leaves_the_rest_for_the_next(
+def test_an_hourly_run_should_stop_leaves_the_rest_for_the_next(
     club: None, settings: LocationSettings, entities: EntityRepository, state: StateRepository
 ) -> None:
     state.put_location(
@@ -295,11 +295,11 @@ def test_an_hourly_run_out_of_time_leaves_the_rest_for_the_next(
     morning = datetime(2026, 11, 24, 7, 5, tzinfo=UTC)  # after midnight in both clubs
     asked: list[int] = []
 
-    def out_of_time() -> bool:  # time for one location only
+    def should_stop() -> bool:  # time for one location only
         asked.append(1)
         return len(asked) > 1
 
-    first = follow_ups.store_new_day_lists(morning, out_of_time=out_of_time)
+    first = follow_ups.store_new_day_lists(morning, should_stop=should_stop)
     assert len(first.stored) == 1 and len(first.pending) == 1
     later = follow_ups.store_new_day_lists(morning + timedelta(hours=1))
     assert list(later.stored) == first.pending and later.pending == []

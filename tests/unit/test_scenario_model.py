@@ -134,7 +134,7 @@ def test_a_typo_is_refused_naming_the_field(changes: dict[str, Any], expected: s
     assert expected in problems_of(scenario_with(**changes))
 
 
-def test_steps_out_of_time_order_are_refused_naming_the_step() -> None:
+def test_steps_should_stop_order_are_refused_naming_the_step() -> None:
     problems = problems_of(scenario_with(steps__2__at="2026-11-20T09:00"))
     assert len(problems) == 1
     assert (

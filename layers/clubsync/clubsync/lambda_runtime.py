@@ -6,6 +6,9 @@ These functions are Tasks of the nightly full sync state machine (docs/decisions
 a failed run raises (the state's Retry and Catch take it from there); a run paused for time
 returns `continuation`, which the state machine sends back as the next input of the same Task
 (a Choice loop), instead of the function invoking itself.
+
+The other functions (prospect intake, Club Hub webhook, duplicate report, due lists) take their
+table repositories and shared secrets from here too (`table_repositories`, `shared_secret`).
 """
 
 from __future__ import annotations

@@ -571,13 +571,13 @@ def store_weekly_reports(
     duplicates: Duplicates,
     location_ids: Iterable[str] | None = None,
     *,
-    out_of_time: Callable[[], bool] = lambda: False,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> WeeklyReports:
     """The scheduled run: one report per location, stored under `DUPLICATES#{date}` (UTC date
     of the run). Without `location_ids` (the schedule, run several times on Monday morning):
     every registered location whose report of the day is not stored yet, so each run carries
     on where the previous one stopped. Named locations are always recomputed (an operator's
-    re-run). `out_of_time` is asked before each location; the rest are left `pending`."""
+    re-run). `should_stop` is asked before each location; the rest are left `pending`."""
     today = duplicates.clock().date().isoformat()
     if location_ids is not None:
         wanted = list(location_ids)
@@ -589,7 +589,7 @@ def store_weekly_reports(
         ]
     result = WeeklyReports()
     for location_id in wanted:
-        if out_of_time():
+        if should_stop():
             result.pending.append(location_id)
             continue
         report = duplicates.report([location_id])

@@ -303,7 +303,7 @@ class FollowUps:
         return due, written
 
     def store_new_day_lists(
-        self, now: datetime, *, out_of_time: Callable[[], bool] = lambda: False
+        self, now: datetime, *, should_stop: Callable[[], bool] = lambda: False
     ) -> NewDayLists:
         """The hourly run: stores today's list of every location whose club-local day has no
         stored list yet, so each location gets its list within the hour after its midnight
@@ -311,14 +311,14 @@ class FollowUps:
         whose list is stored is not touched again that day (the list is the record of the
         morning; `store_due_list` recomputes one on request).
 
-        `out_of_time` is asked before each location: when it says so (the Lambda's time is
+        `should_stop` is asked before each location: when it says so (the Lambda's time is
         nearly up), the rest are left `pending` for the next run, never half-written."""
         result = NewDayLists()
         for settings in self.state.locations():
             today = local_today(settings, now)
             if self.due_lists.get(settings.location_id, today) is not None:
                 continue
-            if out_of_time():
+            if should_stop():
                 result.pending.append(settings.location_id)
                 continue
             due = self.due_list(settings, today, today=today)
