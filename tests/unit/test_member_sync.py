@@ -411,6 +411,38 @@ def test_malformed_records_are_quarantined_and_the_sync_completes(
     assert run.counts.created == 1 and state.quarantined("springfield") == []
 
 
+@pytest.mark.parametrize("blank", ["personal__firstName", "personal__lastName"])
+def test_a_member_without_a_first_or_last_name_is_quarantined_not_stored(
+    settings: LocationSettings, entities: EntityRepository, state: StateRepository, blank: str
+) -> None:
+    records = [*three_members(), abc_member(member_id(4), **{blank: "  "})]
+    run = run_full(settings, entities, state, records)
+    assert (run.counts.created, run.counts.quarantined) == (3, 1)
+    assert all(p.contact.first_name and p.contact.last_name for p in entities.people("springfield"))
+    (quarantined,) = state.quarantined("springfield")
+    assert quarantined.record_id == member_id(4)
+    assert "name missing: a member needs a first and a last name" in quarantined.reason
+
+
+def test_a_quarantined_record_without_an_id_is_released_once_billing_stops_sending_it(
+    settings: LocationSettings, entities: EntityRepository, state: StateRepository
+) -> None:
+    nameless = abc_member(member_id(4), personal__birthDate="31/02/1990")
+    nameless["memberId"] = ""
+    run = run_full(settings, entities, state, [*three_members(), nameless])
+    (quarantined,) = state.quarantined("springfield")
+    assert quarantined.record_id.startswith("unidentified-")
+    # Still sent: still quarantined, once.
+    run_full(settings, entities, state, [*three_members(), nameless])
+    assert len(state.quarantined("springfield")) == 1
+    # Billing fixed it (it now has an id): the version without one is gone for good.
+    fixed = abc_member(member_id(4))
+    run = run_full(settings, entities, state, [*three_members(), fixed])
+    assert run.status is RunStatus.SUCCEEDED and run.counts.created == 1
+    assert state.quarantined("springfield") == []
+    assert "released 1 quarantined record(s) without an id" in run.message
+
+
 def test_a_silent_rejection_fails_the_sync_and_keeps_the_watermark(
     settings: LocationSettings, entities: EntityRepository, state: StateRepository
 ) -> None:

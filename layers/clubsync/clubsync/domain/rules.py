@@ -45,6 +45,20 @@ def member_is_active(*, was_active: bool, billing_is_active: bool, alerts: Itera
     return billing_is_active or was_active
 
 
+def missing_member_names(contact: ContactData) -> str | None:
+    """A CRM account needs a first and a last name (what the CRM requires of every account,
+    and ABC of every prospect): a billing member without one is quarantined with this reason,
+    never stored with a blank name."""
+    missing = [
+        label
+        for label, value in (("first name", contact.first_name), ("last name", contact.last_name))
+        if _is_blank(value)
+    ]
+    if not missing:
+        return None
+    return f"{' and '.join(missing)} missing: a member needs a first and a last name"
+
+
 def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

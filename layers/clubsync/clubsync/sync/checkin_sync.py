@@ -61,7 +61,7 @@ class CheckInJob(RecordJob):
             merged.count("created")
             if checkin.person_id is None:
                 merged.reasons["check-in of a member not found"] += 1
-            merged.puts.append(
+            merged.commits.append(
                 self.item(checkin.checkin_id, "checkin", checkin, record.content_hash)
             )
             for key in by_day.get((member or "", checkin.local_day.isoformat()), []):

@@ -133,7 +133,7 @@ class EmployeeJob(RecordJob):
                 is_active=billing.is_active,
             )
             self._refs[billing.billing_employee_id] = ref
-            merged.puts.append(
+            merged.commits.append(
                 self.item(billing.billing_employee_id, "employee_ref", ref, record.content_hash)
             )
         merged.puts.extend(

@@ -12,6 +12,7 @@ items of the entities table. The engine owns everything else.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections import Counter
@@ -30,6 +31,8 @@ from clubsync.store.items import Item
 from clubsync.store.state import LeaseHeld, QuarantinedRecord, StateRepository
 
 LEASE_TTL = timedelta(minutes=15)
+# A record without an id is quarantined under this prefix and its content hash.
+UNIDENTIFIED_PREFIX = "unidentified-"
 
 
 def utc_now() -> datetime:
@@ -61,9 +64,16 @@ class Accepted:
 
 @dataclass
 class PageMerge:
-    """What a page merge decided: items to put in the entities table, counts and reasons."""
+    """What a page merge decided: items to put in the entities table, counts and reasons.
+
+    `commits` are the items that say a billing record is merged: they carry its content hash,
+    the one `SyncJob.known_hash` reads to skip the record next time. The engine writes them
+    only after every item of `puts` is stored, so a crash in between (a kill, Lambda's timeout,
+    a DynamoDB error past its retries) leaves the record unmerged, and the next run merges it
+    again instead of skipping it as unchanged with its dependants missing."""
 
     puts: list[Item] = field(default_factory=list)
+    commits: list[Item] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -131,6 +141,8 @@ class Checkpoint(BaseModel):
     counts: RunCounts = Field(default_factory=RunCounts)
     billing_requests: int = 0
     skip_reasons: dict[str, int] = Field(default_factory=dict)
+    # Quarantine ids of the records without an id this run received (see _release_unseen).
+    unidentified_seen: list[str] = Field(default_factory=list)
 
 
 @dataclass
@@ -148,6 +160,7 @@ class SyncEngine:
     _lease_renewed_at: datetime | None = field(default=None, init=False)
     _had_checkpoint: bool = field(default=False, init=False)
     _queries: list[BaseModel] = field(default_factory=list, init=False)
+    _quarantine: dict[str, str] = field(default_factory=dict, init=False)
 
     @property
     def location_id(self) -> str:
@@ -194,12 +207,26 @@ class SyncEngine:
         try:
             return self._run_pages(checkpoint)
         except (SourceError, LeaseHeld) as error:
-            checkpoint.billing_requests += self.job.request_count - self._requests_at_start
-            run = self._run_record(checkpoint, RunStatus.FAILED, message=str(error))
-            run.errors.append(str(error))
+            raise SyncFailed(self._fail(checkpoint, str(error))) from error
+        except Exception as error:
+            # Anything else (a DynamoDB error past its retries, a bug) is recorded the same
+            # way and raised as it is, so its traceback reaches the logs and the alarm.
+            self._fail(checkpoint, f"{type(error).__name__}: {error}")
+            raise
+
+    def _fail(self, checkpoint: Checkpoint, reason: str) -> RunRecord:
+        """Records a failed run and releases the lease; the watermark stays where it was, and
+        the checkpoint too (a continuation of this run may still finish it)."""
+        checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+        run = self._run_record(checkpoint, RunStatus.FAILED, message=reason)
+        run.errors.append(reason)
+        try:
             self.state.put_run(run)
-            self.state.release_lease(self.location_id, self.sync_type, checkpoint.run_id)
-            raise SyncFailed(run) from error
+        finally:
+            # The store that failed the run may fail this too: the lease then expires by itself.
+            with contextlib.suppress(Exception):
+                self.state.release_lease(self.location_id, self.sync_type, checkpoint.run_id)
+        return run
 
     def _checkpoint_to_resume(self, resume_run_id: str | None) -> Checkpoint | None:
         if resume_run_id is None:
@@ -213,6 +240,7 @@ class SyncEngine:
     def _run_pages(self, checkpoint: Checkpoint) -> RunRecord:
         self.job.begin()
         quarantine = self.state.quarantine_index(self.location_id, self.sync_type)
+        self._quarantine = quarantine
         while checkpoint.query_index < len(self._queries):
             current = checkpoint.query_index
             pages = self.job.pages(self._queries[current], checkpoint.next_page)
@@ -220,7 +248,7 @@ class SyncEngine:
             checkpoint.query_index, checkpoint.next_page = current + 1, 1
             for page in pages:
                 self._renew_lease(checkpoint)
-                page_counts, reasons = self._process_page(page, quarantine)
+                page_counts, reasons = self._process_page(page, quarantine, checkpoint)
                 checkpoint.counts = checkpoint.counts.add(page_counts)
                 checkpoint.skip_reasons = dict(Counter(checkpoint.skip_reasons) + Counter(reasons))
                 if page.next_page is None:
@@ -245,6 +273,25 @@ class SyncEngine:
         )
         self._lease_renewed_at = now
 
+    def _release_unseen_unidentified(self, checkpoint: Checkpoint) -> int:
+        """A record without an id can never arrive again as a valid version of itself (a fixed
+        record comes with an id, and so with a key of its own). Its quarantine entry is kept
+        while billing keeps sending it, and released by the first full sync that does not
+        receive it, so the quarantine count can return to zero."""
+        seen = set(checkpoint.unidentified_seen)
+        gone = [
+            record_id
+            for record_id in self._quarantine
+            if record_id.startswith(UNIDENTIFIED_PREFIX) and record_id not in seen
+        ]
+        if gone:
+            self.state.save_quarantine(
+                [], [(self.location_id, self.sync_type.value, record_id) for record_id in gone]
+            )
+            for record_id in gone:
+                del self._quarantine[record_id]
+        return len(gone)
+
     def _pause(self, checkpoint: Checkpoint) -> RunRecord:
         checkpoint.billing_requests += self.job.request_count - self._requests_at_start
         self._had_checkpoint = True
@@ -264,6 +311,9 @@ class SyncEngine:
 
     def _finish(self, checkpoint: Checkpoint) -> RunRecord:
         checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+        released = (
+            self._release_unseen_unidentified(checkpoint) if checkpoint.kind is SyncKind.FULL else 0
+        )
         # Everything before the sync began is stored: the next sync may start there.
         self.state.set_watermark(
             self.location_id,
@@ -272,7 +322,14 @@ class SyncEngine:
         )
         if self._had_checkpoint:
             self.state.clear_checkpoint(self.location_id, self.sync_type)
-        run = self._run_record(checkpoint, RunStatus.SUCCEEDED)
+        run = self._run_record(
+            checkpoint,
+            RunStatus.SUCCEEDED,
+            message=f"released {released} quarantined record(s) without an id that billing "
+            "no longer sends"
+            if released
+            else "",
+        )
         self.state.put_run(run)
         self.state.release_lease(self.location_id, self.sync_type, checkpoint.run_id)
         return run
@@ -298,7 +355,7 @@ class SyncEngine:
 
     # -- one page ----------------------------------------------------------------------------
     def _process_page(
-        self, page: SourcePage, quarantine: dict[str, str]
+        self, page: SourcePage, quarantine: dict[str, str], checkpoint: Checkpoint
     ) -> tuple[RunCounts, Counter[str]]:
         counts: Counter[str] = Counter(fetched=len(page.records), pages=1)
         now = self.clock()
@@ -317,7 +374,10 @@ class SyncEngine:
                 # The common case on every full sync: nothing changed, nothing to translate.
                 counts["unchanged"] += 1
                 continue
-            record_id = record_id or f"unidentified-{record_hash[:16]}"
+            if record_id is None:
+                record_id = f"{UNIDENTIFIED_PREFIX}{record_hash[:16]}"
+                if record_id not in checkpoint.unidentified_seen:
+                    checkpoint.unidentified_seen.append(record_id)
             try:
                 value = self.job.translate(raw)
             except InvalidRecord as invalid:
@@ -334,7 +394,9 @@ class SyncEngine:
             accepted.append(Accepted(record_id, record_hash, value, raw))
         merged = self.job.merge_page(accepted, now) if accepted else PageMerge()
         counts.update(merged.counts)
+        # Two calls, not one: a batch request applies its items in no particular order.
         self.entities.table.batch_write(merged.puts)
+        self.entities.table.batch_write(merged.commits)
         if quarantined or released:
             self.state.save_quarantine(quarantined, released)
         return RunCounts(**counts), merged.reasons

@@ -152,7 +152,7 @@ class EventJob(RecordJob):
             else:
                 merged.count("updated" if existing else "created")
             self._events[billing.billing_event_id] = event
-            merged.puts.append(
+            merged.commits.append(
                 self.item(billing.billing_event_id, "event", event, record.content_hash)
             )
             apply_follow_up(self.book, event, now)

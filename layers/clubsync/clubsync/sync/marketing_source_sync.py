@@ -36,7 +36,7 @@ class MarketingSourceJob(RecordJob):
         for record in accepted:
             source: MarketingSource = record.value
             merged.count("updated" if record.record_id in self._hashes else "created")
-            merged.puts.append(
+            merged.commits.append(
                 self.item(source.system_id, "marketing_source", source, record.content_hash)
             )
         return merged

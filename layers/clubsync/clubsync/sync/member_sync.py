@@ -17,10 +17,16 @@ from pydantic import BaseModel
 
 from clubsync.domain.billing import BillingMember
 from clubsync.domain.people import MembershipAgreement, Person
-from clubsync.domain.rules import agreement_key
+from clubsync.domain.rules import agreement_key, missing_member_names
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.base import MemberQuery, MemberSource, RawRecord, SourcePage
+from clubsync.providers.base import (
+    InvalidRecord,
+    MemberQuery,
+    MemberSource,
+    RawRecord,
+    SourcePage,
+)
 from clubsync.store.entities import (
     EntityRepository,
     PersonIndexEntry,
@@ -107,7 +113,11 @@ class MemberJob:
         return known.source_hash if known is not None else None
 
     def translate(self, record: RawRecord) -> BillingMember:
-        return self.source.translate(record)
+        member = self.source.translate(record)
+        missing = missing_member_names(member.contact)
+        if missing:
+            raise InvalidRecord(missing)
+        return member
 
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
         index = self.index
@@ -170,9 +180,11 @@ class MemberJob:
                 agreements_out[agreement.agreement_key] = agreement
                 agreements[agreement.agreement_key] = agreement
             index.put(PersonIndexEntry.of(result.person, self.settings.country))
-        result_page.puts = [
+        # The person carries the record's hash: it is written after its agreements.
+        result_page.puts = [agreement_to_item(a) for a in agreements_out.values()]
+        result_page.commits = [
             person_to_item(p, self.settings.country) for p in people_out.values()
-        ] + [agreement_to_item(a) for a in agreements_out.values()]
+        ]
         return result_page
 
 

@@ -87,7 +87,7 @@ class PosJob(RecordJob):
             person_id = self._people.get(invoice.billing_member_id or "")
             invoice = invoice.model_copy(update={"items": kept, "person_id": person_id})
             merged.count("updated" if record.record_id in self._hashes else "created")
-            merged.puts.append(
+            merged.commits.append(
                 self.item(invoice.system_id, "invoice", invoice, record.content_hash)
             )
             if person_id is None:

@@ -82,7 +82,7 @@ class ServiceAgreementJob(RecordJob):
             merged.count("updated" if record.record_id in self._hashes else "created")
             if person_id is None:
                 merged.reasons["service agreement of a member not found"] += 1
-            merged.puts.append(
+            merged.commits.append(
                 self.item(agreement.system_id, "service_agreement", agreement, record.content_hash)
             )
             if person_id is None or not agreement.is_pt:
