@@ -2,7 +2,9 @@
 
 `FaultyTable` wraps a `MemoryItemTable` and behaves like DynamoDB request by request: a batch
 write of more than 25 items is several requests, each applied whole or not at all, in order.
-Arm it with `crash_at(n)` and the n-th request from then on raises instead of running:
+Arm it with `crash_at(n)` and the n-th request from then on raises instead of running (a batch
+write may first apply some of its items, as DynamoDB does when it returns the rest as
+unprocessed and the process dies before the retry):
 - `StoreError`, an `Exception` like a DynamoDB error past its retries: the code above sees it
   and may record a failed run;
 - `Killed`, a `BaseException`: the process is gone (kill -9, Lambda's timeout); nothing after
@@ -39,20 +41,30 @@ class FaultyTable:
         self.requests = 0
         self._crash_at: int | None = None
         self._crash: type[BaseException] = StoreError
+        self._applied_before_crash = 0
 
     @property
     def usage(self) -> TableUsage:
         return self.inner.usage
 
-    def crash_at(self, request: int | None, kind: type[BaseException] = StoreError) -> None:
-        """The `request`-th request from now fails (None: none does)."""
+    def crash_at(
+        self, request: int | None, kind: type[BaseException] = StoreError, applied: int = 0
+    ) -> None:
+        """The `request`-th request from now fails (None: none does); a batch write failing
+        applies its first `applied` items before it fails."""
         self._crash_at = None if request is None else self.requests + request
         self._crash = kind
+        self._applied_before_crash = applied
 
-    def _request(self) -> None:
+    def _crashing(self) -> bool:
         self.requests += 1
         if self._crash_at is not None and self.requests >= self._crash_at:
             self._crash_at = None
+            return True
+        return False
+
+    def _request(self) -> None:
+        if self._crashing():
             raise self._crash(f"injected crash at request {self.requests}")
 
     # -- ItemTable ----------------------------------------------------------------------------
@@ -79,11 +91,15 @@ class FaultyTable:
         requests += [("delete", key) for key in deletes]
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):
             chunk = requests[start : start + BATCH_WRITE_LIMIT]
-            self._request()
+            crashing = self._crashing()
+            if crashing:
+                chunk = chunk[: self._applied_before_crash]
             self.inner.batch_write(
                 [value for verb, value in chunk if verb == "put"],
                 [value for verb, value in chunk if verb == "delete"],
             )
+            if crashing:
+                raise self._crash(f"injected crash at request {self.requests}")
 
     def put(self, item: Item) -> None:
         self._request()

@@ -39,6 +39,9 @@ def envelope(members: Any, *, message: str = "success", next_page: str | None = 
 def client_for(
     handler: Callable[[httpx.Request], httpx.Response],
     sleeps: list[float] | None = None,
+    *,
+    jitter: float = 0.0,
+    seconds_left: Callable[[], float] | None = None,
     **config: Any,
 ) -> AbcClient:
     recorded = sleeps if sleeps is not None else []
@@ -48,6 +51,8 @@ def client_for(
         AbcClientConfig(base_url="https://abc.test/rest", min_request_interval_seconds=0, **config),
         transport=httpx.MockTransport(handler),
         sleep=recorded.append,
+        jitter=lambda: jitter,
+        seconds_left=seconds_left,
     )
 
 
@@ -82,11 +87,32 @@ def test_pages_follow_the_string_next_page_until_absent_or_empty() -> None:
     assert [[r["memberId"] for r in p.records] for p in pages] == [["a"], ["b"], ["c"]]
 
 
-def test_a_next_page_equal_to_the_current_page_ends_the_series() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=envelope([{"memberId": "a"}], next_page="1"))
+@pytest.mark.parametrize(("current", "following"), [(1, "1"), (3, "2")])
+def test_a_next_page_equal_to_or_before_the_current_page_is_a_billing_error(
+    current: int, following: str
+) -> None:
+    """Ending the series there would call a half-read resource complete."""
 
-    assert len(list(client_for(handler).iter_pages("/members", "members", {}))) == 1
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=envelope([{"memberId": "a"}], next_page=following))
+
+    pages = client_for(handler).iter_pages("/members", "members", {}, start_page=current)
+    with pytest.raises(AbcUnreadablePage, match="pages must move forward"):
+        list(pages)
+
+
+def test_a_success_answer_without_the_resources_list_is_a_billing_error() -> None:
+    body = json.dumps({"status": {"message": "success", "count": "0"}, "request": {}}).encode()
+    with pytest.raises(AbcUnreadablePage, match="no 'members' list"):
+        parse_page(body, list_key="members", page=1)
+    nested = json.dumps({"status": {"message": "success"}, "clubs": [{"name": "x"}]}).encode()
+    with pytest.raises(AbcUnreadablePage, match=r"no 'clubs\.transactions' list"):
+        parse_page(nested, list_key="clubs.transactions", page=1)
+
+
+def test_no_records_found_without_a_list_is_a_genuine_zero() -> None:
+    body = json.dumps({"status": {"message": "No records found."}, "request": {}}).encode()
+    assert parse_page(body, list_key="members", page=1).records == []
 
 
 def test_resuming_starts_at_the_given_page() -> None:
@@ -139,11 +165,45 @@ def test_retries_429_and_5xx_with_exponential_backoff_then_succeeds() -> None:
             status, content=envelope([{"memberId": "a"}]) if status == 200 else b"busy"
         )
 
-    client = client_for(handler, sleeps, backoff_base_seconds=1, backoff_max_seconds=3)
+    client = client_for(
+        handler, sleeps, jitter=0.999999, backoff_base_seconds=1, backoff_max_seconds=3
+    )
     page = client.get_page("/members", "members", {}, 1)
     assert page.records == [{"memberId": "a"}]
-    assert sleeps == [1, 2, 3]  # capped at backoff_max_seconds
+    assert sleeps == pytest.approx([1, 2, 3])  # capped at backoff_max_seconds
     assert client.request_count == 4
+
+
+def test_every_back_off_is_jittered_within_half_to_all_of_the_exponential_delay() -> None:
+    client = client_for(lambda r: httpx.Response(200), backoff_base_seconds=1)
+    low, high = (client_for(lambda r: httpx.Response(200), jitter=j) for j in (0.0, 0.999999))
+    for attempt in (1, 2, 3):
+        exponential = 2 ** (attempt - 1)
+        assert low.backoff(attempt, None) == pytest.approx(exponential * 0.5 * 0.5)
+        assert high.backoff(attempt, None) == pytest.approx(exponential * 0.5)
+    assert client.backoff(1, None) != client_for(lambda r: httpx.Response(200), jitter=0.5).backoff(
+        1, None
+    )
+
+
+def test_retry_after_is_obeyed_only_up_to_the_maximum_back_off() -> None:
+    """A 429 with `Retry-After: 86400` must not sleep a day."""
+    for jitter in (0.0, 0.5, 0.999999):
+        client = client_for(lambda r: httpx.Response(200), jitter=jitter, backoff_max_seconds=30)
+        assert 7 <= client.backoff(1, 7.0) <= 7 * 1.2
+        assert 25 <= client.backoff(1, 86_400.0) <= 30
+
+
+def test_a_back_off_longer_than_the_run_has_left_fails_at_once() -> None:
+    sleeps: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "20"})
+
+    client = client_for(handler, sleeps, seconds_left=lambda: 10.0)
+    with pytest.raises(AbcRequestFailed, match="more than the run has left"):
+        client.get_page("/members", "members", {}, 1)
+    assert sleeps == [] and client.request_count == 1
 
 
 def test_retry_after_header_is_respected() -> None:

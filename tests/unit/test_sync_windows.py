@@ -85,3 +85,11 @@ def test_local_midnight_on_dst_days(zone: str, moment: datetime, expected_local:
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError, match="aware"):
         member_queries(SyncKind.PARTIAL, now=datetime(2026, 1, 1), zone=CHICAGO, last_success=None)
+
+
+def test_a_partial_sync_of_a_location_never_synced_reads_what_a_full_sync_reads() -> None:
+    """Since midnight would miss every member modified before it, and the watermark the run
+    leaves would claim they were read."""
+    now = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
+    partial = member_queries(SyncKind.PARTIAL, now=now, zone=CHICAGO, last_success=None)
+    assert partial == member_queries(SyncKind.FULL, now=now, zone=CHICAGO, last_success=None)

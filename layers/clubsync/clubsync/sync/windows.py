@@ -39,7 +39,10 @@ def member_queries(
 ) -> list[MemberQuery]:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    if kind is SyncKind.FULL:
+    # A location never synced has no "since" to catch up from: its first sync reads what a
+    # full sync reads, partial or not, so the watermark it leaves is true (nothing modified
+    # before it was missed).
+    if kind is SyncKind.FULL or last_success is None:
         return [
             MemberQuery(name="active", active_status=ActiveStatus.ACTIVE),
             MemberQuery(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -129,10 +130,17 @@ class AbcClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+        seconds_left: Callable[[], float] | None = None,
     ) -> None:
+        """`seconds_left`: the time the run still has (Lambda's remaining time less its pause
+        margin); a back-off longer than that fails the request at once instead of sleeping
+        into the timeout. `jitter` is a uniform draw in [0, 1) (tests pin it)."""
         self.club_number = club_number
         self.config = config or AbcClientConfig()
         self._sleep = sleep
+        self._jitter = jitter
+        self._seconds_left = seconds_left
         self._limiter = RateLimiter(
             self.config.min_request_interval_seconds, clock=clock, sleep=sleep
         )
@@ -193,7 +201,7 @@ class AbcClient:
                 last_problem = f"HTTP {response.status_code}"
                 retry_after = _retry_after_seconds(response)
             if attempt < self.config.max_attempts:
-                self._sleep(self._backoff(attempt, retry_after))
+                self._wait_before_retry(attempt, retry_after, f"GET {path}", last_problem)
         raise AbcRequestFailed(
             f"ABC GET {path} for club {self.club_number} failed {self.config.max_attempts} "
             f"times; last: {last_problem}"
@@ -245,17 +253,36 @@ class AbcClient:
                 last_problem = f"HTTP {response.status_code}"
                 retry_after = _retry_after_seconds(response)
             if attempt < self.config.max_attempts:
-                self._sleep(self._backoff(attempt, retry_after))
+                self._wait_before_retry(attempt, retry_after, f"{method} {path}", last_problem)
         raise AbcRequestFailed(
             f"{what} failed {self.config.max_attempts} times; last: {last_problem}"
         )
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        delay = min(
-            self.config.backoff_max_seconds,
-            self.config.backoff_base_seconds * float(2 ** (attempt - 1)),
-        )
-        return max(delay, retry_after or 0.0)
+    def _wait_before_retry(
+        self, attempt: int, retry_after: float | None, what: str, problem: str
+    ) -> None:
+        delay = self.backoff(attempt, retry_after)
+        if self._seconds_left is not None and delay >= self._seconds_left():
+            raise AbcRequestFailed(
+                f"ABC {what} for club {self.club_number}: {problem}, and the {delay:.0f} s "
+                "wait before the next attempt is more than the run has left; the next run "
+                "retries"
+            )
+        self._sleep(delay)
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt `attempt + 1`: exponential, or what ABC's
+        Retry-After asks, never more than `backoff_max_seconds` (a Retry-After of a day must
+        not park the run), always jittered (every club of a zone starts its sync at 21:00:
+        retries in lockstep would hit ABC together again)."""
+        ceiling = self.config.backoff_max_seconds
+        if retry_after is not None and retry_after > 0:
+            # At least what ABC asked (up to the ceiling), plus up to a fifth more.
+            wait = min(retry_after, ceiling / 1.2)
+            return wait * (1.0 + 0.2 * self._jitter())
+        exponential = min(ceiling, self.config.backoff_base_seconds * float(2 ** (attempt - 1)))
+        # "Equal jitter": between half the exponential delay and all of it.
+        return exponential * (0.5 + 0.5 * self._jitter())
 
 
 def parse_page(content: bytes, *, list_key: str, page: int, path: str = "") -> AbcPage:
@@ -275,10 +302,18 @@ def parse_page(content: bytes, *, list_key: str, page: int, path: str = "") -> A
         raise AbcUnreadablePage(
             f"ABC answered {where} without a readable status: {error}"
         ) from error
+    message = envelope.status.message.strip()
+    no_records = message.casefold() == NO_RECORDS_MESSAGE
+    if not _has_list(body, list_key) and not no_records:
+        # "success" without the list would read as zero records and move the watermark past
+        # every member this page should have carried.
+        raise AbcUnreadablePage(
+            f"ABC answered {where} with status {message or '(no message)'!r} but no "
+            f"'{list_key}' list"
+        )
     records = _records_at(body, list_key)
     if not isinstance(records, list) or not all(isinstance(item, dict) for item in records):
         raise AbcUnreadablePage(f"ABC answered {where} with '{list_key}' that is not a list")
-    message = envelope.status.message.strip()
     if not records and message.casefold() not in (NO_RECORDS_MESSAGE, SUCCESS_MESSAGE):
         raise AbcSilentRejection(
             f"ABC silently rejected the query for {where}: {message or '(no message)'}"
@@ -289,6 +324,20 @@ def parse_page(content: bytes, *, list_key: str, page: int, path: str = "") -> A
         next_page=_next_page(envelope.status.next_page, page),
         message=message,
         raw_bytes=len(content),
+    )
+
+
+def _has_list(body: dict[str, Any], list_key: str) -> bool:
+    """Whether the answer carries the resource's list at all (an empty one counts): the outer
+    key, and for a nested key the inner key in every outer element."""
+    outer, _, inner = list_key.partition(".")
+    if outer not in body:
+        return False
+    if not inner:
+        return True
+    values = one_or_many(body[outer])
+    return isinstance(values, list) and all(
+        isinstance(value, dict) and _has_list(value, inner) for value in values
     )
 
 
@@ -321,8 +370,13 @@ def _next_page(value: str | None, current: int) -> int | None:
         raise AbcUnreadablePage(
             f"ABC sent nextPage {value!r}, which is not a page number"
         ) from error
-    # A nextPage equal to (or before) the current page would loop forever.
-    return following if following > current else None
+    if following <= current:
+        # Following it would loop forever; ending the query here would call a half-read
+        # resource complete. Either way members would be missed: the run fails instead.
+        raise AbcUnreadablePage(
+            f"ABC sent nextPage {following} on page {current}: pages must move forward"
+        )
+    return following
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:
