@@ -67,6 +67,12 @@ _PUSHED_CONTACT_FIELDS = (
 )
 
 
+def wall_clock() -> datetime:
+    """The push's clock in Lambda. Replays (scenarios) pass their own clock instead, so the
+    outcome they record (`push.last_attempt_at`) and the claim's lease follow their timeline."""
+    return datetime.now(UTC)
+
+
 def push_content(person: Person) -> dict[str, Any]:
     """Everything that decides what billing receives, and nothing else (not `notes`: later
     notes are never pushed; not `push`: our own write-back)."""
@@ -147,7 +153,7 @@ class ProspectPusher:
         target: ProspectTarget,
         *,
         dead_letters: DeadLetters | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = wall_clock,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         owner: str | None = None,
         claim_scope: str = "",
