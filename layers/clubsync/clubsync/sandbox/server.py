@@ -411,6 +411,10 @@ class BillingSandbox:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path}: not UTF-8 text (offset {exc.start}); save it as UTF-8"
+            ) from None
         if not isinstance(data, dict):
             raise ValueError("file: expected a JSON object with a 'clubs' list")
         now: datetime | None = None
