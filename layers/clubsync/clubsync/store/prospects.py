@@ -170,8 +170,8 @@ class ProspectStore:
 
     # -- salespeople ---------------------------------------------------------------------
     def employee(self, employee_id: str) -> Employee | None:
-        """A follow-up person, as the employee sync stored them (`store.records.employee_key`):
-        which billing account is the salesperson is `domain.employees.salesperson_account`."""
+        """A follow-up person, as the employee sync stored them (`store.records.employee_item`);
+        which of their accounts is the salesperson: `domain.employees.salesperson_account`."""
         return RecordRepository(self.entities).employees([employee_id]).get(employee_id)
 
 

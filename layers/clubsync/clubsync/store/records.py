@@ -26,14 +26,10 @@ MARKETING_SOURCE_PREFIX = "MARKETINGSOURCE#"
 PT_FOLLOW_UP_PREFIX = "PTFOLLOWUP#"
 
 
-def employee_key(employee_id: str) -> tuple[str, str]:
-    """Where the employee sync keeps a CRM employee: one item for all their locations (they are
-    consolidated across locations), with each location's billing account in `accounts`."""
-    return (EMPLOYEES_PK, f"{EMPLOYEE_PREFIX}{employee_id}")
-
-
 def employee_item(employee: Employee) -> Item:
-    """The employee sync's item of a CRM employee, at `employee_key`."""
+    """The employee sync's item of a CRM employee, `EMPLOYEES / EMPLOYEE#{id}`: one item for
+    all their locations (accounts are consolidated), each location's billing account in
+    `accounts`. Read back with `RecordRepository.employees`; nothing else writes or reads it."""
     return record_item(EMPLOYEES_PK, EMPLOYEE_PREFIX, employee.employee_id, "employee", employee)
 
 
@@ -74,7 +70,7 @@ class RecordRepository:
         }
 
     def employees(self, employee_ids: Iterable[str]) -> dict[str, Employee]:
-        """CRM employees by id (`employee_key`), as the employee sync wrote them."""
+        """CRM employees by id, as the employee sync wrote them (`employee_item`)."""
         return self.get_many(EMPLOYEES_PK, EMPLOYEE_PREFIX, employee_ids, Employee)
 
     def get_many(self, pk: str, prefix: str, ids: Iterable[str], model: type[M]) -> dict[str, M]:
