@@ -17,6 +17,7 @@ built, and local runs start moto before the first invocation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -36,6 +37,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clubsync.prospect_runtime import PushEnvironment, pusher_factory
+from clubsync.sync.prospect_push import wall_clock
 from clubsync.sync.prospect_stream import (
     OrderedRecords,
     ProspectChange,
@@ -48,9 +50,13 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 IDEMPOTENCY_PK = "IDEMPOTENCY#prospect_push"
 
 
+# The wall clock in Lambda; a local replay (clubsync.local_streams) sets the scenario's.
+_clock: Callable[[], datetime] = wall_clock
+
+
 @cache
 def _factory() -> PusherFactory:
-    return pusher_factory(PushEnvironment())
+    return pusher_factory(PushEnvironment(), clock=_clock)
 
 
 @cache
@@ -84,6 +90,14 @@ def reset() -> None:
     """Forget the cached clients (tests start a fresh moto for each test)."""
     _factory.cache_clear()
     _idempotency.cache_clear()
+
+
+def use_clock(clock: Callable[[], datetime]) -> None:
+    """The time the push records from now on (a scenario replay's clock, so a replay is
+    deterministic)."""
+    global _clock
+    _clock = clock
+    _factory.cache_clear()
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -4,6 +4,7 @@ over HTTP -> the outcome written back; replays create nothing new."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 from types import ModuleType
 from typing import Any
 
@@ -11,14 +12,19 @@ import boto3
 import pytest
 
 from clubsync.domain.people import ProspectPushState
+from clubsync.domain.runs import RunStatus, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import LOCAL_REGION, Repositories
+from clubsync.local import LOCAL_REGION, Repositories, sandbox_member_source, sandbox_sources
 from clubsync.local_streams import StreamPoller, load_function, streams_client
 from clubsync.sandbox import BillingSandbox, Fault, FaultKind
 from clubsync.store.prospects import ProspectStore
+from clubsync.store.records import RecordRepository
 from clubsync.store.tables import ENTITIES
+from clubsync.sync.employee_sync import employee_refs
 from clubsync.sync.prospect_intake import ProspectIntake, parse_form
 from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
+from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
+from tests.integration.conftest import FULL_SYNC_AT
 
 pytestmark = pytest.mark.enable_socket
 
@@ -154,15 +160,92 @@ def test_billing_500_on_create_then_retry_creates_one(
     assert person.push.state is ProspectPushState.PUSHED
 
 
-def test_unauthorized_salesperson_is_resent_empty(
-    repos: Repositories, sandbox: BillingSandbox, poller: StreamPoller, store: ProspectStore
+# -- the salesperson: employee sync, then the prospect, then the body billing received ---------
+SAM: dict[str, Any] = {
+    "personal": {"firstName": "Sam", "lastName": "Seller"},
+    "contact": {"email": "sam.seller@example.org"},
+    "employment": {
+        "employeeStatus": "Active",
+        "departments": {"department": [{"name": "Sales"}]},
+        "commissionLevel": "2",
+    },
+}
+
+
+def sync_employees(
+    repos: Repositories, sandbox: BillingSandbox, location: LocationSettings, billing_id: str
+) -> str:
+    """Billing has Sam as employee `billing_id` of the location's club; the real employee sync
+    pulls him over HTTP. Returns his CRM employee id."""
+    sandbox.load_activity(location.club_number, "employees", [{"employeeId": billing_id, **SAM}])
+    deps = SyncDependencies(
+        entities=repos.entities,
+        state=repos.state,
+        member_source=sandbox_member_source(sandbox.url),
+        sources=sandbox_sources(sandbox.url),
+        clock=lambda: FULL_SYNC_AT.astimezone(UTC),
+    )
+    event = {
+        "location": location.location_id,
+        "kind": "full",
+        "scheduled_time": FULL_SYNC_AT.isoformat(),
+        "sync_type": SyncType.EMPLOYEES.value,
+    }
+    assert run_scheduled_sync(event, deps).status is RunStatus.SUCCEEDED
+    refs = employee_refs(RecordRepository(repos.entities.table), location.location_id)
+    return refs[billing_id]
+
+
+def salespeople_sent(sandbox: BillingSandbox) -> list[str]:
+    """agreement.salesPersonId of every prospect POST, as the sandbox received it."""
+    return [
+        body["prospects"][0]["prospect"]["agreement"]["salesPersonId"]
+        for method, path, body in sandbox.request_bodies
+        if method == "POST" and path.endswith("/prospects")
+    ]
+
+
+def test_the_follow_up_persons_billing_id_reaches_billing_as_the_salesperson(
+    repos: Repositories,
+    sandbox: BillingSandbox,
+    poller: StreamPoller,
+    store: ProspectStore,
+    location: LocationSettings,
 ) -> None:
-    store.put_employee("springfield", "emp-9", "e-9")
-    sandbox.set_salesperson_authorized("0451", "e-9", False)
-    person_id = add(repos, follow_up_person_id="emp-9")
-    poller.drain()
+    sam = sync_employees(repos, sandbox, location, "0451-emp-sam")
+    person_id = add(repos, follow_up_person_id=sam)
+    assert poller.drain().failed == 0
+    assert salespeople_sent(sandbox) == ["0451-emp-sam"]
+    (billed,) = sandbox.prospects("0451")
+    assert billed["agreement"]["salesPersonId"] == "0451-emp-sam"
+    person = store.get("springfield", person_id)
+    assert person is not None and person.push is not None
+    assert person.push.state is ProspectPushState.PUSHED and person.push.warnings == []
+
+
+def test_an_employee_of_an_unauthorized_location_is_resent_with_an_empty_salesperson(
+    repos: Repositories,
+    sandbox: BillingSandbox,
+    poller: StreamPoller,
+    store: ProspectStore,
+    location: LocationSettings,
+) -> None:
+    # Sam works at Shelbyville only, and billing has not authorized Shelbyville for the
+    # Springfield club where the prospect signs up.
+    shelbyville = location.model_copy(update={"location_id": "shelbyville", "club_number": "0452"})
+    repos.state.put_location(shelbyville)
+    sandbox.add_club(shelbyville.club_number, shelbyville.time_zone)
+    sam = sync_employees(repos, sandbox, shelbyville, "0452-emp-sam")
+    sandbox.set_club_authorized("0451", "0452", False)
+    person_id = add(repos, follow_up_person_id=sam)
+    assert poller.drain().failed == 0
+    assert salespeople_sent(sandbox) == ["0452-emp-sam", ""]  # refused, then re-sent empty
     (billed,) = sandbox.prospects("0451")
     assert billed["agreement"]["salesPersonId"] == ""
     person = store.get("springfield", person_id)
     assert person is not None and person.push is not None
-    assert any("salesperson refused" in w for w in person.push.warnings)
+    assert person.push.state is ProspectPushState.PUSHED
+    assert person.billing_member_id == billed["memberId"]
+    (warning,) = person.push.warnings
+    assert "salesperson refused" in warning and "re-sent without one" in warning
+    assert "not authorized for club 0451" in warning

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clubsync.cli.scenario import EXIT_EXPECTATION_FAILED, EXIT_INVALID, scenario_app
-from clubsync.scenario.model import Scenario
+from clubsync.scenario.model import Scenario, local_to_aware
 from clubsync.scenario.runner import (
     ScenarioError,
     ScenarioResult,
@@ -158,6 +161,48 @@ def test_replaying_the_same_scenario_twice_gives_identical_json() -> None:
     first = replay(path).to_json()
     second = run_scenario(load_scenario(path)).to_json()
     assert first == second
+
+
+# Sync window bounds reach back by rule (a full sync reads inactive members modified in the last
+# 90 days), so they are the only times a result may hold from before the timeline.
+WINDOW_BOUNDS = frozenset({"window_start", "window_end"})
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def timestamps(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted path, text) of every date-and-time string in a JSON value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from timestamps(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from timestamps(item, f"{path}[{index}]")
+    elif isinstance(value, str) and _TIMESTAMP.match(value):
+        yield path, value
+
+
+def test_a_prospect_push_replay_is_repeatable_and_stays_on_the_scenarios_clock() -> None:
+    path = EXAMPLES / "prospect-push.json"
+    first = replay(path).to_json()
+    assert run_scenario(load_scenario(path)).to_json() == first
+
+    scenario = load_scenario(path)
+    begin = local_to_aware(scenario.billing.start, scenario.zone)
+    end = local_to_aware(scenario.steps[-1].at, scenario.zone)
+    found = list(timestamps(json.loads(first)))
+    assert any(p.endswith("push.last_attempt_at") for p, _ in found)  # the push recorded one
+
+    def instant(text: str) -> datetime:
+        moment = datetime.fromisoformat(text)
+        # Step times are club-local wall times, as written in the file.
+        return moment if moment.tzinfo else local_to_aware(text, scenario.zone)
+
+    outside = [
+        (p, text)
+        for p, text in found
+        if p.rsplit(".", 1)[-1] not in WINDOW_BOUNDS and not begin <= instant(text) <= end
+    ]
+    assert outside == []
 
 
 def test_generated_members_replay_identically() -> None:

@@ -468,6 +468,29 @@ def test_apply_list_and_remove_keep_registry_and_schedules_in_step(
     )
 
 
+def test_a_club_number_already_registered_to_another_location_is_refused(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    example = ROOT / "docs" / "examples" / "locations.json"
+    assert _cli("apply", str(example)).exit_code == 0
+    before = _server_state(moto_endpoint)
+    # A new location typed with Springfield's club number, in a file of its own.
+    newcomer = tmp_path / "capital.json"
+    capital = {"location_id": "capital-city", "club_number": "0451", "time_zone": "UTC"}
+    newcomer.write_text(json.dumps({"locations": [capital]}))
+    result = _cli("apply", str(newcomer))
+    assert result.exit_code == 2
+    assert "nothing was changed" in result.output
+    assert "club_number '0451' (abc) of 'capital-city' is already registered to 'springfield'" in (
+        result.output.replace("\n", " ")
+    )
+    assert _server_state(moto_endpoint) == before
+    # Replacing Springfield (--prune removes it) frees its club number.
+    replaced = _cli("apply", str(newcomer), "--prune")
+    assert replaced.exit_code == 0, replaced.output
+    assert _server_state(moto_endpoint)[0] == ["capital-city"]
+
+
 def test_reconcile_options_name_the_full_sync_and_check_in_targets(
     moto_endpoint: str, tmp_path: Path
 ) -> None:

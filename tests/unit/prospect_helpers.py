@@ -5,8 +5,41 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from clubsync.domain.employees import consolidation_key, employee_id_for
 from clubsync.domain.people import ContactData, Person, PersonKind
+from clubsync.domain.runs import SyncType
+from clubsync.domain.settings import LocationSettings
 from clubsync.providers.prospects import BillingProspect, PushRejected, SalespersonRefused
+from clubsync.store.entities import EntityRepository
+from clubsync.store.records import RecordRepository
+from clubsync.store.state import StateRepository
+from clubsync.sync.employee_sync import employee_refs
+from tests.unit.sync_type_helpers import employee, run_type
+
+# The follow-up person of `make_prospect`: billing's employee "sp-1", Sam Seller in Sales.
+SALESPERSON_BILLING_ID = "sp-1"
+SALESPERSON_EMAIL = "sam.seller@example.org"
+# Their CRM employee id, as the employee sync derives it (the same at every location).
+FOLLOW_UP_EMPLOYEE_ID = employee_id_for(
+    consolidation_key(
+        ContactData(first_name="Sam", last_name="Seller", email=SALESPERSON_EMAIL),
+        "springfield",
+        SALESPERSON_BILLING_ID,
+    )
+)
+
+
+def sync_salesperson(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    state: StateRepository,
+    billing_id: str = SALESPERSON_BILLING_ID,
+) -> str:
+    """Runs the real employee sync at `settings`' location with billing's employee
+    `billing_id` (Sam Seller, Sales); returns the CRM employee id it was stored under."""
+    record = employee(billing_id, "Sam", "Seller", ("Sales",), email=SALESPERSON_EMAIL)
+    run_type(SyncType.EMPLOYEES, settings, entities, state, [record])
+    return employee_refs(RecordRepository(entities.table), settings.location_id)[billing_id]
 
 
 def make_prospect(
@@ -35,7 +68,7 @@ def make_prospect(
         "contact": ContactData(**contact),
         "notes_at_creation": "Wants a morning class",
         "notes": "Wants a morning class",
-        "follow_up_person_id": "emp-1",
+        "follow_up_person_id": FOLLOW_UP_EMPLOYEE_ID,
         "guest_pass_start": date(2026, 11, 20),
         "guest_pass_end": date(2026, 11, 27),
     }

@@ -12,6 +12,7 @@ from clubsync.domain.employees import (
     access_revoked,
     employee_skip_reason,
     role_from_departments,
+    salesperson_account,
 )
 from clubsync.domain.people import ContactData
 from clubsync.domain.runs import SyncType
@@ -161,3 +162,27 @@ def test_employee_replay_writes_nothing(
     run = run_type(SyncType.EMPLOYEES, settings, entities, state, records)
     assert run.counts.unchanged == 2
     assert entity_table.usage.items_written == 0
+
+
+def test_salesperson_is_the_account_at_the_location_else_one_elsewhere() -> None:
+    def account(location_id: str, billing_id: str, active: bool = True) -> EmployeeAccount:
+        return EmployeeAccount(
+            location_id=location_id, billing_employee_id=billing_id, is_active=active
+        )
+
+    sam = Employee(
+        employee_id="sam",
+        contact=ContactData(first_name="Sam", last_name="Seller"),
+        role=EmployeeRole.SALESPERSON,
+        accounts={
+            "ogdenville": account("ogdenville", "o-1", active=False),
+            "shelbyville": account("shelbyville", "s-1"),
+            "springfield": account("springfield", "p-1", active=False),
+        },
+    )
+    # Their account here, even an inactive one: billing decides.
+    assert salesperson_account(sam, "springfield") == sam.accounts["springfield"]
+    # Elsewhere: an active account first (billing refuses it if that location is not
+    # authorized here, and the prospect is re-sent without a salesperson).
+    assert salesperson_account(sam, "capital-city") == sam.accounts["shelbyville"]
+    assert salesperson_account(sam.model_copy(update={"accounts": {}}), "springfield") is None

@@ -12,6 +12,7 @@ from clubsync.domain.settings import (
     UPGRADED_PARTIAL_SYNC_HOURS,
     LocationSettings,
     RecordOwner,
+    locations_sharing_a_club,
 )
 
 VALID: dict[str, Any] = {
@@ -65,3 +66,17 @@ def test_ignored_membership_types_compare_without_case() -> None:
     assert settings.is_ignored_membership_type("CORPORATE")
     assert not settings.is_ignored_membership_type("GOLD")
     assert not settings.is_ignored_membership_type(None)
+
+
+def test_locations_sharing_a_club_are_found_by_provider_and_club_number() -> None:
+    def at(location_id: str, club_number: str) -> LocationSettings:
+        return LocationSettings.model_validate(
+            {**VALID, "location_id": location_id, "club_number": club_number}
+        )
+
+    locations = [at("springfield", "0451"), at("shelbyville", "0452"), at("downtown", "0451")]
+    assert locations_sharing_a_club(locations) == {("abc", "0451"): ["springfield", "downtown"]}
+    # Leading zeros are part of the number: 451 is another club.
+    assert locations_sharing_a_club([at("springfield", "0451"), at("x", "451")]) == {}
+    # One location listed twice is not two locations (refused as a repeated location_id).
+    assert locations_sharing_a_club([at("springfield", "0451"), at("springfield", "0451")]) == {}

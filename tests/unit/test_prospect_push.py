@@ -23,19 +23,28 @@ from clubsync.sync.prospect_push import (
     push_hash,
 )
 from clubsync.sync.prospect_reintegration import redrive, reintegrate
-from tests.unit.prospect_helpers import FakeProspectTarget, make_prospect
+from tests.unit.prospect_helpers import (
+    FOLLOW_UP_EMPLOYEE_ID,
+    FakeProspectTarget,
+    make_prospect,
+    sync_salesperson,
+)
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def store(
-    entity_table: MemoryItemTable, state_table: MemoryItemTable, entities: EntityRepository
+    settings: LocationSettings,
+    entity_table: MemoryItemTable,
+    state_table: MemoryItemTable,
+    entities: EntityRepository,
+    state: StateRepository,
 ) -> ProspectStore:
+    # The follow-up person comes from the real employee sync, as in production.
+    assert sync_salesperson(settings, entities, state) == FOLLOW_UP_EMPLOYEE_ID
     entities.save([make_prospect()])
-    prospect_store = ProspectStore(entity_table, state_table)
-    prospect_store.put_employee("springfield", "emp-1", "sp-1")
-    return prospect_store
+    return ProspectStore(entity_table, state_table)
 
 
 @pytest.fixture
@@ -159,7 +168,6 @@ def test_write_back_keeps_the_match_keys_of_the_locations_country(
     )
     entities.save([prospect], default_region="GB")
     store = ProspectStore(entity_table, state_table)
-    store.put_employee("leeds", "emp-1", "sp-1")
     pusher = ProspectPusher(settings, store, FakeProspectTarget(), clock=lambda: NOW)
     assert pusher.push("p-1").outcome is PushOutcome.PUSHED
     (entry,) = entities.person_index("leeds", default_region="GB")
@@ -301,6 +309,36 @@ def test_unauthorized_salesperson_is_resent_empty(
     assert target.create_calls == [("p-1", "sp-1"), ("p-1", "")]
     assert len(target.created) == 1
     assert any("salesperson refused" in w for w in stored(store).push.warnings)  # type: ignore[union-attr]
+
+
+def test_the_salesperson_is_the_billing_id_the_employee_sync_stored(
+    pusher: ProspectPusher, store: ProspectStore, target: FakeProspectTarget
+) -> None:
+    # The store's fixture ran the employee sync; nothing else wrote the follow-up person.
+    assert pusher.push("p-1").outcome is PushOutcome.PUSHED
+    assert target.create_calls == [("p-1", "sp-1")]
+    assert stored(store).push.warnings == []  # type: ignore[union-attr]
+
+
+def test_an_employee_of_an_unauthorized_location_is_refused_then_resent_empty(
+    settings: LocationSettings,
+    entity_table: MemoryItemTable,
+    state_table: MemoryItemTable,
+    entities: EntityRepository,
+    state: StateRepository,
+) -> None:
+    # Sam works at Shelbyville only; billing has not authorized Shelbyville for Springfield.
+    shelbyville = settings.model_copy(update={"location_id": "shelbyville", "club_number": "0452"})
+    sam = sync_salesperson(shelbyville, entities, state, billing_id="sh-7")
+    entities.save([make_prospect(follow_up_person_id=sam)])
+    target = FakeProspectTarget()
+    target.refused_salespeople = {"sh-7"}
+    pusher = ProspectPusher(settings, ProspectStore(entity_table, state_table), target)
+    result = pusher.push("p-1")
+    assert result.outcome is PushOutcome.PUSHED
+    assert target.create_calls == [("p-1", "sh-7"), ("p-1", "")]
+    assert [salesperson for _, salesperson in target.created.values()] == [""]
+    assert any("re-sent without one" in warning for warning in result.warnings)
 
 
 def test_follow_up_person_without_billing_id_is_sent_empty(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clubsync.cli.locations import LocationFileError, parse_locations
+from clubsync.cli.locations import LocationFileError, parse_locations, registry_clashes
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.scheduling import (
@@ -227,3 +227,36 @@ def test_a_bad_location_file_names_every_location_and_field_at_fault() -> None:
 def test_a_file_of_the_wrong_shape_is_refused(document: Any) -> None:
     with pytest.raises(LocationFileError):
         parse_locations(document)
+
+
+def test_two_locations_on_one_club_number_are_refused_naming_both() -> None:
+    document = {
+        "locations": [
+            {"location_id": "springfield", "club_number": "0451", "time_zone": "UTC"},
+            {"location_id": "shelbyville", "club_number": "0452", "time_zone": "UTC"},
+            {"location_id": "downtown", "club_number": "0451", "time_zone": "UTC"},
+        ]
+    }
+    with pytest.raises(LocationFileError) as refused:
+        parse_locations(document)
+    (problem,) = refused.value.problems
+    assert problem.startswith(
+        "club_number '0451' (abc) is given to locations[0] (springfield) and "
+        "locations[2] (downtown)"
+    )
+
+
+def test_a_club_number_of_a_registered_location_is_refused_unless_that_one_goes() -> None:
+    def at(location_id: str, club_number: str) -> LocationSettings:
+        return LocationSettings(location_id=location_id, club_number=club_number, time_zone="UTC")
+
+    registered = [at("springfield", "0451"), at("shelbyville", "0452")]
+    (problem,) = registry_clashes(registered, [at("downtown", "0451")])
+    assert "club_number '0451' (abc) of 'downtown' is already registered to 'springfield'" in (
+        problem
+    )
+    # The file moves the club from Springfield to Downtown: both listed, no clash with the rest.
+    moved = [at("springfield", "0999"), at("downtown", "0451")]
+    assert registry_clashes(registered, moved) == []
+    # --prune removes every location the file does not list, so their numbers are free.
+    assert registry_clashes(registered, [at("downtown", "0451")], prune=True) == []

@@ -14,6 +14,20 @@ ENDPOINT_ENV = "CLUBSYNC_AWS_ENDPOINT_URL"
 LOCAL_REGION = "us-east-1"
 
 
+class AwsNotConfigured(Exception):
+    """This machine has no AWS set-up the command needs (a region, credentials). The CLI shows
+    the message as its one line of error (clubsync.cli.main) instead of botocore's traceback."""
+
+
+class AwsRegionMissing(AwsNotConfigured):
+    def __init__(self) -> None:
+        super().__init__(
+            "No AWS region configured: export AWS_REGION (or AWS_DEFAULT_REGION), e.g. "
+            "us-east-1, or set one in your AWS profile (aws configure); for moto give "
+            "--endpoint-url."
+        )
+
+
 def endpoint_url(explicit: str | None = None) -> str | None:
     return explicit or os.environ.get(ENDPOINT_ENV) or None
 
@@ -25,6 +39,12 @@ def aws_client(service: str, endpoint: str | None = None, region: str | None = N
 
     url = endpoint_url(endpoint)
     if url is None:
+        # botocore reads only AWS_DEFAULT_REGION; AWS_REGION is what people (and Lambda) set.
+        # Checked first: boto3 would look for credentials (instance metadata, seconds on a
+        # laptop) before failing on the region with a traceback.
+        region = region or os.environ.get("AWS_REGION") or boto3.session.Session().region_name
+        if not region:
+            raise AwsRegionMissing()
         return boto3.client(service, region_name=region)
     return boto3.client(
         service,

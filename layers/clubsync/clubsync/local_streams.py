@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -199,9 +200,12 @@ class StreamPoller:
 
 
 @contextmanager
-def local_prospect_push(endpoint_url: str, billing_url: str) -> Iterator[StreamPoller]:
+def local_prospect_push(
+    endpoint_url: str, billing_url: str, *, clock: Callable[[], datetime] | None = None
+) -> Iterator[StreamPoller]:
     """The real prospect_push handler, fed from the entities stream of moto's server at
-    `endpoint_url`, pushing to the billing sandbox at `billing_url` (demo, scenarios)."""
+    `endpoint_url`, pushing to the billing sandbox at `billing_url` (demo, scenarios).
+    `clock`: the time the push records (a scenario's clock); the wall clock without it."""
     from clubsync.store.items import dynamodb_client
     from clubsync.store.tables import ENTITIES
     from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
@@ -216,6 +220,8 @@ def local_prospect_push(endpoint_url: str, billing_url: str) -> Iterator[StreamP
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     handler = load_function("prospect_push")
+    if clock is not None:
+        handler.use_clock(clock)
     try:
         yield StreamPoller(
             dynamodb_client(endpoint_url, region="us-east-1"),

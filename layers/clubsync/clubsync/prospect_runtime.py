@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -17,7 +18,7 @@ from clubsync.store.items import DynamoItemTable
 from clubsync.store.prospects import ProspectStore
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS
+from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS, wall_clock
 from clubsync.sync.prospect_stream import PusherFactory
 
 
@@ -75,7 +76,10 @@ def billing_credentials(env: PushEnvironment) -> Callable[[LocationSettings], Ab
     return resolve
 
 
-def pusher_factory(env: PushEnvironment) -> PusherFactory:
+def pusher_factory(
+    env: PushEnvironment, *, clock: Callable[[], datetime] = wall_clock
+) -> PusherFactory:
+    """`clock`: the wall clock in Lambda; a local replay passes the scenario's."""
     dynamodb = boto3.client("dynamodb", endpoint_url=env.aws_endpoint_url)
     state_table = DynamoItemTable(dynamodb, env.state_table)
     return PusherFactory(
@@ -89,4 +93,5 @@ def pusher_factory(env: PushEnvironment) -> PusherFactory:
             else None
         ),
         max_attempts=env.max_attempts,
+        clock=clock,
     )

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from clubsync.aws import aws_client, endpoint_url
-from clubsync.domain.settings import LocationSettings
+from clubsync.domain.settings import LocationSettings, locations_sharing_a_club
 from clubsync.scheduling import (
     CHECKINS_TARGET_ENV,
     FULL_SYNC_TARGET_ENV,
@@ -96,15 +96,56 @@ def parse_locations(
                 "function may read only those secrets)"
             )
         parsed.append(settings)
+    for (provider, club_number), location_ids in locations_sharing_a_club(parsed).items():
+        named = " and ".join(f"locations[{seen[i]}] ({i})" for i in location_ids)
+        problems.append(
+            f"club_number {club_number!r} ({provider.value}) is given to {named}: each location "
+            "is its own club in billing, with its own club number"
+        )
     if problems:
         raise LocationFileError(problems)
     return parsed
 
 
+def registry_clashes(
+    registered: Sequence[LocationSettings],
+    locations: Sequence[LocationSettings],
+    *,
+    prune: bool = False,
+) -> list[str]:
+    """Why `locations` cannot join the registry: a club number a registered location the file
+    does not list (and `prune` does not remove) already has."""
+    listed = {settings.location_id for settings in locations}
+    kept = [] if prune else [s for s in registered if s.location_id not in listed]
+    kept_ids = {settings.location_id for settings in kept}
+    problems = []
+    for (provider, club_number), location_ids in locations_sharing_a_club(
+        [*locations, *kept]
+    ).items():
+        new = [i for i in location_ids if i not in kept_ids]
+        old = [i for i in location_ids if i in kept_ids]
+        problems.append(
+            f"club_number {club_number!r} ({provider.value}) of {', '.join(map(repr, new))} is "
+            f"already registered to {', '.join(map(repr, old))}: change one club number, or "
+            "remove the other location (`clubsync locations remove`)"
+        )
+    return problems
+
+
 def load_locations_file(
     path: Path, *, secret_prefix: str = DEFAULT_SECRET_PREFIX
 ) -> list[LocationSettings]:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise LocationFileError(
+            [
+                f"{path.name}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+                f"{error.start}); save the file as UTF-8"
+            ]
+        ) from error
+    except OSError as error:
+        raise LocationFileError([f"{path.name}: cannot be read ({error.strerror})"]) from error
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml  # type: ignore[import-untyped]
@@ -369,6 +410,12 @@ def apply_command(
         else None
     )
     state = _state(endpoint, table_prefix)
+    clashes = registry_clashes(state.locations(), locations, prune=prune)
+    if clashes:
+        console.print(f"[red]{file.name} refused; nothing was changed:[/]")
+        for problem in clashes:
+            console.print(f"  {problem}", markup=False, soft_wrap=True)
+        raise typer.Exit(2)
     report = apply_locations(state, locations, prune=prune)
     console.print(
         f"Registry: {len(report.added)} added, {len(report.changed)} changed, "

@@ -6,17 +6,51 @@ import signal
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+
+console = Console()
+errors = Console(stderr=True, highlight=False)
+# Like every refusal of the CLI: nothing ran.
+EXIT_NOT_CONFIGURED = 2
+
+
+class _Commands(TyperGroup):
+    """The `clubsync` group: a command that needs AWS on a machine without it set up ends with
+    one line saying what to set, not botocore's traceback (every subcommand runs inside this
+    group's `invoke`)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from botocore.exceptions import NoCredentialsError
+
+        from clubsync.aws import AwsNotConfigured
+
+        try:
+            return super().invoke(ctx)
+        except AwsNotConfigured as error:
+            problem = str(error)
+        except NoCredentialsError:
+            problem = (
+                "No AWS credentials found: configure a profile (aws configure, or AWS_PROFILE) "
+                "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for moto give "
+                "--endpoint-url."
+            )
+        errors.print(f"[red]{problem}[/]", soft_wrap=True)
+        raise typer.Exit(EXIT_NOT_CONFIGURED)
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="clubsync: keeps a fitness club's CRM in sync with its billing system.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
+
+# A TCP port: typer refuses anything else with a one-line "Invalid value for '--port'".
+MAX_PORT = 65535
 
 
 @app.command()
@@ -34,7 +68,9 @@ def demo(
 
 @app.command()
 def sandbox(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8099,
+    port: Annotated[
+        int, typer.Option(min=0, max=MAX_PORT, help="Port on 127.0.0.1 (0 picks a free one).")
+    ] = 8099,
     club: Annotated[str, typer.Option(help="Club number to serve.")] = "0451",
     time_zone: Annotated[str, typer.Option(help="The club's IANA time zone.")] = "America/Chicago",
     members: Annotated[
@@ -57,9 +93,17 @@ def sandbox(
             billing.add_club(club, time_zone)
             billing.generate_members(club, members, seed=seed)
     except ValueError as error:
-        console.print(f"[red]Cannot load the sandbox data:[/] {error}")
+        console.print(f"[red]Cannot load the sandbox data:[/] {error}", soft_wrap=True)
         raise typer.Exit(2) from error
-    url = billing.start(port=port)
+    try:
+        url = billing.start(port=port)
+    except OSError as error:  # taken, or below 1024 without the right to bind it
+        console.print(
+            f"[red]Cannot serve on 127.0.0.1:{port}:[/] {error.strerror}; choose another "
+            "--port (0 picks a free one).",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from error
     console.print(f"Billing sandbox serving clubs {', '.join(billing.clubs)} at [bold]{url}[/]")
     console.print(
         "Credentials: app_id=sandbox app_key=sandbox. Control API: /_sandbox/. Ctrl-C stops."

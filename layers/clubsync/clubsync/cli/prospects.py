@@ -11,11 +11,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
-import boto3
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from clubsync.aws import aws_client
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.abc.client import DEFAULT_BASE_URL, AbcClientConfig, AbcCredentials
 from clubsync.store.entities import EntityRepository
@@ -47,9 +47,7 @@ Sandbox = Annotated[
 
 
 def _tables(endpoint_url: str | None, prefix: str) -> tuple[DynamoItemTable, DynamoItemTable]:
-    client = boto3.client(
-        "dynamodb", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-    )
+    client = aws_client("dynamodb", endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
     return (
         DynamoItemTable(client, ENTITIES.resolved_name(prefix)),
         DynamoItemTable(client, STATE.resolved_name(prefix)),
@@ -60,7 +58,7 @@ def _credentials(sandbox: bool, endpoint_url: str | None) -> Any:
     def resolve(settings: LocationSettings) -> AbcCredentials:
         if sandbox:
             return AbcCredentials(app_id="sandbox", app_key="sandbox")
-        secrets = boto3.client("secretsmanager")
+        secrets = aws_client("secretsmanager")
         value = secrets.get_secret_value(SecretId=settings.billing_secret_name)["SecretString"]
         return AbcCredentials.model_validate_json(value)
 

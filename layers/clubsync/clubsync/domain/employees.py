@@ -115,3 +115,19 @@ def access_revoked(accounts: Mapping[str, EmployeeAccount]) -> bool:
     """Revoked when inactive everywhere, restored when active again, kept while active at any
     location."""
     return not any(account.is_active for account in accounts.values())
+
+
+def salesperson_account(employee: Employee, location_id: str) -> EmployeeAccount | None:
+    """The billing account sent as the salesperson of a prospect at `location_id` (spec:
+    "Prospects"): the employee's account at that location. An employee of other locations only
+    is sent with their account there (active first, then by location id, so a replay sends the
+    same one): billing accepts it if it authorized that location, and refuses it otherwise,
+    which re-sends the prospect with no salesperson. None: the employee has no account."""
+    here = employee.accounts.get(location_id)
+    if here is not None:
+        return here
+    elsewhere = sorted(
+        employee.accounts.values(),
+        key=lambda account: (not account.is_active, account.location_id),
+    )
+    return elsewhere[0] if elsewhere else None

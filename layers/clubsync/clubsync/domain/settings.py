@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -258,6 +259,21 @@ class LocationSettings(BaseModel):
 
     def is_listed_product(self, name: str | None, upc: str | None) -> bool:
         return any(product.name == name and product.upc == upc for product in self.products)
+
+
+def locations_sharing_a_club(
+    locations: Iterable[LocationSettings],
+) -> dict[tuple[BillingProvider, str], list[str]]:
+    """(provider, club number) -> the location ids on it, for every billing club more than one
+    location points at. In billing each location is its own club with its own number (a
+    multi-location business has one club number per location), so two locations on one club
+    would both sync the same members and push prospects to the same club: a typo, refused."""
+    clubs: dict[tuple[BillingProvider, str], list[str]] = {}
+    for settings in locations:
+        ids = clubs.setdefault((settings.provider, settings.club_number), [])
+        if settings.location_id not in ids:
+            ids.append(settings.location_id)
+    return {club: ids for club, ids in clubs.items() if len(ids) > 1}
 
 
 _ZONES: frozenset[str] | None = None

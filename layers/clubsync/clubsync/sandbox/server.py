@@ -82,6 +82,8 @@ class _Club:
     # campaign id -> {"campaignId", "campaignName", "campaignType"}
     campaigns: dict[str, dict[str, str]] = field(default_factory=dict)
     unauthorized_salespeople: set[str] = field(default_factory=set)
+    # clubs whose employees this club does not accept as salespeople (ABC's authorization)
+    unauthorized_clubs: set[str] = field(default_factory=set)
     country: str = "US"
     # resource (employees, events, checkins, ...) -> ABC-shaped records
     activity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -293,6 +295,7 @@ class BillingSandbox:
         self._faults: list[Fault] = []
         self._request_count = 0
         self._requests: list[tuple[str, str, dict[str, str]]] = []
+        self._request_bodies: list[tuple[str, str, bytes]] = []
         self._rng = random.Random(0)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -408,6 +411,10 @@ class BillingSandbox:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path}: not UTF-8 text (offset {exc.start}); save it as UTF-8"
+            ) from None
         if not isinstance(data, dict):
             raise ValueError("file: expected a JSON object with a 'clubs' list")
         now: datetime | None = None
@@ -525,6 +532,17 @@ class BillingSandbox:
             else:
                 refused.add(employee_id)
 
+    def set_club_authorized(self, club_number: str, other_club: str, authorized: bool) -> None:
+        """Whether `club_number` accepts the employees of `other_club` (its `employees`
+        records) as salespeople; accepted until refused here."""
+        with self._lock:
+            self._club(other_club)  # an unknown club is a mistake in the test, not a refusal
+            refused = self._club(club_number).unauthorized_clubs
+            if authorized:
+                refused.discard(other_club)
+            else:
+                refused.add(other_club)
+
     def prospects(self, club_number: str) -> list[dict[str, Any]]:
         """Deep copies of the club's prospects (records with joinStatus Prospect)."""
         return [
@@ -562,7 +580,14 @@ class BillingSandbox:
             if campaign["campaignType"].upper() not in ACCEPTED_CAMPAIGN_TYPES:
                 return f"Campaign {campaign_id} must have type PON or PFA"
         salesperson = text(agreement, "salesPersonId")
-        if salesperson and salesperson in club.unauthorized_salespeople:
+        if salesperson and (
+            salesperson in club.unauthorized_salespeople
+            or any(
+                record.get("employeeId") == salesperson
+                for other in club.unauthorized_clubs
+                for record in self._clubs[other].activity.get("employees", [])
+            )
+        ):
             return f"salesPersonId {salesperson} is not authorized for club {club.number}"
         return None
 
@@ -702,6 +727,21 @@ class BillingSandbox:
         with self._lock:
             return [(m, p, dict(q)) for m, p, q in self._requests]
 
+    @property
+    def request_bodies(self) -> list[tuple[str, str, Any]]:
+        """(method, path, body) of every API request that had a body, oldest first; the body
+        parsed as JSON (what billing received), or the raw text when it is not JSON."""
+        with self._lock:
+            bodies = list(self._request_bodies)
+        out: list[tuple[str, str, Any]] = []
+        for method, path, body in bodies:
+            text = body.decode("utf-8", errors="replace")
+            try:
+                out.append((method, path, json.loads(text)))
+            except json.JSONDecodeError:
+                out.append((method, path, text))
+        return out
+
     def _take_fault(self, resource: str, *, has_records: bool | None = None) -> Fault | None:
         """Consume one count of the first queued fault matching `resource`.
 
@@ -789,6 +829,8 @@ class BillingSandbox:
         with self._lock:
             self._request_count += 1
             self._requests.append((method, path, dict(query)))
+            if body:
+                self._request_bodies.append((method, path, bytes(body)))
         if headers.get("app_id") != self.app_id or headers.get("app_key") != self.app_key:
             return _error(HTTPStatus.UNAUTHORIZED, "Unauthorized"), 0.0
         segments = [unquote(s) for s in path.split("/")[2:] if s]

@@ -12,10 +12,11 @@ the same result. moto runs as a server rather than in-process (`mock_aws`) becau
 - it is the same setup as `clubsync demo` and the integration tests, so one path is exercised.
 It costs about one second per replay to start, which is small next to a timeline.
 
-The sandbox clock and the sync's clock (`SyncDependencies.clock`) are both the scenario clock:
-set to each step's time before the step runs, so sync windows, watermarks, run times and
-billing's lastModifiedTimestamp stamps come out as they did on the day, and the result holds no
-wall-clock time. Run ids are random; the result replaces them by ordinals ("run-1", ...).
+The sandbox clock, the sync's clock (`SyncDependencies.clock`), the intake's and the prospect
+push's are all the scenario clock: set to each step's time before the step runs, so sync
+windows, watermarks, run times, push outcomes and billing's lastModifiedTimestamp stamps come
+out as they did on the day, and the result holds no wall-clock time. Run ids are random; the
+result replaces them by ordinals ("run-1", ...).
 """
 
 from __future__ import annotations
@@ -207,7 +208,10 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
         replay = _Replay(scenario, dynamo_repositories(client), sandbox)
         stack.enter_context(sandbox)
         stack.enter_context(replay.clients())
-        replay.poller = stack.enter_context(local_prospect_push(endpoint, sandbox.url))
+        # The push records the scenario's time too (`push.last_attempt_at`), not the wall clock.
+        replay.poller = stack.enter_context(
+            local_prospect_push(endpoint, sandbox.url, clock=replay.clock)
+        )
         return replay.run()
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
 

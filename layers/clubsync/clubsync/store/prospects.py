@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from clubsync.domain.employees import Employee
 from clubsync.domain.match_keys import DEFAULT_REGION
 from clubsync.domain.people import Person, PersonKind, ProspectPush
 from clubsync.store.entities import (
@@ -17,9 +18,9 @@ from clubsync.store.entities import (
     person_to_item,
 )
 from clubsync.store.items import ConditionFailed, Item, ItemTable
+from clubsync.store.records import RecordRepository
 
 CLAIM_PREFIX = "PUSHCLAIM#"
-EMPLOYEE_PREFIX = "EMPLOYEE#"
 # A claim outlives any redelivery or retry of the stream record that made it; DynamoDB's TTL
 # then removes it (state table TTL attribute `expires_at`).
 CLAIM_RETENTION = timedelta(days=30)
@@ -168,25 +169,10 @@ class ProspectStore:
         }
 
     # -- salespeople ---------------------------------------------------------------------
-    def salesperson_billing_id(self, location_id: str, follow_up_person_id: str) -> str | None:
-        """The billing id of a follow-up person (an employee). Employees are stored as
-        `LOC#loc / EMPLOYEE#id` with `billing_employee_id` (written by the employee sync)."""
-        item = self.entities.get(
-            (location_pk(location_id), f"{EMPLOYEE_PREFIX}{follow_up_person_id}")
-        )
-        value = item.get("billing_employee_id") if item else None
-        return str(value) if value else None
-
-    def put_employee(self, location_id: str, employee_id: str, billing_employee_id: str) -> None:
-        self.entities.put(
-            {
-                "pk": location_pk(location_id),
-                "sk": f"{EMPLOYEE_PREFIX}{employee_id}",
-                "entity": "employee",
-                "employee_id": employee_id,
-                "billing_employee_id": billing_employee_id,
-            }
-        )
+    def employee(self, employee_id: str) -> Employee | None:
+        """A follow-up person, as the employee sync stored them (`store.records.employee_item`);
+        which of their accounts is the salesperson: `domain.employees.salesperson_account`."""
+        return RecordRepository(self.entities).employees([employee_id]).get(employee_id)
 
 
 def _claim_key(location_id: str, person_id: str, scope: str) -> tuple[str, str]:

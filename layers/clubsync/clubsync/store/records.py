@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from clubsync.domain.employees import Employee
 from clubsync.store.entities import location_pk
 from clubsync.store.items import Item, ItemTable
 
@@ -23,6 +24,13 @@ INVOICE_PREFIX = "INVOICE#"
 SERVICE_AGREEMENT_PREFIX = "SERVICEAGREEMENT#"
 MARKETING_SOURCE_PREFIX = "MARKETINGSOURCE#"
 PT_FOLLOW_UP_PREFIX = "PTFOLLOWUP#"
+
+
+def employee_item(employee: Employee) -> Item:
+    """The employee sync's item of a CRM employee, `EMPLOYEES / EMPLOYEE#{id}`: one item for
+    all their locations (accounts are consolidated), each location's billing account in
+    `accounts`. Read back with `RecordRepository.employees`; nothing else writes or reads it."""
+    return record_item(EMPLOYEES_PK, EMPLOYEE_PREFIX, employee.employee_id, "employee", employee)
 
 
 def record_item(
@@ -60,6 +68,10 @@ class RecordRepository:
             item["sk"].removeprefix(prefix): model_of(item, model)
             for item in self.table.query(location_pk(location_id), prefix)
         }
+
+    def employees(self, employee_ids: Iterable[str]) -> dict[str, Employee]:
+        """CRM employees by id, as the employee sync wrote them (`employee_item`)."""
+        return self.get_many(EMPLOYEES_PK, EMPLOYEE_PREFIX, employee_ids, Employee)
 
     def get_many(self, pk: str, prefix: str, ids: Iterable[str], model: type[M]) -> dict[str, M]:
         keys = [(pk, f"{prefix}{record_id}") for record_id in ids]

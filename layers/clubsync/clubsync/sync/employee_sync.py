@@ -23,12 +23,10 @@ from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.providers.base import RangeQuery
 from clubsync.store.entities import location_pk
 from clubsync.store.records import (
-    EMPLOYEE_PREFIX,
     EMPLOYEE_REF_PREFIX,
-    EMPLOYEES_PK,
     RecordRepository,
+    employee_item,
     model_of,
-    record_item,
 )
 from clubsync.sync.engine import Accepted, PageMerge
 from clubsync.sync.record_job import RecordJob
@@ -85,9 +83,7 @@ class EmployeeJob(RecordJob):
                 employee_id = known.employee_id
             planned.append((record, employee, employee_id))
         # Read fresh: another location's sync may have changed the same employee.
-        stored = self.records.get_many(
-            EMPLOYEES_PK, EMPLOYEE_PREFIX, {eid for _, _, eid in planned}, Employee
-        )
+        stored = self.records.employees({eid for _, _, eid in planned})
         changed: dict[str, Employee] = {}
         for record, billing, employee_id in planned:
             account = EmployeeAccount(
@@ -136,10 +132,7 @@ class EmployeeJob(RecordJob):
             merged.commits.append(
                 self.item(billing.billing_employee_id, "employee_ref", ref, record.content_hash)
             )
-        merged.puts.extend(
-            record_item(EMPLOYEES_PK, EMPLOYEE_PREFIX, eid, "employee", employee)
-            for eid, employee in changed.items()
-        )
+        merged.puts.extend(employee_item(employee) for employee in changed.values())
         return merged
 
 

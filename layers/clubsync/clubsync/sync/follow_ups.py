@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from clubsync.domain.activity import CalendarEvent, PtFollowUp
-from clubsync.domain.employees import Employee
 from clubsync.domain.follow_up_rules import (
     Appointment,
     CurrentStatus,
@@ -40,8 +39,6 @@ from clubsync.domain.settings import LocationSettings
 from clubsync.store.entities import EntityRepository
 from clubsync.store.follow_ups import DueListRepository, FollowUpRepository
 from clubsync.store.records import (
-    EMPLOYEE_PREFIX,
-    EMPLOYEES_PK,
     EVENT_PREFIX,
     PT_FOLLOW_UP_PREFIX,
     RecordRepository,
@@ -281,9 +278,7 @@ class FollowUps:
         wanted = set(employee_ids)
         if not wanted:
             return {}
-        found = RecordRepository(self.entities.table).get_many(
-            EMPLOYEES_PK, EMPLOYEE_PREFIX, sorted(wanted), Employee
-        )
+        found = RecordRepository(self.entities.table).employees(sorted(wanted))
         names = {
             eid: " ".join(filter(None, (e.contact.first_name, e.contact.last_name)))
             for eid, e in found.items()

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from clubsync.domain.employees import salesperson_account
 from clubsync.domain.match_keys import email_key, name_key, phone_keys
 from clubsync.domain.people import Person, PersonKind, ProspectPush, ProspectPushState
 from clubsync.domain.prospect_validation import (
@@ -64,6 +65,12 @@ _PUSHED_CONTACT_FIELDS = (
     "employer",
     "barcode",
 )
+
+
+def wall_clock() -> datetime:
+    """The push's clock in Lambda. Replays (scenarios) pass their own clock instead, so the
+    outcome they record (`push.last_attempt_at`) and the claim's lease follow their timeline."""
+    return datetime.now(UTC)
 
 
 def push_content(person: Person) -> dict[str, Any]:
@@ -146,7 +153,7 @@ class ProspectPusher:
         target: ProspectTarget,
         *,
         dead_letters: DeadLetters | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = wall_clock,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         owner: str | None = None,
         claim_scope: str = "",
@@ -207,15 +214,18 @@ class ProspectPusher:
 
     # -- sending -------------------------------------------------------------------------
     def _salesperson(self, person: Person, warnings: list[str]) -> str:
+        """The follow-up person's billing id (domain.employees.salesperson_account), or "" with
+        a warning saying why there is none."""
         if not person.follow_up_person_id:
             return ""
-        billing_id = self.store.salesperson_billing_id(
-            person.location_id, person.follow_up_person_id
+        employee = self.store.employee(person.follow_up_person_id)
+        account = (
+            salesperson_account(employee, person.location_id) if employee is not None else None
         )
-        if billing_id is None:
+        if account is None:
             warnings.append("follow-up person has no billing id: sent without a salesperson")
             return ""
-        return billing_id
+        return account.billing_employee_id
 
     def _with_salesperson_fallback(
         self, send: Callable[[str], str], person: Person, warnings: list[str]
@@ -228,7 +238,7 @@ class ProspectPusher:
         except SalespersonRefused as error:
             if not salesperson:
                 raise
-            warnings.append(f"salesperson refused by billing ({error.reason}): sent without one")
+            warnings.append(f"salesperson refused by billing ({error.reason}): re-sent without one")
             return send("")
 
     def _send(self, person: Person, content_hash: str, warnings: list[str]) -> str:

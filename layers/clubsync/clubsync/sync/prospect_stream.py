@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from clubsync.domain.people import Person
@@ -25,6 +26,7 @@ from clubsync.sync.prospect_push import (
     ProspectPusher,
     needs_push,
     push_hash,
+    wall_clock,
 )
 
 # Lambda event filter (FilterCriteria pattern) for the prospect push's event source.
@@ -115,6 +117,7 @@ class PusherFactory:
         credentials: Callable[[LocationSettings], AbcCredentials],
         dead_letters: DeadLetters | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        clock: Callable[[], datetime] = wall_clock,
     ) -> None:
         self.state = state
         self.store = store
@@ -122,6 +125,8 @@ class PusherFactory:
         self.credentials = credentials
         self.dead_letters = dead_letters
         self.max_attempts = max_attempts
+        # The time the outcomes record: the wall clock in Lambda, the scenario's in a replay.
+        self.clock = clock
         self._pushers: dict[str, ProspectPusher] = {}
 
     def pusher(self, location_id: str) -> ProspectPusher:
@@ -137,6 +142,7 @@ class PusherFactory:
                 AbcProspectTarget(client, settings.zone),
                 dead_letters=self.dead_letters,
                 max_attempts=self.max_attempts,
+                clock=self.clock,
             )
             self._pushers[location_id] = pusher
         return pusher
