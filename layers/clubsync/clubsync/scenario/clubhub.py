@@ -222,8 +222,7 @@ def _do(
     # depend on today's date. A redelivery is the same bodies, signed again when re-sent.
     bodies = list(last_push) if step.redeliver else sandbox.deliveries(at)
     last_push[:] = bodies
-    statuses = [
-        str(webhook.handle(body, signed_headers(_SCENARIO_SECRET, body, at)).body.get("status"))
-        for body in bodies
-    ]
+    answers = [webhook.handle(body, signed_headers(_SCENARIO_SECRET, body, at)) for body in bodies]
+    # A refusal (e.g. a redelivery of an event older than 30 days) shows as its status code.
+    statuses = [str(a.body.get("status") or f"refused {a.status}") for a in answers]
     return f"{'redelivery' if step.redeliver else 'push'}: {', '.join(statuses) or 'nothing'}"
