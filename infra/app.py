@@ -4,6 +4,8 @@ Context (cdk.json, or -c key=value):
   stage            dev | prod   prod turns on deletion protection and retains data on delete
   secretPrefix     name prefix of the billing secrets the sync may read (default clubsync/)
   syncConcurrency  reserved concurrency of the member sync function (default 100)
+  intakeConcurrency  reserved concurrency of the prospect intake URL (default 10)
+  clubhubTimestampToleranceSeconds  Club Hub signed-timestamp window (default 300)
   abcBaseUrl       billing API base URL (default: ABC's production URL)
   alarmEmail       an address subscribed to the alarm topic (optional)
 """

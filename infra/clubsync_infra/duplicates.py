@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from clubsync.providers.clubhub.signing import DEFAULT_TOLERANCE_SECONDS, TOLERANCE_VARIABLE
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.member_sync import TABLE_ACTIONS
 from clubsync_infra.runtime import (
@@ -27,8 +28,13 @@ from clubsync_infra.storage import Storage
 WEBHOOK_SERVICE = "clubsync-clubhub-webhook"
 REPORT_SERVICE = "clubsync-duplicates-report"
 # One delivery at a time: two deliveries about one person applied concurrently could both
-# miss each other's agreement; Club Hub redelivers what a throttle refuses.
+# miss each other's agreement; Club Hub redelivers what a throttle refuses. Not raised for a
+# flood of 401s: the handler refuses those before importing anything, in well under a
+# millisecond (docs/decisions.md, "The public function URLs under a flood").
 WEBHOOK_CONCURRENCY = 1
+# Seconds a delivery's signed X-ClubHub-Timestamp may be from the function's clock
+# (providers/clubhub/signing.py); `-c clubhubTimestampToleranceSeconds=N` changes it.
+TOLERANCE_CONTEXT = "clubhubTimestampToleranceSeconds"
 # Mondays, every hour 06:00-11:00 UTC: ready before clubs in the Americas open; each run stores
 # the locations the previous one did not reach (a run stops before Lambda's 15 minutes), the
 # later ones find nothing left and end at once.
@@ -78,7 +84,13 @@ class Duplicates(Construct):
             handler="lambda_handler",
             description="Receives Club Hub membership and member pushes",
             layers=layers,
-            environment={**tables, "CLUBSYNC_CLUBHUB_SECRET_NAME": self.webhook_secret_name},
+            environment={
+                **tables,
+                "CLUBSYNC_CLUBHUB_SECRET_NAME": self.webhook_secret_name,
+                TOLERANCE_VARIABLE: str(
+                    int(self.node.try_get_context(TOLERANCE_CONTEXT) or DEFAULT_TOLERANCE_SECONDS)
+                ),
+            },
             service=WEBHOOK_SERVICE,
             memory_size=512,
             timeout=Duration.seconds(30),
@@ -92,8 +104,9 @@ class Duplicates(Construct):
         # findings and the location registry (state): what DynamoItemTable calls.
         webhook.grant_table(storage.entities, TABLE_ACTIONS)
         webhook.grant_table(storage.state, TABLE_ACTIONS)
-        # The handler answers 401 unless X-ClubHub-Signature is the HMAC of the body under the
-        # secret (constant-time comparison).
+        # The handler answers 401 unless X-ClubHub-Signature is the HMAC of X-ClubHub-Timestamp
+        # and the body under the secret (constant-time) and the timestamp is within the
+        # tolerance, before it imports the library, and counts UnauthorizedRequests.
         self.webhook_url = webhook.add_public_url(self.webhook_secret, caller="Club Hub")
 
         # -- the weekly duplicate report ------------------------------------------------------

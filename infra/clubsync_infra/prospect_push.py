@@ -45,8 +45,12 @@ STREAM_MAX_RECORD_AGE = Duration.hours(6)
 # re-send); small batches keep a batch well inside the timeout, bisection handles the rest.
 STREAM_BATCH_SIZE = 5
 PUSH_TIMEOUT = Duration.minutes(5)
-# Caps what an unauthenticated URL can cost; a form post takes well under a second.
-INTAKE_CONCURRENCY = 5
+# Caps what an unauthenticated URL can cost, with room for real forms during a flood of 401s:
+# a form post takes well under a second, a 401 well under a millisecond of handler time
+# (docs/decisions.md, "The public function URLs under a flood"). An operator raises it with
+# `-c intakeConcurrency=N` (docs/operations.md, "Public URL limits").
+INTAKE_CONCURRENCY = 10
+INTAKE_CONCURRENCY_CONTEXT = "intakeConcurrency"
 
 # ProspectPusher: ProspectStore.get / salesperson_billing_id (GetItem), record_outcome
 # (UpdateItem, conditional).
@@ -197,13 +201,16 @@ class ProspectPush(Construct):
             timeout=Duration.seconds(30),
             log_retention=log_retention,
             removal_policy=removal_policy,
-            reserved_concurrency=INTAKE_CONCURRENCY,
+            reserved_concurrency=int(
+                self.node.try_get_context(INTAKE_CONCURRENCY_CONTEXT) or INTAKE_CONCURRENCY
+            ),
         )
         self.intake_function = intake.function
         self.intake_log_group = intake.log_group
         intake.grant_table(storage.entities, INTAKE_ENTITIES_ACTIONS)
         intake.grant_table(storage.state, INTAKE_STATE_ACTIONS)
-        # The handler answers 401 unless x-clubsync-intake-secret matches (constant-time).
+        # The handler answers 401 unless x-clubsync-intake-secret matches (constant-time), before
+        # it imports the library, and counts UnauthorizedRequests.
         self.intake_url = intake.add_public_url(self.intake_secret, caller="the form")
 
         # -- reintegration: invoked by hand, resumable -----------------------------------------

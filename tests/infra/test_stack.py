@@ -947,6 +947,48 @@ def test_clubhub_webhook_is_a_public_url_checked_against_its_own_secret(
         assert "dynamodb:BatchWriteItem" in _table_actions(dev, granted, spec, "dev")
 
 
+@pytest.mark.parametrize(
+    ("service", "concurrency"), [("prospect-intake", 10), ("clubhub-webhook", 1)]
+)
+def test_public_urls_count_refusals_in_the_stack_namespace_under_their_service(
+    dev: dict[str, Any], prod: dict[str, Any], service: str, concurrency: int
+) -> None:
+    """UnauthorizedRequests (handlers) is emitted under POWERTOOLS_METRICS_NAMESPACE and the
+    `service` dimension from POWERTOOLS_SERVICE_NAME: both set here, never in the code."""
+    for template in (dev, prod):
+        properties = _function(template, service)["Properties"]
+        variables = properties["Environment"]["Variables"]
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ClubSync"
+        assert variables["POWERTOOLS_SERVICE_NAME"] == f"clubsync-{service}"
+        assert properties["ReservedConcurrentExecutions"] == concurrency
+    for handler in ("prospect_intake", "clubhub_webhook"):
+        code = (ROOT / "functions" / handler / "handler.py").read_text()
+        assert "Metrics()" in code and "namespace=" not in code
+
+
+def test_the_webhook_sets_its_signed_timestamp_window(dev: dict[str, Any]) -> None:
+    variables = _function(dev, "clubhub-webhook")["Properties"]["Environment"]["Variables"]
+    assert variables["CLUBSYNC_CLUBHUB_TIMESTAMP_TOLERANCE_SECONDS"] == "300"
+
+
+def test_an_operator_raises_the_intake_concurrency_and_the_window_by_context() -> None:
+    from aws_cdk import App
+    from clubsync_infra.stack import ClubsyncStack
+
+    app = App(
+        context={
+            "aws:cdk:bundling-stacks": [],
+            "intakeConcurrency": 25,
+            "clubhubTimestampToleranceSeconds": 600,
+        }
+    )
+    template = Template.from_stack(ClubsyncStack(app, "Raised", stage="dev")).to_json()
+    intake = _function(template, "prospect-intake")["Properties"]
+    assert intake["ReservedConcurrentExecutions"] == 25
+    webhook = _function(template, "clubhub-webhook")["Properties"]["Environment"]["Variables"]
+    assert webhook["CLUBSYNC_CLUBHUB_TIMESTAMP_TOLERANCE_SECONDS"] == "600"
+
+
 def _stack_schedule(template: dict[str, Any], construct_prefix: str) -> dict[str, Any]:
     """The properties of the stack's own schedule whose logical id starts with the prefix."""
     (schedule,) = [

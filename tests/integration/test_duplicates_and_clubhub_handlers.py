@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -14,7 +15,8 @@ from typer.testing import CliRunner
 from clubsync.cli.duplicates import duplicates_app
 from clubsync.local import LOCAL_REGION, Repositories
 from clubsync.local_streams import LocalLambdaContext, load_function
-from clubsync.sync.clubhub_webhook import sign
+from clubsync.sync.clubhub_webhook import signed_headers
+from tests.integration.metrics_helpers import emitted_metrics
 
 SECRET = "clubhub-secret-for-tests"  # a test value, not a credential
 
@@ -25,6 +27,9 @@ def webhook(repos: Repositories, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mo
         Name="clubsync-dev/clubhub-webhook", SecretString=SECRET
     )
     monkeypatch.setenv("CLUBSYNC_CLUBHUB_SECRET_NAME", "clubsync-dev/clubhub-webhook")
+    # What the stack sets on the function (infra/clubsync_infra/runtime.py).
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ClubSync")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "clubsync-clubhub-webhook")
     module = load_function("clubhub_webhook")
     module.reset()
     yield module
@@ -36,11 +41,16 @@ def live_ids(repos: Repositories) -> list[str]:
     return [a.system_id for a in repos.entities.agreements("springfield") if not a.archived]
 
 
-def url_event(body: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
+def url_event(
+    body: dict[str, Any], secret: str = SECRET, sent: datetime | None = None
+) -> dict[str, Any]:
+    """`body` as Club Hub sends it (signed at `sent`, default now); header names lower-case,
+    as function URLs pass them."""
     raw = json.dumps(body).encode()
+    headers = signed_headers(secret.encode(), raw, sent or datetime.now(UTC))
     return {
         "version": "2.0",
-        "headers": {"x-clubhub-signature": sign(secret.encode(), raw)},
+        "headers": {name.lower(): value for name, value in headers.items()},
         "requestContext": {"http": {"method": "POST", "path": "/"}},
         "body": raw.decode(),
         "isBase64Encoded": False,
@@ -52,7 +62,7 @@ def delivery(delivery_id: str, account: str, membership: str, pending: bool) -> 
         "delivery_id": delivery_id,
         "event": "membership.updated",
         "club_id": "0451",
-        "occurred_at": "2022-01-03T15:00:00Z",
+        "occurred_at": datetime.now(UTC).isoformat(),
         "member": {
             "member_id": account,
             "first_name": "Mary",
@@ -77,7 +87,6 @@ def test_the_article_timeline_through_the_lambda_and_the_report(
     assert webhook.lambda_handler(bad, LocalLambdaContext())["statusCode"] == 401
     assert live_ids(repos) == ["123"]
 
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ClubSyncTest")
     weekly = load_function("duplicates_report")
     weekly.reset()
     assert weekly.lambda_handler({}, LocalLambdaContext())["groups"] == {"springfield": 0}
@@ -87,6 +96,44 @@ def test_the_article_timeline_through_the_lambda_and_the_report(
     assert shown.exit_code == 0, shown.output
     findings = json.loads(shown.output)["billing_findings"]
     assert {tuple(f["accounts"]) for f in findings} == {("A", "B")}
+
+
+def test_refused_auth_is_counted_once_per_request_under_service_only(
+    webhook: ModuleType, repos: Repositories, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Wrong secret, captured delivery replayed an hour later, no signature: each is a 401 and
+    one UnauthorizedRequests count (namespace and service from the stack's variables, no
+    location dimension); an authentic delivery counts nothing."""
+    body = delivery("d1", "A", "123", False)
+    replayed = url_event(body, sent=datetime.now(UTC) - timedelta(hours=1))
+    unsigned = {**url_event(body), "headers": {}}
+    for event in (url_event(body, secret="wrong"), replayed, unsigned):
+        response = webhook.lambda_handler(event, LocalLambdaContext())
+        assert response["statusCode"] == 401
+        assert "Traceback" not in response["body"]
+    assert live_ids(repos) == []
+    assert emitted_metrics(capsys.readouterr().out) == 3 * [
+        {
+            "namespace": "ClubSync",
+            "name": "UnauthorizedRequests",
+            "value": 1.0,
+            "dimensions": {"service": "clubsync-clubhub-webhook"},
+        }
+    ]
+    assert webhook.lambda_handler(url_event(body), LocalLambdaContext())["statusCode"] == 200
+    assert emitted_metrics(capsys.readouterr().out) == []
+
+
+def test_an_expired_delivery_replayed_with_a_fresh_signature_is_not_applied(
+    webhook: ModuleType, repos: Repositories
+) -> None:
+    """A delivery id Club Hub used two years ago is long forgotten; even freshly signed, an
+    event that old is refused with the field named, and nothing is applied."""
+    old = {**delivery("new-id", "A", "123", False), "occurred_at": "2024-01-03T15:00:00Z"}
+    response = webhook.lambda_handler(url_event(old), LocalLambdaContext())
+    assert response["statusCode"] == 422
+    assert json.loads(response["body"])["fields"] == ["occurred_at"]
+    assert live_ids(repos) == []
 
 
 def test_the_cli_previews_resolves_and_undoes(repos: Repositories) -> None:

@@ -4,7 +4,11 @@ secret from Secrets Manager (moto), the prospect stored in DynamoDB (moto)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -13,6 +17,7 @@ import pytest
 
 from clubsync.local import LOCAL_REGION, Repositories
 from clubsync.local_streams import LocalLambdaContext, load_function
+from tests.integration.metrics_helpers import emitted_metrics
 
 SECRET = "intake-secret-for-tests"  # a test value, not a credential
 
@@ -23,7 +28,9 @@ def intake(repos: Repositories, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mod
         Name="clubsync-dev/prospect-intake", SecretString=SECRET
     )
     monkeypatch.setenv("CLUBSYNC_INTAKE_SECRET_NAME", "clubsync-dev/prospect-intake")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "prospect-intake")
+    # What the stack sets on the function (infra/clubsync_infra/runtime.py).
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "clubsync-prospect-intake")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ClubSync")
     module = load_function("prospect_intake")
     module.reset()
     yield module
@@ -79,3 +86,87 @@ def test_a_bad_field_is_a_4xx_naming_the_field(intake: ModuleType, repos: Reposi
     errors = json.loads(response["body"])["errors"]
     assert [error["field"] for error in errors] == ["email"]
     assert repos.entities.people("springfield") == []
+
+
+@pytest.mark.parametrize("secret", [None, "wrong"])
+def test_a_refused_secret_is_counted_once_under_service_only(
+    intake: ModuleType, secret: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    intake.lambda_handler(url_event(FORM, secret), LocalLambdaContext())
+    assert emitted_metrics(capsys.readouterr().out) == [
+        {
+            "namespace": "ClubSync",
+            "name": "UnauthorizedRequests",
+            "value": 1.0,
+            "dimensions": {"service": "clubsync-prospect-intake"},
+        }
+    ]
+    intake.lambda_handler(url_event(FORM), LocalLambdaContext())
+    assert emitted_metrics(capsys.readouterr().out) == []  # an accepted form counts nothing
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**FORM, "first_name": "Ro\u202esa"}, "first_name"),
+        ({**FORM, "last_name": "Mar\x00sh"}, "last_name"),
+        ({**FORM, "notes": [[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]}, "body"),
+    ],
+)
+def test_control_characters_and_deep_nesting_are_a_400_naming_the_field(
+    intake: ModuleType, repos: Repositories, body: dict[str, Any], field: str
+) -> None:
+    response = intake.lambda_handler(url_event(body), LocalLambdaContext())
+    assert response["statusCode"] == 400
+    assert [error["field"] for error in json.loads(response["body"])["errors"]] == [field]
+    assert repos.entities.people("springfield") == []
+
+
+def test_json_nested_past_the_recursion_limit_is_a_400_not_a_crash(intake: ModuleType) -> None:
+    event = {**url_event(FORM), "body": "[" * 20_000 + "]" * 20_000}
+    response = intake.lambda_handler(event, LocalLambdaContext())
+    assert response["statusCode"] == 400
+    assert "deeper than" in json.loads(response["body"])["errors"][0]["message"]
+
+
+# A fresh interpreter: load each public handler, answer an unauthenticated request, and list
+# what got imported. Without a secret name configured, nothing reaches Secrets Manager.
+_PROBE = """
+import importlib.util, json, sys
+from types import SimpleNamespace
+path = sys.argv[1]
+spec = importlib.util.spec_from_file_location("handler", path)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+context = SimpleNamespace(function_name="f", memory_limit_in_mb=128, aws_request_id="r",
+                          invoked_function_arn="arn:aws:lambda:us-east-1:0:function:f")
+event = {"headers": {}, "requestContext": {"http": {"method": "POST"}}, "body": "{}"}
+status = module.lambda_handler(event, context)["statusCode"]
+# (Powertools itself touches botocore for its user agent; boto3 is what a client costs.)
+heavy = ("pydantic", "boto3", "clubsync.lambda_runtime", "clubsync.store.items",
+         "clubsync.sync.prospect_intake", "clubsync.sync.clubhub_webhook")
+print(json.dumps({"status": status, "imported": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+@pytest.mark.parametrize("function", ["prospect_intake", "clubhub_webhook"])
+def test_a_401_imports_neither_the_library_nor_pydantic_nor_boto3(function: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CLUBSYNC_INTAKE_SECRET_NAME", "CLUBSYNC_CLUBHUB_SECRET_NAME")
+    }
+    environment.update(POWERTOOLS_METRICS_NAMESPACE="ClubSync", POWERTOOLS_TRACE_DISABLED="1")
+    answer = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(root / "functions" / function / "handler.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        cwd=root,
+    )
+    # The last line is the probe's; the EMF record of the refusal comes before it.
+    probe = json.loads(answer.stdout.strip().splitlines()[-1])
+    assert probe == {"status": 401, "imported": []}

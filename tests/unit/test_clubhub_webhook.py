@@ -1,10 +1,11 @@
-"""The Club Hub webhook receiver: signature, malformed bodies, redelivery, the article."""
+"""The Club Hub webhook receiver: signature over timestamp and body, stale and replayed
+deliveries, malformed bodies, redelivery, the article."""
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +13,16 @@ import pytest
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, handle_webhook_event, sign
+from clubsync.sync.clubhub_webhook import (
+    ClubHubWebhook,
+    handle_webhook_event,
+    sign,
+    signed_headers,
+)
 
 SECRET = b"webhook-secret-for-tests"  # a test value, not a credential
 NOW = datetime(2022, 1, 3, 15, 0, tzinfo=UTC)
+STAMP = int(NOW.timestamp())
 
 
 def delivery(
@@ -46,10 +53,14 @@ def delivery(
     return body
 
 
-def url_event(body: bytes, signature: str | None, *, b64: bool = False) -> dict[str, Any]:
+def url_event(
+    body: bytes, signature: str | None, *, b64: bool = False, timestamp: int | None = STAMP
+) -> dict[str, Any]:
     headers = {"content-type": "application/json"}
     if signature is not None:
         headers["X-ClubHub-Signature"] = signature
+    if timestamp is not None:
+        headers["X-ClubHub-Timestamp"] = str(timestamp)
     return {
         "version": "2.0",
         "headers": headers,
@@ -64,9 +75,15 @@ def webhook(entities: EntityRepository, state: StateRepository) -> ClubHubWebhoo
     return ClubHubWebhook(entities, state, SECRET, clock=lambda: NOW)
 
 
-def post(webhook: ClubHubWebhook, body: dict[str, Any], *, b64: bool = False) -> dict[str, Any]:
+def post(
+    webhook: ClubHubWebhook, body: dict[str, Any], *, b64: bool = False, at: datetime = NOW
+) -> dict[str, Any]:
+    """`body` as Club Hub sends it at `at` (signed with the time it is sent)."""
     raw = json.dumps(body).encode()
-    return handle_webhook_event(url_event(raw, sign(SECRET, raw), b64=b64), webhook)
+    stamp = int(at.timestamp())
+    return handle_webhook_event(
+        url_event(raw, sign(SECRET, raw, stamp), b64=b64, timestamp=stamp), webhook
+    )
 
 
 def test_a_signed_delivery_creates_the_member_and_the_pending_membership(
@@ -83,7 +100,7 @@ def test_a_signed_delivery_creates_the_member_and_the_pending_membership(
 
 
 @pytest.mark.parametrize(
-    "signature", [None, "", "sha256=" + "0" * 64, sign(b"another secret", b"{}")]
+    "signature", [None, "", "sha256=" + "0" * 64, sign(b"another secret", b"{}", STAMP)]
 )
 def test_a_bad_signature_is_401_and_changes_nothing(
     webhook: ClubHubWebhook, entity_table: MemoryItemTable, signature: str | None
@@ -100,9 +117,87 @@ def test_a_signature_over_other_bytes_is_refused(
     raw = json.dumps(delivery("d1", "A", "123")).encode()
     tampered = raw.replace(b"123", b"999")
     assert (
-        handle_webhook_event(url_event(tampered, sign(SECRET, raw)), webhook)["statusCode"] == 401
+        handle_webhook_event(url_event(tampered, sign(SECRET, raw, STAMP)), webhook)["statusCode"]
+        == 401
     )
     assert entity_table.all_items() == []
+
+
+def test_the_timestamp_is_signed_with_the_body(
+    webhook: ClubHubWebhook, entity_table: MemoryItemTable
+) -> None:
+    """A captured signature cannot be sent with a fresher timestamp: the signature is over
+    `<timestamp>.<body>`, and a body signature alone (the old scheme) is refused."""
+    raw = json.dumps(delivery("d1", "A", "123")).encode()
+    captured = sign(SECRET, raw, STAMP - 3600)
+    for signature, stamp in ((captured, STAMP), (sign(SECRET, b"." + raw, 0), None)):
+        response = handle_webhook_event(url_event(raw, signature, timestamp=stamp), webhook)
+        assert response["statusCode"] == 401, response
+    unstamped = url_event(raw, sign(SECRET, raw, STAMP), timestamp=None)
+    missing = handle_webhook_event(unstamped, webhook)
+    assert "X-ClubHub-Timestamp" in json.loads(missing["body"])["error"]
+    assert entity_table.all_items() == []
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [(-301, 401), (-300, 200), (0, 200), (300, 200), (301, 401), (-86400 * 31, 401)],
+)
+def test_a_delivery_signed_outside_the_window_is_refused(
+    webhook: ClubHubWebhook, entity_table: MemoryItemTable, offset: int, status: int
+) -> None:
+    """A captured delivery replayed later (even after its delivery id expired) carries its old
+    signed timestamp: outside 5 minutes of our clock it is refused before anything is read."""
+    response = post(webhook, delivery("d1", "A", "123"), at=NOW + timedelta(seconds=offset))
+    assert response["statusCode"] == status, response
+    if status == 401:
+        assert "window" in json.loads(response["body"])["error"]
+        assert entity_table.all_items() == []
+
+
+def test_the_window_is_configurable(
+    entities: EntityRepository, state: StateRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clubsync.providers.clubhub.signing import tolerance_seconds
+
+    monkeypatch.setenv("CLUBSYNC_CLUBHUB_TIMESTAMP_TOLERANCE_SECONDS", "900")
+    assert tolerance_seconds() == 900
+    for bad in ("", "0", "-5", "ten", "²"):
+        monkeypatch.setenv("CLUBSYNC_CLUBHUB_TIMESTAMP_TOLERANCE_SECONDS", bad)
+        assert tolerance_seconds() == 300  # a typo never opens the window
+    wide = ClubHubWebhook(entities, state, SECRET, clock=lambda: NOW, tolerance=900)
+    assert (
+        post(wide, delivery("d1", "A", "123"), at=NOW - timedelta(minutes=14))["statusCode"] == 200
+    )
+
+
+def test_an_event_older_than_the_delivery_id_memory_is_refused(
+    webhook: ClubHubWebhook, entity_table: MemoryItemTable
+) -> None:
+    """Freshly signed, new delivery id, but occurred two years ago: its id could have been
+    forgotten (30 days), so it cannot be told from a replay and is not applied."""
+    old = {**delivery("new-id", "A", "123"), "occurred_at": "2020-01-03T15:00:00Z"}
+    response = post(webhook, old)
+    assert response["statusCode"] == 422
+    answer = json.loads(response["body"])
+    assert answer["fields"] == ["occurred_at"] and "clubsync clubhub pull" in answer["error"]
+    assert entity_table.all_items() == []
+    # 29 days old (and an offset-less time, read as UTC) is still applied.
+    recent = {**delivery("d2", "A", "123"), "occurred_at": "2021-12-06T15:00:00"}
+    assert post(webhook, recent)["statusCode"] == 200
+
+
+def test_the_sandbox_signs_what_the_webhook_accepts(webhook: ClubHubWebhook) -> None:
+    from clubsync.providers.clubhub.wire import ClubHubMember
+    from clubsync.sandbox.clubhub import ClubHubSandbox
+
+    sandbox = ClubHubSandbox("0451")
+    sandbox.add_account(ClubHubMember(member_id="A", first_name="Mary", last_name="Member"))
+    sandbox.sell_pending("A", "456", NOW.date())
+    ((body, headers),) = sandbox.signed_deliveries(SECRET, NOW)
+    assert headers == signed_headers(SECRET, body, NOW)
+    assert webhook.handle(body, headers).status == 200
+    assert webhook.handle(body, signed_headers(b"wrong", body, NOW)).status == 401
 
 
 @pytest.mark.parametrize(
@@ -110,6 +205,8 @@ def test_a_signature_over_other_bytes_is_refused(
     [
         (b"not json", 400, None),
         (b"[1, 2]", 400, None),
+        (b"[" * 100_000 + b"]" * 100_000, 400, None),  # RecursionError inside json
+        (json.dumps({"a": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}).encode(), 400, None),
         (json.dumps({**delivery("d1", "A", "123"), "club_id": ""}).encode(), 422, "club_id"),
         (
             json.dumps(
@@ -133,12 +230,22 @@ def test_a_malformed_body_is_4xx_naming_the_field_and_changes_nothing(
     status: int,
     field: str | None,
 ) -> None:
-    response = handle_webhook_event(url_event(body, sign(SECRET, body)), webhook)
+    response = handle_webhook_event(url_event(body, sign(SECRET, body, STAMP)), webhook)
     assert response["statusCode"] == status
     answer = json.loads(response["body"])
     if field is not None and field != "body":
         assert field in answer["fields"]
     assert entity_table.all_items() == []
+
+
+def test_an_oversized_body_is_413_before_its_signature_is_computed(
+    webhook: ClubHubWebhook,
+) -> None:
+    raw = b" " * (256 * 1024 + 1)
+    for b64 in (False, True):
+        response = handle_webhook_event(url_event(raw, "sha256=x", b64=b64), webhook)
+        assert response["statusCode"] == 413
+    assert webhook.handle(raw, {}).status == 413
 
 
 def test_redelivery_is_acknowledged_and_applies_nothing(

@@ -74,6 +74,30 @@ def test_invalid_fields_are_named(change: dict[str, Any], field: str) -> None:
     assert field in errors_of({**FORM, **change})
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("first_name", "Av\x00ery"),
+        ("last_name", "\u202eyrev A"),  # RIGHT-TO-LEFT OVERRIDE: shown reversed
+        ("city", "Spring\u2066field"),
+        ("email", "avery\x07@example.org"),
+        ("notes", "Saw\x1b[2J the ad"),
+        ("first_name", "\x1f"),  # str.strip() alone would have made this "no name"
+    ],
+)
+def test_control_and_direction_characters_are_a_400_naming_the_field(
+    field: str, value: str
+) -> None:
+    with pytest.raises(IntakeInvalid) as caught:
+        parse_form({**FORM, field: value})
+    assert caught.value.status == 400
+    assert field in {error.field for error in caught.value.errors}
+
+
+def test_notes_may_span_lines() -> None:
+    assert parse_form({**FORM, "notes": "Saw the ad.\r\n\tAsked about classes."}).notes
+
+
 def test_a_form_without_name_email_or_phone_is_refused() -> None:
     assert "first_name" in errors_of({"location_id": "springfield"})
 
@@ -250,9 +274,29 @@ def test_http_errors_name_the_field(intake: ProspectIntake) -> None:
         (event(FORM, secret="wrong"), 401),
         (event("{not json"), 400),
         (event([1, 2]), 400),
+        # Deeply nested JSON: json raises RecursionError past ~1000 levels (was a bare 502).
+        (event('{"notes": ' + "[" * 30_000 + "]" * 30_000 + "}"), 400),
+        (event({**FORM, "notes": [[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]}), 400),
+        (event({**FORM, "notes": "x" * 70_000}), 413),
+        (event({**FORM, "first_name": "\u202eAvery"}), 400),
+        ({**event(FORM), "requestContext": {"http": {"method": "GET"}}}, 405),
     ],
 )
 def test_http_refusals(intake: ProspectIntake, the_event: dict[str, Any], status: int) -> None:
     response = handle_intake_event(the_event, intake, "s3cret")
     assert response["statusCode"] == status
     assert json.loads(response["body"])["errors"][0]["field"]
+    assert intake.entities.people("springfield") == []
+
+
+def test_http_a_control_character_answer_names_field_and_character(
+    intake: ProspectIntake,
+) -> None:
+    response = handle_intake_event(event({**FORM, "last_name": "Qu\x00inn"}), intake, "s3cret")
+    assert response["statusCode"] == 400
+    (error,) = json.loads(response["body"])["errors"]
+    assert error["field"] == "last_name" and "U+0000" in error["message"]
+    nested = handle_intake_event(event("[" * 5000 + "]" * 5000), intake, "s3cret")
+    assert json.loads(nested["body"])["errors"] == [
+        {"field": "body", "message": "body nests objects or arrays deeper than 16 levels"}
+    ]

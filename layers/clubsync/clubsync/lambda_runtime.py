@@ -23,6 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
+
+# Re-exported: the shared-secret lookup lives with the public URLs' gate, which runs before
+# anything of this module (pydantic models) is imported.
+from clubsync.public_url import SHARED_SECRET_MAX_AGE_SECONDS as SHARED_SECRET_MAX_AGE_SECONDS
+from clubsync.public_url import shared_secret as shared_secret
 from clubsync.store.tables import ENTITIES, STATE
 
 if TYPE_CHECKING:
@@ -192,9 +197,6 @@ def summary_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 # -- what the other functions share (intake, Club Hub webhook, duplicate report, due lists) --
-SHARED_SECRET_MAX_AGE_SECONDS = 300
-
-
 def table_repositories() -> tuple[EntityRepository, StateRepository]:
     """The entities and state repositories of a function: table names from the variables the
     stack sets, `AWS_ENDPOINT_URL` only in tests and local runs (moto). Call it once per
@@ -210,16 +212,3 @@ def table_repositories() -> tuple[EntityRepository, StateRepository]:
         EntityRepository(DynamoItemTable(dynamodb, ENTITIES.resolved_name())),
         StateRepository(DynamoItemTable(dynamodb, STATE.resolved_name())),
     )
-
-
-def shared_secret(name_variable: str) -> str:
-    """The secret a third party authenticates with (a form provider, a billing webhook), named
-    by `name_variable`; cached five minutes, so a rotation needs no deploy. "" when the variable
-    is not set: then nobody is authorized."""
-    from aws_lambda_powertools.utilities import parameters
-
-    name = os.environ.get(name_variable, "")
-    if not name:
-        return ""
-    value = parameters.get_secret(name, max_age=SHARED_SECRET_MAX_AGE_SECONDS)
-    return value if isinstance(value, str) else ""

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from clubsync.providers.clubhub.signing import signed_headers
 from clubsync.providers.clubhub.wire import ClubHubMember, ClubHubMembership
 
 
@@ -115,6 +116,14 @@ class ClubHubSandbox:
                     ).encode()
                 )
         return bodies
+
+    def signed_deliveries(
+        self, secret: bytes, now: datetime | None = None
+    ) -> list[tuple[bytes, dict[str, str]]]:
+        """`deliveries` as Club Hub sends them: each body with its X-ClubHub-Timestamp and
+        X-ClubHub-Signature headers (providers/clubhub/signing.py), signed at `now`."""
+        sent = now or datetime.now(UTC)
+        return [(body, signed_headers(secret, body, sent)) for body in self.deliveries(sent)]
 
     # -- HTTP ------------------------------------------------------------------------------
     def start(self, port: int = 0) -> str:

@@ -30,7 +30,7 @@ from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
 from clubsync.sync.clubhub_memberships import is_pending
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, apply_full_pull, sign
+from clubsync.sync.clubhub_webhook import ClubHubWebhook, apply_full_pull, signed_headers
 from clubsync.sync.duplicates import Duplicates
 
 EXAMPLES = Path(__file__).parent / "clubhub_examples"
@@ -171,7 +171,7 @@ def run_clubhub_scenario(scenario: ClubHubScenario) -> ClubHubScenarioResult:
     try:
         for number, step in enumerate(scenario.steps, start=1):
             now["at"] = parse_local(step.at).replace(tzinfo=zone).astimezone(UTC)
-            what = _do(step, sandbox, webhook, settings, url, last_push)
+            what = _do(step, sandbox, webhook, settings, url, last_push, now["at"])
             observed = _observed(entities, duplicates, settings.location_id)
             result.lines.append(
                 f"{number:>2}. {step.at} {what}: agreements {observed['agreement_ids']}"
@@ -200,6 +200,7 @@ def _do(
     settings: LocationSettings,
     url: str,
     last_push: list[bytes],
+    at: datetime,
 ) -> str:
     if step.sell_pending:
         s = step.sell_pending
@@ -217,14 +218,11 @@ def _do(
         with ClubHubClient(url) as client:
             outcomes = apply_full_pull(webhook, client.full_pull(settings.club_number), settings)
         return f"full pull: {', '.join(outcomes) or 'nothing'}"
-    bodies = list(last_push) if step.redeliver else sandbox.deliveries()
+    # Sent at the step's time (occurred_at and the signed timestamp): the replay does not
+    # depend on today's date. A redelivery is the same bodies, signed again when re-sent.
+    bodies = list(last_push) if step.redeliver else sandbox.deliveries(at)
     last_push[:] = bodies
-    statuses = [
-        str(
-            webhook.handle(body, {"X-ClubHub-Signature": sign(_SCENARIO_SECRET, body)}).body.get(
-                "status"
-            )
-        )
-        for body in bodies
-    ]
+    answers = [webhook.handle(body, signed_headers(_SCENARIO_SECRET, body, at)) for body in bodies]
+    # A refusal (e.g. a redelivery of an event older than 30 days) shows as its status code.
+    statuses = [str(a.body.get("status") or f"refused {a.status}") for a in answers]
     return f"{'redelivery' if step.redeliver else 'push'}: {', '.join(statuses) or 'nothing'}"

@@ -1,14 +1,18 @@
 """The Club Hub webhook receiver: authenticate, parse, apply one delivery, idempotently.
 
-The Lambda handler (functions/clubhub_webhook/handler.py) only turns the function URL event into
-`(raw body, headers)` and the result into an HTTP response. Order of checks, each answering
-before anything is read or written:
+The Lambda handler (functions/clubhub_webhook/handler.py) refuses unauthenticated requests with
+providers/clubhub/signing.py before importing this module, then hands the event over. Order of
+checks here, each answering before anything is read or written:
 
-1. signature: HMAC-SHA256 of the raw body with the shared secret, hex, in the
-   `X-ClubHub-Signature` header as `sha256=<hex>`, compared in constant time -> 401;
-2. JSON and shape (providers/clubhub/wire.py) -> 400 (not JSON) / 422 (naming the field);
-3. the club must be a registered location -> 422;
-4. a delivery id already recorded -> 200 "duplicate", nothing applied.
+1. body over 256 KB -> 413 (before hashing it);
+2. signature over `<X-ClubHub-Timestamp>.<raw body>` (providers/clubhub/signing.py), compared in
+   constant time, the timestamp within the tolerance of our clock -> 401;
+3. JSON (not too deeply nested) and shape (providers/clubhub/wire.py) -> 400 / 422 naming the
+   field;
+4. `occurred_at` older than the delivery-id memory (30 days) -> 422: its id may be forgotten, so
+   it could not be told from a replay;
+5. the club must be a registered location -> 422;
+6. a delivery id already recorded -> 200 "duplicate", nothing applied.
 
 Applying is itself replay-safe (sync/clubhub_memberships.py), so the delivery record is written
 *after* the change: a crash in between means a redelivery applies again and writes nothing,
@@ -17,11 +21,7 @@ never a lost delivery.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import hmac
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,7 +34,22 @@ from clubsync.domain.people import ContactData, FollowUpStatus, Person, PersonKi
 from clubsync.domain.rules import agreement_key, merge_contact
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.clubhub.mapping import PROVIDER, contact_of, observation_of
+from clubsync.providers.clubhub.signing import DEFAULT_TOLERANCE_SECONDS, signature_problem
+
+# Re-exported: the sandbox, the scenarios and the tests sign with these names.
+from clubsync.providers.clubhub.signing import SIGNATURE_HEADER as SIGNATURE_HEADER
+from clubsync.providers.clubhub.signing import TIMESTAMP_HEADER as TIMESTAMP_HEADER
+from clubsync.providers.clubhub.signing import sign as sign
+from clubsync.providers.clubhub.signing import signed_headers as signed_headers
 from clubsync.providers.clubhub.wire import ClubHubDelivery, ClubHubMember
+from clubsync.public_url import (
+    CLUBHUB_MAX_BODY_BYTES,
+    BodyRefused,
+    clubhub_refusal,
+    json_response,
+    load_json_object,
+    raw_body,
+)
 from clubsync.store.audit import FINDING_PREFIX
 from clubsync.store.entities import (
     EntityRepository,
@@ -53,24 +68,11 @@ from clubsync.sync.clubhub_memberships import (
 from clubsync.sync.matching import MatchIndex
 from clubsync.sync.member_merge import person_id_for_billing_member
 
-SIGNATURE_HEADER = "x-clubhub-signature"
-SIGNATURE_PREFIX = "sha256="
 # Club Hub redelivers for a while after a failure; a month of delivery ids is plenty and the
-# TTL keeps the state table from growing with every push.
+# TTL keeps the state table from growing with every push. It is also the oldest `occurred_at`
+# accepted: an older event's id may be forgotten, so a replay of it could not be recognised.
 DELIVERY_RETENTION = timedelta(days=30)
-MAX_BODY_BYTES = 256 * 1024
-
-
-def sign(secret: bytes, body: bytes) -> str:
-    """The header value Club Hub sends (and tests and the sandbox produce)."""
-    return SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
-def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
-    if not secret or not header:
-        return False
-    # compare_digest: the time taken does not tell an attacker how many characters matched.
-    return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
+MAX_BODY_BYTES = CLUBHUB_MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,12 @@ def finding_item(location_id: str, finding: DuplicateAccountsFinding, now: datet
     }
 
 
+def _older_than_retention(occurred_at: datetime, now: datetime) -> bool:
+    # The shape (ours) says UTC; an offset-less time is read as UTC rather than failing.
+    aware = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
+    return aware < now - DELIVERY_RETENTION
+
+
 def _field_errors(error: ValidationError) -> list[str]:
     # Field paths only: values may be personal data and reasons reach logs.
     return sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
@@ -116,24 +124,42 @@ class ClubHubWebhook:
     secret: bytes
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
+    # Seconds the signed X-ClubHub-Timestamp may be from `clock` (signing.tolerance_seconds()).
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS
+
     def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookResult:
-        lowered = {name.lower(): value for name, value in headers.items()}
-        if not signature_ok(self.secret, body, lowered.get(SIGNATURE_HEADER)):
-            return WebhookResult(401, {"error": "missing or invalid signature"})
+        """One delivery as Club Hub sent it: the raw body and its headers (any case)."""
         if len(body) > MAX_BODY_BYTES:
-            return WebhookResult(413, {"error": "body too large"})
+            return WebhookResult(413, {"error": f"body is larger than {MAX_BODY_BYTES} bytes"})
+        lowered = {name.lower(): value for name, value in headers.items()}
+        problem = signature_problem(self.secret, body, lowered, self.clock(), self.tolerance)
+        if problem is not None:
+            return WebhookResult(401, {"error": problem})
+        return self.handle_authentic(body)
+
+    def handle_authentic(self, body: bytes) -> WebhookResult:
+        """A delivery whose signature and timestamp were checked (`handle`, or the handler's
+        gate in clubsync/public_url.py)."""
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return WebhookResult(400, {"error": "body is not JSON"})
-        if not isinstance(data, dict):
-            return WebhookResult(400, {"error": "body is not a JSON object"})
+            data = load_json_object(body)
+        except BodyRefused as refused:
+            return WebhookResult(refused.status, {"error": refused.message})
         try:
             delivery = ClubHubDelivery.model_validate(data)
         except ValidationError as error:
             fields = _field_errors(error)
             return WebhookResult(
                 422, {"error": f"invalid fields: {', '.join(fields)}", "fields": fields}
+            )
+        if _older_than_retention(delivery.occurred_at, self.clock()):
+            return WebhookResult(
+                422,
+                {
+                    "error": f"occurred_at is more than {DELIVERY_RETENTION.days} days ago, "
+                    "older than the delivery ids clubsync remembers, so it cannot be told from "
+                    "a replay; not applied (catch up with `clubsync clubhub pull`)",
+                    "fields": ["occurred_at"],
+                },
             )
         settings = self._location(delivery.club_id)
         if settings is None:
@@ -300,24 +326,13 @@ def apply_full_pull(
 
 def handle_webhook_event(event: Mapping[str, Any], webhook: ClubHubWebhook) -> dict[str, Any]:
     """A Lambda function URL (payload 2.0) or API Gateway proxy event -> HTTP answer. The
-    signature is checked over the bytes Club Hub sent, so a base64 body is decoded first and
-    nothing is re-serialised before checking."""
-    method = event.get("httpMethod") or event.get("requestContext", {}).get("http", {}).get(
-        "method", "POST"
-    )
-    if str(method).upper() != "POST":
-        return _http(WebhookResult(405, {"error": "use POST"}))
-    raw = event.get("body") or ""
-    try:
-        body = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
-    except ValueError:
-        return _http(WebhookResult(400, {"error": "body is not valid base64"}))
-    return _http(webhook.handle(body, event.get("headers") or {}))
+    signature is checked over the bytes Club Hub sent (a base64 body is decoded first, nothing
+    is re-serialised), by the same gate the handler runs before importing this module."""
+    refusal = clubhub_refusal(event, webhook.secret, webhook.clock(), webhook.tolerance)
+    if refusal is not None:
+        return json_response(refusal.status, {"error": refusal.message})
+    return _http(webhook.handle_authentic(raw_body(event, MAX_BODY_BYTES)))
 
 
 def _http(result: WebhookResult) -> dict[str, Any]:
-    return {
-        "statusCode": result.status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(result.body),
-    }
+    return json_response(result.status, result.body)

@@ -19,9 +19,6 @@ permissions): a new prospect matching (same full name and the same email or phon
 
 from __future__ import annotations
 
-import base64
-import hmac
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -30,7 +27,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from clubsync.domain.follow_up_rules import STARTING_STATUS_BY_SOURCE
 from clubsync.domain.match_keys import email_key, name_key, phone_keys
@@ -49,6 +55,17 @@ from clubsync.domain.prospect_validation import (
     prospect_warnings,
 )
 from clubsync.domain.settings import LocationSettings
+from clubsync.domain.text import text_problem
+from clubsync.public_url import (
+    INTAKE_MAX_BODY_BYTES,
+    BodyRefused,
+    intake_refusal,
+    json_response,
+    load_json_object,
+    raw_body,
+    secret_matches,
+)
+from clubsync.public_url import INTAKE_SECRET_HEADER as SECRET_HEADER
 from clubsync.store.entities import EntityRepository, person_key
 from clubsync.store.state import StateRepository
 
@@ -61,10 +78,20 @@ class FieldError(BaseModel):
     message: str
 
 
+# A pydantic error of this type is a malformed request (400), not a form to correct (422).
+UNSAFE_TEXT = "unsafe_text"
+# Free text that may span lines: tab and line breaks are allowed there (domain/text.py).
+MULTILINE_FIELDS = frozenset({"notes"})
+
+
 class IntakeInvalid(Exception):
-    def __init__(self, errors: list[FieldError]) -> None:
+    """`status` 422 (a field to correct) or 400 (a malformed request: characters no form
+    types, such as NUL or a right-to-left override)."""
+
+    def __init__(self, errors: list[FieldError], status: int = 422) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
+        self.status = status
 
 
 class ProspectForm(BaseModel):
@@ -99,8 +126,16 @@ class ProspectForm(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _text_then_blank_is_none(cls, value: Any, info: ValidationInfo) -> Any:
+        # Before stripping: str.strip() would silently drop some controls (U+001C-U+001F).
+        if isinstance(value, str):
+            multiline = info.field_name in MULTILINE_FIELDS
+            problem = text_problem(value, multiline=multiline)
+            if problem is not None:
+                raise PydanticCustomError(UNSAFE_TEXT, problem)
+            if not value.strip():
+                return None
+        return value
 
     @field_validator("email")
     @classmethod
@@ -152,7 +187,9 @@ def parse_form(data: Mapping[str, Any]) -> ProspectForm:
     try:
         return ProspectForm.model_validate(dict(data))
     except ValidationError as error:
-        raise IntakeInvalid([_field_error(e) for e in error.errors()]) from None
+        details = error.errors()
+        status = 400 if any(e.get("type") == UNSAFE_TEXT for e in details) else 422
+        raise IntakeInvalid([_field_error(e) for e in details], status) from None
 
 
 def _field_error(error: Mapping[str, Any]) -> FieldError:
@@ -367,28 +404,16 @@ def billing_problems(person: Person, settings: LocationSettings) -> list[str]:
 
 # -- the HTTP endpoint (functions/prospect_intake) -------------------------------------------
 
-SECRET_HEADER = "x-clubsync-intake-secret"
-
 
 def is_authorized(headers: Mapping[str, str] | None, expected_secret: str) -> bool:
-    """The forms send a shared secret in a header; compared in constant time. An empty
-    configured secret authorizes nobody."""
-    if not expected_secret:
-        return False
+    """The forms send a shared secret in a header (`SECRET_HEADER`); compared in constant
+    time. An empty configured secret authorizes nobody."""
     given = {name.lower(): value for name, value in (headers or {}).items()}.get(SECRET_HEADER, "")
-    return hmac.compare_digest(given.encode(), expected_secret.encode())
-
-
-def _http(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body),
-    }
+    return secret_matches(given, expected_secret)
 
 
 def _errors(status: int, errors: list[FieldError]) -> dict[str, Any]:
-    return _http(status, {"errors": [e.model_dump() for e in errors]})
+    return json_response(status, {"errors": [e.model_dump() for e in errors]})
 
 
 def handle_intake_event(
@@ -396,29 +421,23 @@ def handle_intake_event(
 ) -> dict[str, Any]:
     """A Lambda function URL (payload 2.0) or API Gateway proxy event -> HTTP answer:
     201 with the new prospect's id, 200 when an existing account was updated or matched,
-    401 without the secret, 400/422 with `{"errors": [{"field", "message"}]}`."""
-    if not is_authorized(event.get("headers"), expected_secret):
-        return _errors(401, [FieldError(field=SECRET_HEADER, message="missing or wrong")])
-    method = event.get("httpMethod") or event.get("requestContext", {}).get("http", {}).get(
-        "method", "POST"
-    )
-    if str(method).upper() != "POST":
-        return _errors(405, [FieldError(field="method", message="use POST")])
-    raw = event.get("body") or ""
+    401 without the secret, 413 over 64 KB, 400 for a body that is not a flat JSON object or
+    holds control characters, 422 for a field to correct; errors as
+    `{"errors": [{"field", "message"}]}`. The handler runs the same gate (secret, method)
+    before importing this module."""
+    refusal = intake_refusal(event, expected_secret)
+    if refusal is not None:
+        return _errors(refusal.status, [FieldError(field=refusal.field, message=refusal.message)])
     try:
-        if event.get("isBase64Encoded"):
-            raw = base64.b64decode(raw).decode("utf-8")
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return _errors(400, [FieldError(field="body", message="not valid JSON")])
-    if not isinstance(data, dict):
-        return _errors(400, [FieldError(field="body", message="expected a JSON object")])
+        data = load_json_object(raw_body(event, INTAKE_MAX_BODY_BYTES))
+    except BodyRefused as refused:
+        return _errors(refused.status, [FieldError(field="body", message=refused.message)])
     try:
         result = intake.add(parse_form(data))
     except IntakeInvalid as error:
-        return _errors(422, error.errors)
+        return _errors(error.status, error.errors)
     status = 201 if result.outcome is IntakeOutcome.CREATED else 200
-    return _http(
+    return json_response(
         status,
         {
             "person_id": result.person_id,
