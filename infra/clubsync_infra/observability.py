@@ -469,15 +469,15 @@ class Observability(Construct):
         )
         self.dashboard.add_widgets(
             self._log_table(
-                "Stale locations (no successful member sync for 26 hours, latest check)",
+                "Stale locations (no successful member sync for 26 hours)",
                 [staleness.log_group],
                 [
                     "fields @timestamp, location_id, last_success, hours_since_success",
                     "filter message = 'stale location'",
-                    "filter @timestamp > now() - 2h",
-                    "stats latest(last_success) as last_success, "
-                    "max(hours_since_success) as hours by location_id",
-                    "sort hours desc",
+                    # A row whose last_flagged is older than an hour has recovered since.
+                    "stats latest(@timestamp) as last_flagged, latest(last_success) as "
+                    "last_success, latest(hours_since_success) as hours by location_id",
+                    "sort last_flagged desc",
                     "limit 50",
                 ],
             ),
@@ -492,7 +492,8 @@ class Observability(Construct):
                     "latest(counts.fetched) as fetched, latest(counts.created) as created, "
                     "latest(counts.updated) as updated, latest(counts.quarantined) as "
                     "quarantined by location_id, sync_type, kind",
-                    "sort last_status asc, location_id asc",
+                    # "continued", "failed", "skipped_locked" sort before "succeeded".
+                    "sort last_status asc",
                 ],
             ),
         )

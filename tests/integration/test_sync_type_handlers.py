@@ -228,3 +228,28 @@ def test_the_staleness_check_emits_one_count_and_logs_which_locations(
     [line] = [r for r in caplog.records if r.getMessage() == "stale location"]
     assert vars(line)["location_id"] == "springfield"
     assert vars(line)["hours_since_success"] == pytest.approx(30, abs=0.2)
+
+
+def test_a_run_that_crashes_counts_as_a_failed_sync_and_is_raised(
+    world: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", sync_service(SyncType.POS))
+    handler = load("pos_sync")
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("DynamoDB said no past its retries")
+
+    monkeypatch.setattr(sync_runtime(), "source", broken)
+    capsys.readouterr()
+    event = {"location": "springfield", "kind": "full", "scheduled_time": SCHEDULED_TIME}
+    with pytest.raises(RuntimeError):
+        handler({**event, "caller_continues": True}, Context())
+    [document] = _run_documents(capsys.readouterr().out)
+    assert document["SyncFailed"] == 1.0
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    [line] = [r for r in caplog.records if r.getMessage() == "sync run failed"]
+    assert vars(line)["location_id"] == "springfield"
+    assert vars(line)["run_message"] == "crashed: RuntimeError"

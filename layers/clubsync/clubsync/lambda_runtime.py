@@ -36,6 +36,8 @@ from clubsync.domain.settings import LocationSettings
 from clubsync.store.tables import ENTITIES, STATE
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
+
     from clubsync.store.entities import EntityRepository
     from clubsync.store.state import StateRepository
 
@@ -158,13 +160,13 @@ def handle_sync_event(
     event: Any,
     context: Any,
     *,
-    metrics: Any,
-    logger: Any,
+    metrics: Metrics,
+    logger: Logger,
 ) -> dict[str, Any]:
     """Runs the sync of `sync_type` the event asks for and records it (metrics, log line).
     Returns a TypeResult (what the state machine collects), plus `continuation` when paused
     and the caller continues, or `continued_by_invocation` when this function did."""
-    from clubsync.run_metrics import record_run
+    from clubsync.run_metrics import record_crash, record_run
     from clubsync.sync.engine import SyncFailed
     from clubsync.sync.full_sync import TypeResult
     from clubsync.sync.scheduled import (
@@ -208,6 +210,11 @@ def handle_sync_event(
         # Raised: the state machine's Retry/Catch, or Lambda's asynchronous retries and then
         # the sync dead-letter queue.
         raise
+    except Exception as error:
+        # Not a billing failure (a DynamoDB error past its retries, a bug): still a failed
+        # sync for the alarm, and raised the same way.
+        record_crash(metrics, logger, sync_type, payload, error)
+        raise
     finally:
         for client in opened:
             client.close()
@@ -231,7 +238,13 @@ def handle_sync_event(
 
 
 def _refused(
-    metrics: Any, logger: Any, sync_type: SyncType, error: Exception, event: Any, *, raise_it: bool
+    metrics: Metrics,
+    logger: Logger,
+    sync_type: SyncType,
+    error: Exception,
+    event: Any,
+    *,
+    raise_it: bool,
 ) -> dict[str, Any]:
     """An event that can never succeed: counted and logged; raised for the state machine (a
     failed type, never retried), answered for an asynchronous invocation (not retried)."""

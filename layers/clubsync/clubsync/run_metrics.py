@@ -104,6 +104,30 @@ def record_run(metrics: Metrics, logger: Logger, run: RunRecord) -> None:
         logger.info(RUN_FINISHED, extra=fields)
 
 
+def record_crash(
+    metrics: Metrics, logger: Logger, sync_type: SyncType, event: Any, error: BaseException
+) -> None:
+    """A run that ended in an exception other than SyncFailed (a DynamoDB error past its
+    retries, a bug): no run record reached us, but it is a failed sync all the same, so it
+    counts in SyncFailed (the failed-syncs alarm) and gets the same log line."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    fields = event if isinstance(event, dict) else {}
+    metrics.add_metric(name=STATUS_METRICS[RunStatus.FAILED], unit=MetricUnit.Count, value=1)
+    logger.exception(
+        RUN_FAILED,
+        extra={
+            "location_id": fields.get("location"),
+            "sync_type": sync_type.value,
+            "kind": fields.get("kind"),
+            "run_id": fields.get("resume_run_id"),
+            "status": RunStatus.FAILED.value,
+            # The type only: an exception's text may quote what it was processing.
+            "run_message": f"crashed: {type(error).__name__}",
+        },
+    )
+
+
 def record_refused(
     metrics: Metrics, logger: Logger, sync_type: SyncType, reason: str, event: Any
 ) -> None:
