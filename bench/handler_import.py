@@ -34,6 +34,7 @@ DEFERRED = {
         "boto3",
         "clubsync.sync.scheduled",
         "clubsync.providers.abc.members",
+        "clubsync.providers.abc.sources",
         "aws_lambda_powertools.utilities.parameters",
         "aws_lambda_powertools.tracing",
         "aws_xray_sdk.core",

@@ -1,5 +1,9 @@
 """Full sync summary Lambda: the last state of the nightly full sync state machine; stores
-`RUNSUMMARY#{date}` in the state table (docs/decisions.md)."""
+`RUNSUMMARY#{date}` in the state table and emits the summary's status as metrics
+(docs/decisions.md).
+
+Thin on purpose: the handler body lives in `clubsync.lambda_runtime`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from clubsync.lambda_runtime import summary_handler
 
+_handler = summary_handler()
+
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return summary_handler(event, context)
+    return _handler(event, context)

@@ -1,7 +1,8 @@
 """service_agreements sync Lambda: a Task of the nightly full sync state machine
 (docs/decisions.md).
 
-Thin on purpose: the wiring and the handler body live in `clubsync.lambda_runtime`.
+Thin on purpose: the wiring, the handler body and the run metrics live in
+`clubsync.lambda_runtime`, the same for every sync type.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from clubsync.domain.runs import SyncType
 from clubsync.lambda_runtime import sync_handler
 
-_handler = sync_handler(SyncType("service_agreements"))
+_handler = sync_handler(SyncType.SERVICE_AGREEMENTS)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -126,6 +126,7 @@ class Duplicates(Construct):
             reserved_concurrency=1,
         )
         self.report_function = report.function
+        self.report_log_group = report.log_group
         report.grant_table(storage.entities, REPORT_ENTITIES_ACTIONS)
         report.grant_table(storage.state, REPORT_STATE_ACTIONS)
         weekly = stack_schedule(

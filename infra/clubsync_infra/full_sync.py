@@ -7,9 +7,10 @@ Shape of an execution (input `{"location", "kind": "full", "scheduled_time"}`):
     marketing_sources) -> Summary
 
 Members and employees run first (the other types refer to people and event owners); the
-other five run side by side. Every type is a LambdaInvoke Task with its own Retry and a Catch
-that turns the exhausted failure into `{"sync_type", "error"}`, so one failing type never
-stops the others; the summary function receives every type's result and stores
+other five run side by side. Every type, members included, is a LambdaInvoke Task with its own
+Retry and a Catch that turns the exhausted failure into `{"sync_type", "error"}`, so one
+failing type never stops the others, and a Choice that loops a paused run (`continuation`)
+back into its Task; the summary function receives every type's result and stores
 `RUNSUMMARY#{date}`.
 """
 
@@ -27,6 +28,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from clubsync.domain.runs import SyncType
+from clubsync.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.member_sync import PAUSE_MARGIN_MS, TABLE_ACTIONS, TIMEOUT, MemberSync
 from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
@@ -115,7 +117,8 @@ class FullSync(Construct):
                 "billing system (a full sync state machine Task)",
                 layers=layers,
                 environment=sync_environment,
-                service=service_name(directory),
+                # The service dimension of its run metrics (the failed-syncs alarm's too).
+                service=sync_service(sync_type),
                 memory_size=1024,
                 # A run that needs more saves its checkpoint and returns `continuation`.
                 timeout=TIMEOUT,
@@ -147,6 +150,21 @@ class FullSync(Construct):
             if sync_type is SyncType.CHECKINS:
                 runtime.function.configure_async_invoke(
                     retry_attempts=2, max_event_age=Duration.hours(1)
+                )
+                # A paused partial check-in sync (Scheduler's, asynchronous) continues in a
+                # fresh invocation of this function, like the member sync; a separate policy
+                # (not the role's default one, which the function depends on) avoids a
+                # dependency cycle between the function and its own ARN.
+                iam.Policy(
+                    self,
+                    "CheckinsInvokeSelf",
+                    roles=[runtime.role],
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=["lambda:InvokeFunction"],
+                            resources=[runtime.function.function_arn],
+                        )
+                    ],
                 )
                 acknowledge(
                     runtime.function,
@@ -239,7 +257,9 @@ class FullSync(Construct):
             removal_policy=removal_policy,
         )
 
-        members = self._members_steps(member_sync.function)
+        # Members loop on their continuation like every type: employees and the rest start
+        # only once the whole member run has ended.
+        members = self._type_steps(SyncType.MEMBERS, member_sync.function)
         employees = self._type_steps(SyncType.EMPLOYEES)
         parallel = sfn.Parallel(
             self,
@@ -329,7 +349,9 @@ class FullSync(Construct):
         )
 
     def _start(self, sync_type: SyncType) -> sfn.Pass:
-        """The type's first event: the execution input plus `sync_type`, kept at $.event."""
+        """The type's first event: the execution input plus `sync_type` and
+        `caller_continues` (a paused run returns `continuation` to this loop instead of the
+        function invoking itself: docs/decisions.md), kept at $.event."""
         return sfn.Pass(
             self,
             f"Start {sync_type.value}",
@@ -338,6 +360,7 @@ class FullSync(Construct):
                 "kind": sfn.JsonPath.string_at("$.kind"),
                 "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
                 "sync_type": sync_type.value,
+                "caller_continues": True,
             },
             result_path="$.event",
         )
@@ -369,10 +392,14 @@ class FullSync(Construct):
         task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.caught")
         return task, failed
 
-    def _type_steps(self, sync_type: SyncType) -> sfn.Chain:
+    def _type_steps(
+        self, sync_type: SyncType, function: lambda_.IFunction | None = None
+    ) -> sfn.Chain:
         """Start -> Task -> Choice: a paused run (`continuation`) loops back into the Task with
-        the continuation event; a finished one stores its result at $.results.<type>."""
-        function = self.functions[sync_type]
+        the continuation event; a finished one stores its result (a TypeResult) at
+        $.results.<type>; a refused event (InvalidEvent, never retried) or a run failed past
+        its retries is caught into `{"sync_type", "error"}`, a failed type."""
+        function = function or self.functions[sync_type]
         start = self._start(sync_type)
         task, failed = self._task(sync_type, function)
         again = sfn.Pass(
@@ -394,46 +421,6 @@ class FullSync(Construct):
             sfn.Choice(self, f"{sync_type.value} paused?")
             .when(sfn.Condition.is_present("$.step.output.continuation"), again.next(task))
             .otherwise(done)
-        )
-        start.next(task).next(choice)
-        return sfn.Chain.custom(start, [end], end)
-
-    def _members_steps(self, function: lambda_.IFunction) -> sfn.Chain:
-        """The member sync keeps its own contract (functions/members_sync): a paused run
-        continues by invoking itself, so its Task does not loop; its answer becomes a
-        TypeResult, and a refused event (`ok: false`, no run) a failed type."""
-        start = self._start(SyncType.MEMBERS)
-        task, failed = self._task(SyncType.MEMBERS, function)
-        ran = sfn.Pass(
-            self,
-            "members done",
-            parameters={
-                "sync_type": SyncType.MEMBERS.value,
-                "status": sfn.JsonPath.string_at("$.step.output.status"),
-                "run_id": sfn.JsonPath.string_at("$.step.output.run_id"),
-                "message": sfn.JsonPath.string_at("$.step.output.message"),
-            },
-            result_path="$.results.members",
-        )
-        refused = sfn.Pass(
-            self,
-            "members refused",
-            parameters={
-                "sync_type": SyncType.MEMBERS.value,
-                "error": {
-                    "Error": "InvalidEvent",
-                    "Cause": sfn.JsonPath.string_at("$.step.output.message"),
-                },
-            },
-            result_path="$.results.members",
-        )
-        end = sfn.Pass(self, "members result")
-        for step in (failed, ran, refused):
-            step.next(end)
-        choice = (
-            sfn.Choice(self, "members ran?")
-            .when(sfn.Condition.is_present("$.step.output.run_id"), ran)
-            .otherwise(refused)
         )
         start.next(task).next(choice)
         return sfn.Chain.custom(start, [end], end)

@@ -1,4 +1,5 @@
-"""Member sync: the function EventBridge Scheduler invokes, its failure queue and its rights."""
+"""Member sync: the function (a Task of the nightly full sync state machine, and the target
+of Scheduler's partial member syncs), its failure queue and its rights."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from clubsync.domain.runs import SyncType
+from clubsync.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.runtime import PythonFunction, acknowledge, failure_queue, nag_arn
 from clubsync_infra.storage import Storage
 
-SERVICE = "clubsync-members-sync"
+# "clubsync-members-sync": the service dimension of its run metrics, as every sync type's.
+SERVICE = sync_service(SyncType.MEMBERS)
 # Longest Lambda allows: a run that needs more saves its checkpoint and continues.
 TIMEOUT = Duration.minutes(15)
 # Checkpoint, run record and the continuation's invoke must fit in this reserve.
@@ -114,7 +118,8 @@ class MemberSync(Construct):
             "may read only secrets under the clubsync prefix (secret ARNs also end in a random "
             "suffix).",
         )
-        # A paused run continues in a fresh invocation of this same function. A separate
+        # A paused partial sync (Scheduler's, asynchronous) continues in a fresh invocation of
+        # this same function; in the full sync the state machine continues it. A separate
         # policy (not the role's default one, which the function depends on) avoids a
         # dependency cycle between the function and its own ARN.
         iam.Policy(

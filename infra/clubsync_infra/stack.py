@@ -1,5 +1,6 @@
 """The clubsync stack: storage, member sync, the nightly full sync, scheduling, prospect push,
-duplicates (Club Hub webhook, weekly report), follow-up due lists and observability."""
+duplicates (Club Hub webhook, weekly report), follow-up due lists, the staleness check and
+observability."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from clubsync_infra.observability import Observability
 from clubsync_infra.prospect_push import ProspectPush
 from clubsync_infra.runtime import SharedLayers
 from clubsync_infra.scheduling import Scheduling
+from clubsync_infra.staleness import Staleness
 from clubsync_infra.storage import Storage
 
 STAGES = ("dev", "prod")
@@ -106,6 +108,14 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.staleness = Staleness(
+            self,
+            "Staleness",
+            storage=self.storage,
+            layers=layers.all,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.observability = Observability(
             self,
             "Observability",
@@ -116,6 +126,7 @@ class ClubsyncStack(Stack):
             prospect_push=self.prospect_push,
             duplicates=self.duplicates,
             follow_ups=self.follow_ups,
+            staleness=self.staleness,
             alarm_email=alarm_email,
         )
         outputs = {

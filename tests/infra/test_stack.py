@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -165,7 +166,7 @@ def test_every_acknowledged_finding_is_known_and_has_a_reason(assembly: Path) ->
     }
     assert rules - specific - invoke_versions == ACKNOWLEDGED
     assert len(specific) == 2
-    assert len(invoke_versions) == 10
+    assert len(invoke_versions) == 11
     for rule, reason in acknowledged.items():
         assert len(reason) > 40, rule
 
@@ -268,7 +269,7 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    assert len(functions) == 15
+    assert len(functions) == 16
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
@@ -349,11 +350,13 @@ def _granted(template: dict[str, Any], function: dict[str, Any]) -> dict[str, li
 # -- scheduling -------------------------------------------------------------------------------
 def test_location_schedules_are_data_not_stack_resources(dev: dict[str, Any]) -> None:
     # The stack's own schedules run over every location at once (the weekly duplicate report,
-    # the hourly follow-up due lists); per-location schedules are created by the registry.
+    # the hourly follow-up due lists, the hourly staleness check); per-location schedules are
+    # created by the registry.
     schedules = of_type(dev, "AWS::Scheduler::Schedule")
     assert sorted(name.rstrip("0123456789ABCDEF") for name in schedules) == [
         "DuplicatesWeeklyReport",
         "FollowUpsHourly",
+        "StalenessHourly",
     ]
     groups = of_type(dev, "AWS::Scheduler::ScheduleGroup")
     assert [g["Properties"]["Name"] for g in groups.values()] == ["clubsync-dev"]
@@ -435,8 +438,9 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
 
 def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> None:
     queues = of_type(dev, "AWS::SQS::Queue")
-    # Member sync, registry, prospect push, weekly duplicate report, hourly due lists.
-    assert len(queues) == 5
+    # Member sync, registry, prospect push, weekly duplicate report, hourly due lists, hourly
+    # staleness check.
+    assert len(queues) == 6
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     for policy in of_type(dev, "AWS::SQS::QueuePolicy").values():
@@ -448,28 +452,212 @@ def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> Non
 
 
 # -- observability ----------------------------------------------------------------------------
-def test_alarms_cover_failed_syncs_dead_letters_throttles_and_notify(dev: dict[str, Any]) -> None:
-    alarms = of_type(dev, "AWS::CloudWatch::Alarm").values()
-    metrics = {alarm["Properties"]["MetricName"] for alarm in alarms}
-    assert {
-        "Errors",
-        "Throttles",
-        "ApproximateNumberOfMessagesVisible",
-        "FailedSyncs",
-        "InvalidEvents",
-    } <= metrics
-    for alarm in alarms:
-        assert alarm["Properties"]["AlarmActions"], alarm
-        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+ALARMS = {
+    "member-sync-errors",
+    "failed-syncs",
+    "invalid-sync-events",
+    "member-sync-throttles",
+    "sync-dead-letters",
+    "registry-dead-letters",
+    "registry-errors",
+    "full-sync-executions-failed",
+    "full-sync-executions-timed-out",
+    "full-sync-partly-failed",
+    "full-sync-failed",
+    "stale-locations",
+    "prospect-push-errors",
+    "prospect-push-iterator-age",
+    "prospect-dead-letters",
+    "prospect-intake-errors",
+    "prospect-intake-unauthorized",
+    "clubhub-webhook-errors",
+    "clubhub-webhook-unauthorized",
+    "duplicates-report-failed",
+    "followups-due-errors",
+    "followups-due-dead-letters",
+}
 
 
-def test_dashboard_shows_per_location_results(dev: dict[str, Any]) -> None:
+def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Alarm properties by alarm name."""
+    return {
+        alarm["Properties"]["AlarmName"]: alarm["Properties"]
+        for alarm in of_type(template, "AWS::CloudWatch::Alarm").values()
+    }
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm reads: its own, or those of its metric math."""
+    if "MetricName" in alarm:
+        return [
+            {
+                "Namespace": alarm["Namespace"],
+                "MetricName": alarm["MetricName"],
+                "Dimensions": alarm.get("Dimensions", []),
+            }
+        ]
+    return [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_alarm_set_is_exactly_this_each_named_with_alarm_and_ok_actions(
+    stage: str, dev: dict[str, Any], prod: dict[str, Any]
+) -> None:
+    template = dev if stage == "dev" else prod
+    alarms = _alarms(template)
+    assert set(alarms) == {f"clubsync-{stage}-{name}" for name in ALARMS}
+    topic = {
+        "Ref": _logical_id(template, next(iter(of_type(template, "AWS::SNS::Topic").values())))
+    }
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [topic], name
+        assert alarm["OKActions"] == [topic], name
+        assert len(alarm["AlarmDescription"]) > 40, name
+        # Only the monitor of the monitors treats silence as trouble (below).
+        expected = "breaching" if name.endswith("-stale-locations") else "notBreaching"
+        assert alarm["TreatMissingData"] == expected, name
+
+
+def test_functions_and_alarms_use_the_stack_namespace_and_no_location_dimension(
+    dev: dict[str, Any],
+) -> None:
+    """The namespace is the stack's (POWERTOOLS_METRICS_NAMESPACE on every function), never
+    one named in code (Powertools' `namespace=` overrides the variable); no metric anywhere
+    has a location dimension (a billed custom metric per location)."""
+    from clubsync_infra.runtime import METRICS_NAMESPACE
+
+    assert METRICS_NAMESPACE == "ClubSync"
+    for function in of_type(dev, "AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE
+    sources = [*(ROOT / "functions").glob("*/handler.py"), *(ROOT / "layers").rglob("*.py")]
+    for path in sources:
+        text = path.read_text()
+        # (Not in a `quoted` mention of the trap itself.)
+        assert not re.search(r"(?<!`)(Metrics|single_metric)\([^)]*namespace\s*=", text), path
+        assert not re.search(r"add_dimension\(\s*name=\"location", text), path
+    for name, alarm in _alarms(dev).items():
+        for read in _alarm_metrics(alarm):
+            if not str(read["Namespace"]).startswith("AWS/"):
+                assert read["Namespace"] == METRICS_NAMESPACE, name
+            assert {d["Name"] for d in read["Dimensions"]} <= {
+                "service",
+                "FunctionName",
+                "QueueName",
+                "StateMachineArn",
+            }, name
+    dashboard = json.dumps(of_type(dev, "AWS::CloudWatch::Dashboard"))
+    assert "location,service" not in dashboard and "SEARCH(" not in dashboard
+
+
+def test_the_failed_syncs_alarm_sums_every_sync_type(dev: dict[str, Any]) -> None:
+    from clubsync.run_metrics import sync_service
+    from clubsync.sync.sync_types import FULL_SYNC_ORDER
+
+    services = {sync_service(sync_type) for sync_type in FULL_SYNC_ORDER}
+    # Every sync function reports under one of these services, and every one is summed.
+    sync_functions = {
+        f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        for f in of_type(dev, "AWS::Lambda::Function").values()
+        if f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"].endswith("-sync")
+    }
+    assert sync_functions == services
+    alarms = _alarms(dev)
+    for name, metric in [("failed-syncs", "SyncFailed"), ("invalid-sync-events", "InvalidEvents")]:
+        alarm = alarms[f"clubsync-dev-{name}"]
+        read = _alarm_metrics(alarm)
+        assert {m["MetricName"] for m in read} == {metric}
+        assert {m["Dimensions"][0]["Value"] for m in read} == services
+        [expression] = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+        assert expression.count("FILL(") == len(services)
+        assert alarm["Threshold"] == 1
+
+
+def test_summary_staleness_and_unauthorized_alarms(dev: dict[str, Any]) -> None:
+    alarms = _alarms(dev)
+
+    def reads(name: str) -> tuple[str, dict[str, Any]]:
+        [metric] = _alarm_metrics(alarms[f"clubsync-dev-{name}"])
+        return metric["MetricName"], {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+
+    assert reads("full-sync-partly-failed") == (
+        "FullSyncPartlyFailed",
+        {"service": "clubsync-full-sync-summary"},
+    )
+    assert reads("full-sync-failed") == (
+        "FullSyncFailed",
+        {"service": "clubsync-full-sync-summary"},
+    )
+    assert reads("stale-locations") == ("StaleLocations", {"service": "clubsync-stale-locations"})
+    stale = alarms["clubsync-dev-stale-locations"]
+    assert stale["Period"] == 3600 and stale["Statistic"] == "Maximum"
+    assert stale["EvaluationPeriods"] == 2 and stale["DatapointsToAlarm"] == 2
+    for name, service in [
+        ("prospect-intake-unauthorized", "clubsync-prospect-intake"),
+        ("clubhub-webhook-unauthorized", "clubsync-clubhub-webhook"),
+    ]:
+        assert reads(name) == ("UnauthorizedRequests", {"service": service})
+        alarm = alarms[f"clubsync-dev-{name}"]
+        assert alarm["Threshold"] == 20 and alarm["Period"] == 300
+        assert alarm["Statistic"] == "Sum"
+    # The services the public URL functions report under are the ones alarmed.
+    services = {
+        f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        for f in of_type(dev, "AWS::Lambda::Function").values()
+    }
+    assert {"clubsync-prospect-intake", "clubsync-clubhub-webhook"} <= services
+
+
+def test_the_staleness_check_runs_hourly_and_reads_only_the_state_table(
+    dev: dict[str, Any],
+) -> None:
+    function = _function(dev, "stale-locations")
+    granted = _granted(dev, function)
+    assert _table_actions(dev, granted, ENTITIES, "dev") == set()
+    assert _table_actions(dev, granted, STATE, "dev") == {
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+    }
+    assert set(granted) == BASELINE | {
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+    }
+    [schedule] = [
+        s["Properties"]
+        for name, s in of_type(dev, "AWS::Scheduler::Schedule").items()
+        if name.startswith("StalenessHourly")
+    ]
+    assert schedule["ScheduleExpression"] == "cron(25 * * * ? *)"
+    assert schedule["Target"]["Arn"] == {"Fn::GetAtt": [_logical_id(dev, function), "Arn"]}
+
+
+def test_dashboard_shows_the_worst_locations_from_every_sync_log_group(dev: dict[str, Any]) -> None:
     dashboard = next(iter(of_type(dev, "AWS::CloudWatch::Dashboard").values()))
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for metric in ("SyncSucceeded", "SyncFailed", "Created", "Quarantined"):
-        assert f'MetricName=\\\\\\"{metric}\\\\\\"' in body or metric in body
-    assert "SEARCH(" in body and "location" in body
-    assert "stats latest(status)" in body
+    for title in (
+        "Worst locations: failed runs",
+        "Worst locations: quarantined records",
+        "Latest run per location and type",
+        "Stale locations",
+        "Duplicate groups per location",
+    ):
+        assert title in body
+    assert "stats latest(status)" in body and "by location_id, sync_type" in body
+    # The queries read every sync function's log group.
+    sync_groups = {
+        function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        for function in of_type(dev, "AWS::Lambda::Function").values()
+        if function["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"].endswith(
+            "-sync"
+        )
+    }
+    assert len(sync_groups) == 7
+    for group in sync_groups:
+        assert group in body
+    for metric in ("SyncSucceeded", "SyncFailed", "Created", "Quarantined", "StaleLocations"):
+        assert metric in body
 
 
 # -- prospect push (issue 4) ------------------------------------------------------------------
@@ -669,7 +857,7 @@ def test_prospect_alarms_cover_dead_letters_errors_and_stream_lag(dev: dict[str,
 
     def alarm_on(metric: str, dimension: Any) -> bool:
         return any(
-            a["Properties"]["MetricName"] == metric
+            a["Properties"].get("MetricName") == metric
             and dimension in [d["Value"] for d in a["Properties"].get("Dimensions", [])]
             and a["Properties"]["AlarmActions"]
             for a in alarms
@@ -773,9 +961,13 @@ def test_the_full_sync_functions_run_their_type_with_the_rights_their_code_uses(
         assert secrets.endswith(':secret:clubsync/*"]]}]'), directory
         other = {"secretsmanager:GetSecretValue"}
         if directory == "checkins_sync":
-            # Scheduler invokes it asynchronously for partial syncs: failures go to the DLQ.
+            # Scheduler invokes it asynchronously for partial syncs: failures go to the DLQ,
+            # and a paused one continues by invoking this function (itself only).
             assert "DeadLetterConfig" in properties
-            other.add("sqs:SendMessage")
+            other |= {"sqs:SendMessage", "lambda:InvokeFunction"}
+            assert granted["lambda:InvokeFunction"] == [
+                {"Fn::GetAtt": [_logical_id(dev, function), "Arn"]}
+            ]
         assert set(granted) == BASELINE | sync_actions | other, directory
 
 
@@ -838,6 +1030,8 @@ def test_every_type_task_retries_then_catches_into_a_result(
         "kind.$": "$.kind",
         "scheduled_time.$": "$.scheduled_time",
         "sync_type": sync_type,
+        # The state machine continues a paused run (the Choice loop below), not the function.
+        "caller_continues": True,
     }
     assert start["ResultPath"] == "$.event" and start["Next"] == f"Sync {sync_type}"
     retries = {tuple(retry["ErrorEquals"]): retry for retry in task["Retry"]}
@@ -854,7 +1048,7 @@ def test_every_type_task_retries_then_catches_into_a_result(
     assert failed["ResultPath"] == f"$.results.{sync_type}"
 
 
-@pytest.mark.parametrize("sync_type", [t for t in TYPE_TASKS if t != "members"])
+@pytest.mark.parametrize("sync_type", list(TYPE_TASKS))
 def test_a_paused_run_loops_back_into_its_task_with_the_continuation(
     sync_type: str, dev: dict[str, Any]
 ) -> None:
@@ -874,18 +1068,24 @@ def test_a_paused_run_loops_back_into_its_task_with_the_continuation(
     assert states[choice["Default"]]["ResultPath"] == f"$.results.{sync_type}"
 
 
-def test_the_member_sync_continues_itself_and_its_answer_becomes_a_result(
+def test_members_end_before_employees_start_and_their_result_is_a_type_result(
     dev: dict[str, Any],
 ) -> None:
+    """A paused member run loops in the state machine (above) instead of invoking itself, so
+    employees start only once members have ended; its result is the Task's own output (a
+    TypeResult), stored like every type's."""
     states = _states(_definition(dev))
     choice = states[states["Sync members"]["Next"]]
-    assert choice["Type"] == "Choice"
-    [ran] = choice["Choices"]
-    assert ran["Variable"] == "$.step.output.run_id"
-    assert states[ran["Next"]]["Parameters"]["run_id.$"] == "$.step.output.run_id"
-    refused = states[choice["Default"]]["Parameters"]
-    assert refused["error"]["Error"] == "InvalidEvent"
-    assert "Continue members" not in states
+    done = states[choice["Default"]]
+    assert done["InputPath"] == "$.step.output"
+    assert done["ResultPath"] == "$.results.members"
+    # Done (or caught) -> the members result -> employees.
+    end = states[done["Next"]]
+    assert states[end["Next"]]["Next"] == "Sync employees"
+    assert states[states["Sync members"]["Catch"][0]["Next"]]["Next"] == done["Next"]
+    assert _function_directory(dev, states["Sync members"]["Parameters"]["FunctionName"]) == (
+        "members_sync"
+    )
 
 
 def test_the_state_machine_may_invoke_only_the_sync_functions(dev: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ import pytest
 from moto import mock_aws
 
 from clubsync.domain.settings import LocationSettings
+from clubsync.lambda_runtime import sync_runtime
 from clubsync.local import (
     LOCAL_REGION,
     Repositories,
@@ -74,6 +75,11 @@ def scheduler_event(location_id: str = "springfield", kind: str = "full") -> dic
     return {"location": location_id, "kind": kind, "scheduled_time": SCHEDULED_TIME}
 
 
+def state_machine_event(location_id: str = "springfield") -> dict[str, Any]:
+    """What the full sync state machine's "Start members" state sends."""
+    return {**scheduler_event(location_id), "sync_type": "members", "caller_continues": True}
+
+
 @dataclass
 class World:
     handler: Any
@@ -120,14 +126,17 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         )
         # Powertools keeps its Secrets Manager provider (and cache) per process.
         base.DEFAULT_PROVIDERS.clear()
+        # The runtime is built once per container: this test's, inside this test's moto.
+        sync_runtime.cache_clear()
         handler = _load_handler()
         invocations: list[tuple[str, dict[str, Any]]] = []
         monkeypatch.setattr(
-            handler,
-            "_invoke_self",
-            lambda runtime, function, payload: invocations.append((function, payload)),
+            sync_runtime(),
+            "invoke_async",
+            lambda function, payload: invocations.append((function, payload)),
         )
         yield World(handler, repos, sandbox, invocations)
+        sync_runtime.cache_clear()
         base.DEFAULT_PROVIDERS.clear()
 
 
@@ -164,8 +173,9 @@ def metric_documents(output: str) -> list[dict[str, Any]]:
 def test_a_scheduler_event_syncs_the_location(
     world: World, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    result = world.handler.handler(scheduler_event(), Context())
-    assert result["ok"] is True and result["status"] == "succeeded", result
+    result = world.handler.handler(scheduler_event(kind="partial"), Context())
+    assert result["status"] == "succeeded", result
+    assert result["sync_type"] == "members" and "continuation" not in result
     people = world.repos.entities.people("springfield")
     runs = world.repos.state.runs("springfield")
     assert len(runs) == 1 and runs[0].counts.created == len(people) > 0
@@ -173,12 +183,19 @@ def test_a_scheduler_event_syncs_the_location(
 
     output = capsys.readouterr().out
     documents = metric_documents(output)
-    run_metrics = [d for d in documents if d.get("location") == "springfield"]
+    run_metrics = [d for d in documents if "SyncSucceeded" in d]
     assert run_metrics and run_metrics[0]["SyncSucceeded"] == 1.0
     assert run_metrics[0]["Created"] == len(people)
-    # The dashboard's SEARCH expressions rely on exactly these dimensions.
-    dimensions = run_metrics[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
-    assert [sorted(d) for d in dimensions] == [["location", "service"]]
+    # The configured namespace, and only the service dimension: never the location.
+    emf = run_metrics[0]["_aws"]["CloudWatchMetrics"][0]
+    assert emf["Namespace"] == "ClubSyncTest"
+    assert emf["Dimensions"] == [["service"]]
+    assert run_metrics[0]["service"] == "clubsync-members-sync"
+    assert "location" not in run_metrics[0]
+    # Per-location health is in the log line.
+    finished = [r for r in caplog.records if r.getMessage() == "sync run finished"]
+    assert finished and vars(finished[0])["location_id"] == "springfield"
+    assert vars(finished[0])["counts"]["created"] == len(people)
     # No personal data in the logs: not one name, email or phone of a synced member.
     output += logged(caplog)
     assert "sync run finished" in output
@@ -207,7 +224,7 @@ def test_a_hopeless_event_is_refused_clearly_without_raising(
     expected: str,
 ) -> None:
     result = world.handler.handler(event, Context())
-    assert result["ok"] is False and result["status"] == "invalid_event"
+    assert result["status"] == "invalid_event"
     assert expected in result["message"]
     output = capsys.readouterr().out
     assert any(d.get("InvalidEvents") == 1.0 for d in metric_documents(output))
@@ -258,10 +275,12 @@ def test_a_sync_short_of_time_continues_in_fresh_invocations_losing_and_repeatin
     result = world.handler.handler(scheduler_event(), short_on_time())
     hops = 0
     while result["status"] == "continued":
-        assert result["continuation"]["resume_run_id"] == result["run_id"]
+        # Continued by invoking itself: nothing may loop on a `continuation` as well.
+        assert "continuation" not in result
+        assert result["continued_by_invocation"]["resume_run_id"] == result["run_id"]
         function, payload = world.invocations.pop()
         assert function == Context.invoked_function_arn
-        assert payload == result["continuation"]
+        assert payload == result["continued_by_invocation"]
         result = world.handler.handler(payload, short_on_time())
         hops += 1
     assert result["status"] == "succeeded"
@@ -312,3 +331,41 @@ def test_two_overlapping_invocations_for_a_location_do_not_both_write(world: Wor
     assert outcome["status"] == "succeeded"
     statuses = sorted(run.status.value for run in world.repos.state.runs("springfield"))
     assert statuses == ["skipped_locked", "succeeded"]
+
+
+def test_in_the_state_machine_a_paused_run_returns_its_continuation_and_never_invokes_itself(
+    world: World,
+) -> None:
+    """The state machine's contract (docs/decisions.md): `caller_continues` in the event, the
+    continuation in the answer, which the Choice loop sends back until the run ends; the last
+    answer is a TypeResult like every type's."""
+    from clubsync.sync.full_sync import TypeResult, result_from_step_output
+
+    world.repos.state.put_location(location("reference"))
+    reference = world.handler.handler(state_machine_event("reference"), Context())
+    assert reference["status"] == "succeeded" and "continuation" not in reference
+
+    result = world.handler.handler(state_machine_event(), short_on_time())
+    hops = 0
+    while "continuation" in result:
+        assert result["status"] == "continued"
+        assert result["continuation"]["caller_continues"] is True
+        assert result["continuation"]["resume_run_id"] == result["run_id"]
+        result = world.handler.handler(result["continuation"], short_on_time())
+        hops += 1
+    assert hops >= 3 and world.invocations == []
+    assert result["status"] == "succeeded"
+    typed = result_from_step_output(result)
+    assert typed == TypeResult.model_validate(result)
+    assert typed.counts["created"] == reference["counts"]["created"]
+    assert _comparable(world.repos, "springfield") == _comparable(world.repos, "reference")
+
+
+def test_in_the_state_machine_a_refused_event_raises_so_the_catch_records_a_failed_type(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clubsync.sync.scheduled import InvalidEvent
+
+    with pytest.raises(InvalidEvent, match="unknown location 'nowhere'"):
+        world.handler.handler(state_machine_event("nowhere"), Context())
+    assert any(d.get("InvalidEvents") == 1.0 for d in metric_documents(capsys.readouterr().out))

@@ -24,14 +24,17 @@ from clubsync.local import (
     dynamodb_client,
     use_fake_aws_credentials,
 )
+from clubsync.run_metrics import COUNT_METRICS, sync_service
 from clubsync.sandbox import BillingSandbox
 from clubsync.store.tables import ENTITIES, STATE
+from clubsync.sync.sync_types import FULL_SYNC_ORDER
 from tests.integration.test_members_sync_handler import (
     CLUB,
     FULL_SYNC_AT,
     SCHEDULED_TIME,
     SECRET,
     Context,
+    metric_documents,
 )
 
 pytestmark = pytest.mark.enable_socket
@@ -63,6 +66,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             "CLUBSYNC_ABC_BASE_URL": sandbox.url,
             "CLUBSYNC_ABC_MIN_REQUEST_INTERVAL_SECONDS": "0",
             "POWERTOOLS_METRICS_NAMESPACE": "ClubSyncTest",
+            "POWERTOOLS_TRACE_DISABLED": "true",
         }.items():
             monkeypatch.setenv(name, value)
         client = dynamodb_client()
@@ -106,3 +110,146 @@ def test_type_handlers_run_their_sync_and_the_summary_handler_stores_the_day(wor
     assert summary["status"] == "partly failed"
     assert summary["local_date"] == "2026-11-20"
     assert world.state.run_summaries("springfield")[0]["results"][-1]["status"] == "failed"
+
+
+def _run_documents(output: str) -> list[dict[str, Any]]:
+    return [d for d in metric_documents(output) if "SyncSucceeded" in d or "SyncFailed" in d]
+
+
+@pytest.mark.parametrize("sync_type", FULL_SYNC_ORDER, ids=lambda t: t.value)
+def test_every_sync_type_emits_the_same_run_metrics_in_the_configured_namespace(
+    world: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sync_type: SyncType,
+) -> None:
+    """One runtime for every type (issue 11): the same metric names, the namespace the stack
+    configures (never one in code), the service as the only dimension (never the location)."""
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", sync_service(sync_type))
+    # Marketing sources ask billing anything only with the option on.
+    world.state.put_location(
+        LocationSettings(
+            location_id="springfield",
+            club_number=CLUB,
+            time_zone="America/Chicago",
+            billing_secret_name=SECRET,
+            sync_marketing_sources=True,
+        )
+    )
+    handler = load(f"{sync_type.value}_sync")
+    event = {
+        "location": "springfield",
+        "kind": "full",
+        "scheduled_time": SCHEDULED_TIME,
+        "sync_type": sync_type.value,
+        "caller_continues": True,
+    }
+    capsys.readouterr()
+    output = handler(event, Context())
+    assert output["status"] == "succeeded", output
+    [document] = _run_documents(capsys.readouterr().out)
+    [emf] = document["_aws"]["CloudWatchMetrics"]
+    assert emf["Namespace"] == "ClubSyncTest"
+    assert emf["Dimensions"] == [["service"]]
+    assert document["service"] == sync_service(sync_type)
+    assert "location" not in document and "location_id" not in document
+    names = {m["Name"] for m in emf["Metrics"]}
+    assert names == {"SyncSucceeded", *COUNT_METRICS.values()}
+    assert document["Fetched"] == output["counts"]["fetched"]
+
+    # A failed run: the same metric names with SyncFailed, and the run still raises.
+    from clubsync.sync.engine import SyncFailed
+
+    boto3.client("secretsmanager", region_name=LOCAL_REGION).put_secret_value(
+        SecretId=SECRET, SecretString=json.dumps({"app_id": "sandbox", "app_key": "wrong"})
+    )
+    from aws_lambda_powertools.utilities.parameters import base
+
+    base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
+    with pytest.raises(SyncFailed):
+        handler({**event, "scheduled_time": "2026-11-21T03:30:00Z"}, Context())
+    [failed] = _run_documents(capsys.readouterr().out)
+    [emf] = failed["_aws"]["CloudWatchMetrics"]
+    assert emf["Namespace"] == "ClubSyncTest" and emf["Dimensions"] == [["service"]]
+    assert {m["Name"] for m in emf["Metrics"]} == {"SyncFailed", *COUNT_METRICS.values()}
+
+
+def test_the_summary_handler_emits_partly_failed(
+    world: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "clubsync-full-sync-summary")
+    summary = load("full_sync_summary")
+    ok = {"sync_type": "members", "status": "succeeded", "run_id": "r1"}
+    caught = {"sync_type": "pos", "error": {"Error": "SyncFailed", "Cause": "ABC GET failed"}}
+    event = {"location": "springfield", "scheduled_time": SCHEDULED_TIME}
+    capsys.readouterr()
+    assert summary({**event, "results": [ok, caught]}, Context())["status"] == "partly failed"
+    [document] = [d for d in metric_documents(capsys.readouterr().out) if "FullSyncFailed" in d]
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ClubSyncTest"
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    assert (document["FullSyncPartlyFailed"], document["FullSyncFailed"]) == (1.0, 0.0)
+    assert document["FullSyncSucceeded"] == 0.0
+    assert summary({**event, "results": [ok]}, Context())["status"] == "succeeded"
+    [document] = [d for d in metric_documents(capsys.readouterr().out) if "FullSyncFailed" in d]
+    assert (document["FullSyncSucceeded"], document["FullSyncPartlyFailed"]) == (1.0, 0.0)
+
+
+def test_the_staleness_check_emits_one_count_and_logs_which_locations(
+    world: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "clubsync-stale-locations")
+    path = ROOT / "functions" / "stale_locations" / "handler.py"
+    spec = importlib.util.spec_from_file_location("stale_locations_handler", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    # springfield has never synced: seen now, not stale yet; the count is emitted anyway.
+    capsys.readouterr()
+    assert module.handler({}, Context()) == {
+        "checked": 1,
+        "stale": [],
+        "newly_seen": ["springfield"],
+    }
+    [document] = [d for d in metric_documents(capsys.readouterr().out) if "StaleLocations" in d]
+    assert document["StaleLocations"] == 0.0
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ClubSyncTest"
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+
+    world.state.set_watermark("springfield", "members", datetime.now(UTC) - timedelta(hours=30))
+    assert module.handler({}, Context())["stale"] == ["springfield"]
+    [document] = [d for d in metric_documents(capsys.readouterr().out) if "StaleLocations" in d]
+    assert document["StaleLocations"] == 1.0 and "location_id" not in document
+    [line] = [r for r in caplog.records if r.getMessage() == "stale location"]
+    assert vars(line)["location_id"] == "springfield"
+    assert vars(line)["hours_since_success"] == pytest.approx(30, abs=0.2)
+
+
+def test_a_run_that_crashes_counts_as_a_failed_sync_and_is_raised(
+    world: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", sync_service(SyncType.POS))
+    handler = load("pos_sync")
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("DynamoDB said no past its retries")
+
+    monkeypatch.setattr(sync_runtime(), "source", broken)
+    capsys.readouterr()
+    event = {"location": "springfield", "kind": "full", "scheduled_time": SCHEDULED_TIME}
+    with pytest.raises(RuntimeError):
+        handler({**event, "caller_continues": True}, Context())
+    [document] = _run_documents(capsys.readouterr().out)
+    assert document["SyncFailed"] == 1.0
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    [line] = [r for r in caplog.records if r.getMessage() == "sync run failed"]
+    assert vars(line)["location_id"] == "springfield"
+    assert vars(line)["run_message"] == "crashed: RuntimeError"

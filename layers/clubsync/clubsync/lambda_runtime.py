@@ -1,11 +1,20 @@
-"""What the sync Lambdas of every type other than members share (functions/<type>_sync): the
-environment, the runtime built once per container, and the handler body. The members handler
-(functions/members_sync) predates it and keeps its own wiring.
+"""What the sync Lambdas of every type share (functions/<type>_sync, members included): the
+environment, the runtime built once per container, the handler body, and the summary handler
+of the nightly full sync.
 
-These functions are Tasks of the nightly full sync state machine (docs/decisions.md):
-a failed run raises (the state's Retry and Catch take it from there); a run paused for time
-returns `continuation`, which the state machine sends back as the next input of the same Task
-(a Choice loop), instead of the function invoking itself.
+Who continues a paused run is the event's `caller_continues` (docs/decisions.md):
+- the nightly full sync state machine sends `caller_continues: true`: a paused run returns
+  `continuation`, which the state machine sends back as the next input of the same Task (a
+  Choice loop); a failed run raises SyncFailed and a hopeless event raises InvalidEvent (the
+  state's Retry and Catch take them from there, InvalidEvent never retried);
+- EventBridge Scheduler's partial syncs (members, check-ins: asynchronous, nobody reads the
+  answer) leave it out: a paused run invokes this function again asynchronously with the
+  continuation, under the run's lease; a hopeless event is answered, not raised, so Lambda's
+  asynchronous retries do not repeat it; a failed run raises (Lambda retries, then the sync
+  dead-letter queue).
+
+Every type's runs become the same metrics and log lines (clubsync.run_metrics), in the
+namespace the stack sets (POWERTOOLS_METRICS_NAMESPACE), without a location dimension.
 
 The other functions (prospect intake, Club Hub webhook, duplicate report, due lists) take their
 table repositories and shared secrets from here too (`table_repositories`, `shared_secret`).
@@ -13,6 +22,7 @@ table repositories and shared secrets from here too (`table_repositories`, `shar
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +41,8 @@ from clubsync.public_url import shared_secret as shared_secret
 from clubsync.store.tables import ENTITIES, STATE
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
+
     from clubsync.store.entities import EntityRepository
     from clubsync.store.state import StateRepository
 
@@ -46,8 +58,12 @@ class SyncEnvironment(BaseModel):
     abc_min_request_interval_seconds: float | None = Field(
         default=None, alias="CLUBSYNC_ABC_MIN_REQUEST_INTERVAL_SECONDS", ge=0
     )
+    # Time kept in reserve after the last page: saving the checkpoint and the run record and
+    # handing on the continuation must fit in it, and so must one more page of a slow API.
     pause_margin_ms: int = Field(default=120_000, alias="CLUBSYNC_PAUSE_MARGIN_MS", ge=0)
     secret_max_age_seconds: int = Field(default=300, alias="CLUBSYNC_SECRET_MAX_AGE_SECONDS", ge=0)
+    # Used only when the invocation context carries no function ARN (never on Lambda).
+    function_name: str | None = Field(default=None, alias="AWS_LAMBDA_FUNCTION_NAME")
 
     @classmethod
     def from_environ(cls) -> SyncEnvironment:
@@ -61,6 +77,21 @@ class SyncRuntime:
     state: Any
     # (sync type, settings, opened) -> a record source whose client is added to `opened`
     source: Callable[[SyncType, LocationSettings, list[Any]], Any]
+    # (settings, opened) -> the member source, likewise
+    member_source: Callable[[LocationSettings, list[Any]], Any]
+    # (function, event) -> None: the asynchronous invocation that continues a paused run
+    invoke_async: Callable[[str, dict[str, Any]], None]
+
+
+@cache
+def _tracer() -> Any:
+    """Powertools' Tracer, created on the first invocation: creating it imports the X-Ray SDK
+    (and botocore), even with tracing off, which would double the handler's import time. It
+    still patches botocore and httpx before `sync_runtime()` creates any client."""
+    from aws_lambda_powertools import Tracer
+
+    # Only the AWS SDK and the billing HTTP client are worth a trace segment.
+    return Tracer(patch_modules=["botocore", "httpx"])
 
 
 @cache
@@ -70,6 +101,7 @@ def sync_runtime() -> SyncRuntime:
     from aws_lambda_powertools.utilities import parameters
 
     from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
+    from clubsync.providers.abc.members import AbcMemberSource
     from clubsync.providers.abc.sources import abc_record_source
     from clubsync.store.entities import EntityRepository
     from clubsync.store.items import DynamoItemTable
@@ -85,115 +117,207 @@ def sync_runtime() -> SyncRuntime:
         overrides["min_request_interval_seconds"] = env.abc_min_request_interval_seconds
     config = AbcClientConfig(**overrides)
 
-    def source(sync_type: SyncType, settings: LocationSettings, opened: list[Any]) -> Any:
+    def client(settings: LocationSettings, opened: list[Any]) -> AbcClient:
         if not settings.billing_secret_name:
             raise InvalidEvent(
                 f"location {settings.location_id!r} has no billing_secret_name: add the "
                 "Secrets Manager secret of its billing account with `clubsync locations apply`"
             )
+        # Cached for max_age seconds: a warm container reads Secrets Manager a few times an
+        # hour, and a rotation lands within minutes.
         secret = parameters.get_secret(
             settings.billing_secret_name, transform="json", max_age=env.secret_max_age_seconds
         )
-        client = AbcClient(settings.club_number, AbcCredentials.model_validate(secret), config)
-        opened.append(client)
-        return abc_record_source(sync_type, client, settings)
+        opened_client = AbcClient(
+            settings.club_number, AbcCredentials.model_validate(secret), config
+        )
+        opened.append(opened_client)
+        return opened_client
+
+    def source(sync_type: SyncType, settings: LocationSettings, opened: list[Any]) -> Any:
+        return abc_record_source(sync_type, client(settings, opened), settings)
+
+    def member_source(settings: LocationSettings, opened: list[Any]) -> Any:
+        return AbcMemberSource(client(settings, opened), settings.zone)
+
+    # Created only when a run has to continue itself (the Scheduler targets).
+    lambda_client = cache(lambda: boto3.client("lambda"))
+
+    def invoke_async(function: str, event: dict[str, Any]) -> None:
+        # Asynchronous: this invocation returns at once and the continuation gets a full
+        # Lambda time budget (and Lambda's asynchronous retries) of its own.
+        lambda_client().invoke(
+            FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode()
+        )
 
     return SyncRuntime(
         env=env,
         entities=EntityRepository(DynamoItemTable(dynamodb, env.entities_table)),
         state=StateRepository(DynamoItemTable(dynamodb, env.state_table)),
         source=source,
+        member_source=member_source,
+        invoke_async=invoke_async,
     )
 
 
 def handle_sync_event(
-    sync_type: SyncType, event: Any, remaining_ms: Callable[[], int]
+    sync_type: SyncType,
+    event: Any,
+    context: Any,
+    *,
+    metrics: Metrics,
+    logger: Logger,
 ) -> dict[str, Any]:
-    """Runs the sync of `sync_type` the event asks for. Returns the step output the state
-    machine collects (a TypeResult plus `continuation` when paused). Raises SyncFailed (the
-    state's Retry/Catch) and InvalidEvent (caught as a failed type, never retried)."""
+    """Runs the sync of `sync_type` the event asks for and records it (metrics, log line).
+    Returns a TypeResult (what the state machine collects), plus `continuation` when paused
+    and the caller continues, or `continued_by_invocation` when this function did."""
+    from clubsync.run_metrics import record_crash, record_run
+    from clubsync.sync.engine import SyncFailed
     from clubsync.sync.full_sync import TypeResult
     from clubsync.sync.scheduled import (
+        InvalidEvent,
         SyncDependencies,
         continuation_event,
         parse_event,
         run_scheduled_sync,
     )
 
+    # The event names its type only when the state machine sent it; each function runs one.
     payload = {**event, "sync_type": sync_type.value} if isinstance(event, dict) else event
-    parsed = parse_event(payload)
+    caller_continues = isinstance(event, dict) and event.get("caller_continues") is True
+    try:
+        parsed = parse_event(payload)
+    except InvalidEvent as error:
+        return _refused(metrics, logger, sync_type, error, event, raise_it=caller_continues)
+    # "location" is Powertools' own key (the code location): ours is location_id.
+    logger.append_keys(
+        location_id=parsed.location, sync_type=sync_type.value, kind=parsed.kind.value
+    )
+    if parsed.resume_run_id:
+        logger.append_keys(resume_run_id=parsed.resume_run_id)
+
     runtime = sync_runtime()
+    margin = runtime.env.pause_margin_ms
     opened: list[Any] = []
     deps = SyncDependencies(
         entities=runtime.entities,
         state=runtime.state,
-        member_source=lambda settings: None,  # type: ignore[arg-type,return-value]
-        should_pause=lambda: remaining_ms() < runtime.env.pause_margin_ms,
+        member_source=lambda settings: runtime.member_source(settings, opened),
+        should_pause=lambda: context.get_remaining_time_in_millis() < margin,
         sources={sync_type: lambda settings: runtime.source(sync_type, settings, opened)},
     )
     try:
         run = run_scheduled_sync(payload, deps)
+    except InvalidEvent as error:
+        return _refused(metrics, logger, sync_type, error, event, raise_it=caller_continues)
+    except SyncFailed as failed:
+        record_run(metrics, logger, failed.run)
+        # Raised: the state machine's Retry/Catch, or Lambda's asynchronous retries and then
+        # the sync dead-letter queue.
+        raise
+    except Exception as error:
+        # Not a billing failure (a DynamoDB error past its retries, a bug): still a failed
+        # sync for the alarm, and raised the same way.
+        record_crash(metrics, logger, sync_type, payload, error)
+        raise
     finally:
         for client in opened:
             client.close()
+
+    record_run(metrics, logger, run)
     output: dict[str, Any] = TypeResult.of_run(run, 1).model_dump(mode="json")
     follow_up = continuation_event(parsed, run)
-    if follow_up is not None:
+    if follow_up is None:
+        return output
+    if caller_continues:
         output["continuation"] = follow_up
+        return output
+    function = getattr(context, "invoked_function_arn", None) or runtime.env.function_name
+    if not function:
+        raise RuntimeError("cannot continue the run: no function ARN or name to invoke")
+    runtime.invoke_async(function, follow_up)
+    logger.info("continuation invoked", extra={"run_id": run.run_id})
+    # Not `continuation`: nothing may loop on a run that is already being continued.
+    output["continued_by_invocation"] = follow_up
     return output
 
 
-def sync_handler(sync_type: SyncType) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler of one sync type, with Powertools logging and metrics."""
-    from aws_lambda_powertools import Logger, Metrics
-    from aws_lambda_powertools.metrics import MetricUnit
+def _refused(
+    metrics: Metrics,
+    logger: Logger,
+    sync_type: SyncType,
+    error: Exception,
+    event: Any,
+    *,
+    raise_it: bool,
+) -> dict[str, Any]:
+    """An event that can never succeed: counted and logged; raised for the state machine (a
+    failed type, never retried), answered for an asynchronous invocation (not retried)."""
+    from clubsync.run_metrics import record_refused
 
-    logger = Logger(service=f"clubsync-{sync_type.value}-sync")
-    metrics = Metrics(namespace="clubsync", service=f"{sync_type.value}-sync")
+    record_refused(metrics, logger, sync_type, str(error), event)
+    if raise_it:
+        raise error
+    return {"sync_type": sync_type.value, "status": "invalid_event", "message": str(error)}
+
+
+def sync_handler(sync_type: SyncType) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of one sync type, with Powertools logging, tracing and metrics.
+    Namespace and service come from the POWERTOOLS_* variables the stack sets: a namespace
+    given here would override them."""
+    from aws_lambda_powertools import Logger, Metrics
+
+    from clubsync.run_metrics import sync_service
+
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or sync_service(sync_type)
+    logger = Logger(service=service)
+    metrics = Metrics(service=service)
+
+    def traced(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return handle_sync_event(sync_type, event, context, metrics=metrics, logger=logger)
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        from clubsync.sync.engine import SyncFailed
-
-        try:
-            output = handle_sync_event(sync_type, event, context.get_remaining_time_in_millis)
-        except SyncFailed as failed:
-            metrics.add_metric(name="SyncFailed", unit=MetricUnit.Count, value=1)
-            logger.error(
-                "sync run failed",
-                extra={"run_id": failed.run.run_id, "run_message": failed.run.message},
-            )
-            raise
-        metrics.add_metric(name="SyncSucceeded", unit=MetricUnit.Count, value=1)
-        # Counts and reasons only: never a person's data.
-        logger.info(
-            "sync run finished",
-            extra={k: output[k] for k in ("run_id", "status", "counts", "skip_reasons")},
-        )
-        return output
+        capture = _tracer().capture_lambda_handler(traced, capture_response=False)
+        result: dict[str, Any] = capture(event, context)
+        return result
 
     return handler
 
 
-def summary_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The last state of the full sync: stores `RUNSUMMARY#{date}` from every branch's output
-    (`{"location", "scheduled_time", "results": [...]}`)."""
-    from datetime import datetime
+def summary_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The handler of the full sync's last state: stores `RUNSUMMARY#{date}` from every
+    branch's output (`{"location", "scheduled_time", "results": [...]}`) and emits its status
+    as metrics (FullSyncPartlyFailed and FullSyncFailed are alarmed)."""
+    from aws_lambda_powertools import Logger, Metrics
 
-    from clubsync.sync.full_sync import result_from_step_output, store_run_summary
+    logger = Logger()
+    metrics = Metrics()
 
-    runtime = sync_runtime()
-    settings = runtime.state.get_location(event["location"])
-    if settings is None:
-        raise ValueError(f"unknown location {event['location']!r}")
-    summary = store_run_summary(
-        runtime.state,
-        settings,
-        datetime.fromisoformat(str(event["scheduled_time"]).replace("Z", "+00:00")),
-        [result_from_step_output(output) for output in event.get("results", [])],
-    )
-    return summary.model_dump(mode="json")
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        from datetime import datetime
+
+        from clubsync.run_metrics import record_summary
+        from clubsync.sync.full_sync import result_from_step_output, store_run_summary
+
+        runtime = sync_runtime()
+        settings = runtime.state.get_location(event["location"])
+        if settings is None:
+            raise ValueError(f"unknown location {event['location']!r}")
+        summary = store_run_summary(
+            runtime.state,
+            settings,
+            datetime.fromisoformat(str(event["scheduled_time"]).replace("Z", "+00:00")),
+            [result_from_step_output(output) for output in event.get("results", [])],
+        )
+        answer: dict[str, Any] = summary.model_dump(mode="json")
+        record_summary(metrics, logger, answer)
+        return answer
+
+    return handler
 
 
 # -- what the other functions share (intake, Club Hub webhook, duplicate report, due lists) --

@@ -60,6 +60,10 @@ class StateRepository:
     def locations(self) -> list[LocationSettings]:
         return [_settings(item) for item in self.table.query(LOCATIONS_PK)]
 
+    def location_ids(self) -> list[str]:
+        """The registered location ids, without validating every location's settings."""
+        return [str(item["sk"]) for item in self.table.query(LOCATIONS_PK)]
+
     def delete_location(self, location_id: str) -> None:
         self.table.delete((LOCATIONS_PK, location_id))
 
@@ -74,6 +78,36 @@ class StateRepository:
                 "pk": location_pk(location_id),
                 "sk": f"WATERMARK#{sync_type}",
                 "last_success": last_success.isoformat(),
+            }
+        )
+
+    def watermarks(self, location_ids: Sequence[str], sync_type: str) -> dict[str, datetime]:
+        """The last successful sync of each location that has one (BatchGetItem, 100 keys a
+        request: the staleness check reads 10,000 locations in 100 requests)."""
+        keys = [
+            (location_pk(location_id), f"WATERMARK#{sync_type}") for location_id in location_ids
+        ]
+        return {
+            _location_of(item["pk"]): datetime.fromisoformat(item["last_success"])
+            for item in self.table.batch_get(keys)
+        }
+
+    # -- staleness check: when a location without a watermark was first seen -----------------
+    def first_checked(self, location_ids: Sequence[str], sync_type: str) -> dict[str, datetime]:
+        keys = [
+            (location_pk(location_id), f"STALECHECK#{sync_type}") for location_id in location_ids
+        ]
+        return {
+            _location_of(item["pk"]): datetime.fromisoformat(item["first_checked"])
+            for item in self.table.batch_get(keys)
+        }
+
+    def set_first_checked(self, location_id: str, sync_type: str, when: datetime) -> None:
+        self.table.put(
+            {
+                "pk": location_pk(location_id),
+                "sk": f"STALECHECK#{sync_type}",
+                "first_checked": when.isoformat(),
             }
         )
 
@@ -192,6 +226,10 @@ class StateRepository:
 
 def _checkpoint_key(location_id: str, sync_type: str) -> Key:
     return (location_pk(location_id), f"CHECKPOINT#{sync_type}")
+
+
+def _location_of(pk: str) -> str:
+    return pk.removeprefix(location_pk(""))
 
 
 def _without_keys(item: Item, fields: dict[str, Any]) -> dict[str, Any]:

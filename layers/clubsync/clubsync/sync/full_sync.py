@@ -169,4 +169,9 @@ def result_from_step_output(output: Mapping[str, Any]) -> TypeResult:
             status=RunStatus.FAILED.value,
             message=f"{error.get('Error', 'Error')}: {error.get('Cause', '')}"[:1000],
         )
-    return TypeResult.model_validate({k: v for k, v in output.items() if k != "continuation"})
+    # Only the result's own fields: a finished Task's output may carry more (never
+    # `continuation`: the state machine loops until the run ends).
+    return TypeResult.model_validate({k: v for k, v in output.items() if k in TYPE_RESULT_FIELDS})
+
+
+TYPE_RESULT_FIELDS = frozenset(TypeResult.model_fields)

@@ -27,7 +27,8 @@ class InvalidEvent(ValueError):
 
 class ScheduledSyncEvent(BaseModel):
     """What EventBridge Scheduler sends (its payload template fills `scheduled_time` with
-    `<aws.scheduler.scheduled-time>`), or what a continuation sends with `resume_run_id`."""
+    `<aws.scheduler.scheduled-time>`), what the full sync state machine sends (the same plus
+    `sync_type` and `caller_continues`), or what a continuation sends with `resume_run_id`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,6 +37,12 @@ class ScheduledSyncEvent(BaseModel):
     scheduled_time: AwareDatetime
     sync_type: SyncType = SyncType.MEMBERS
     resume_run_id: str | None = None
+    # Who continues a paused run (docs/decisions.md). True: the caller (the full sync state
+    # machine, which loops the Task on the answer's `continuation`); the function must not
+    # invoke itself, or two invocations would continue one run. False (Scheduler's partial
+    # syncs, invoked asynchronously with nobody waiting for the answer): the function invokes
+    # itself with the continuation, under the run's lease. Kept in the continuation event.
+    caller_continues: bool = False
 
 
 def parse_event(event: Any) -> ScheduledSyncEvent:
