@@ -76,9 +76,11 @@ class SyncRuntime:
     entities: Any
     state: Any
     # (sync type, settings, opened) -> a record source whose client is added to `opened`
-    source: Callable[[SyncType, LocationSettings, list[Any]], Any]
+    # (..., opened, seconds_left): the client is added to `opened` (the invocation closes it)
+    # and gives up a back-off longer than `seconds_left()`.
+    source: Callable[[SyncType, LocationSettings, list[Any], Callable[[], float]], Any]
     # (settings, opened) -> the member source, likewise
-    member_source: Callable[[LocationSettings, list[Any]], Any]
+    member_source: Callable[[LocationSettings, list[Any], Callable[[], float]], Any]
     # (function, event) -> None: the asynchronous invocation that continues a paused run
     invoke_async: Callable[[str, dict[str, Any]], None]
 
@@ -117,7 +119,9 @@ def sync_runtime() -> SyncRuntime:
         overrides["min_request_interval_seconds"] = env.abc_min_request_interval_seconds
     config = AbcClientConfig(**overrides)
 
-    def client(settings: LocationSettings, opened: list[Any]) -> AbcClient:
+    def client(
+        settings: LocationSettings, opened: list[Any], seconds_left: Callable[[], float]
+    ) -> AbcClient:
         if not settings.billing_secret_name:
             raise InvalidEvent(
                 f"location {settings.location_id!r} has no billing_secret_name: add the "
@@ -129,16 +133,26 @@ def sync_runtime() -> SyncRuntime:
             settings.billing_secret_name, transform="json", max_age=env.secret_max_age_seconds
         )
         opened_client = AbcClient(
-            settings.club_number, AbcCredentials.model_validate(secret), config
+            settings.club_number,
+            AbcCredentials.model_validate(secret),
+            config,
+            seconds_left=seconds_left,
         )
         opened.append(opened_client)
         return opened_client
 
-    def source(sync_type: SyncType, settings: LocationSettings, opened: list[Any]) -> Any:
-        return abc_record_source(sync_type, client(settings, opened), settings)
+    def source(
+        sync_type: SyncType,
+        settings: LocationSettings,
+        opened: list[Any],
+        seconds_left: Callable[[], float],
+    ) -> Any:
+        return abc_record_source(sync_type, client(settings, opened, seconds_left), settings)
 
-    def member_source(settings: LocationSettings, opened: list[Any]) -> Any:
-        return AbcMemberSource(client(settings, opened), settings.zone)
+    def member_source(
+        settings: LocationSettings, opened: list[Any], seconds_left: Callable[[], float]
+    ) -> Any:
+        return AbcMemberSource(client(settings, opened, seconds_left), settings.zone)
 
     # Created only when a run has to continue itself (the Scheduler targets).
     lambda_client = cache(lambda: boto3.client("lambda"))
@@ -199,12 +213,19 @@ def handle_sync_event(
     runtime = sync_runtime()
     margin = runtime.env.pause_margin_ms
     opened: list[Any] = []
+
+    def seconds_left() -> float:
+        # What the run may still spend waiting on billing: the rest is the pause margin's.
+        return float(context.get_remaining_time_in_millis() - margin) / 1000
+
     deps = SyncDependencies(
         entities=runtime.entities,
         state=runtime.state,
-        member_source=lambda settings: runtime.member_source(settings, opened),
+        member_source=lambda settings: runtime.member_source(settings, opened, seconds_left),
         should_pause=lambda: context.get_remaining_time_in_millis() < margin,
-        sources={sync_type: lambda settings: runtime.source(sync_type, settings, opened)},
+        sources={
+            sync_type: lambda settings: runtime.source(sync_type, settings, opened, seconds_left)
+        },
     )
     try:
         run = run_scheduled_sync(payload, deps)
