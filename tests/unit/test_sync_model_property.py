@@ -96,22 +96,6 @@ class Storage:
         self.arm(None)
 
 
-def run_to_the_end(
-    start: Any, resume: Any, pause_after: int | None
-) -> tuple[RunRecord | None, bool]:
-    """Runs a sync, continuing it while it pauses. Returns the last run record (None after a
-    killed process) and whether the sync crashed."""
-    try:
-        run = start()
-        while run.status is RunStatus.CONTINUED:
-            run = resume(run.run_id)
-    except (StoreError, SyncFailed):
-        return None, True
-    except Killed:
-        return None, True
-    return run, False
-
-
 class PageBudget:
     """`should_pause` for the engine: True once `pages` pages went by (None: never)."""
 
@@ -126,16 +110,89 @@ class PageBudget:
         return self.pages is not None and self.seen >= self.pages
 
 
-class MemberSyncModel(RuleBasedStateMachine):
+class SyncModel(RuleBasedStateMachine):
+    """What both models share: a clock, the tables, billing faults, and syncs that may crash,
+    pause and be replayed. A model says how its sync is built and what must hold after one."""
+
+    sync_type: SyncType
+
     def __init__(self) -> None:
         super().__init__()
         self.now = START
         self.store = Storage()
+        self.billing_fault = False
+
+    def make_engine(self, scheduled: datetime, page_size: int, budget: PageBudget) -> Any:
+        """Something with `run(kind, scheduled, resume_run_id=None) -> RunRecord`."""
+        raise NotImplementedError
+
+    def check_after_success(self, kind: SyncKind, run: RunRecord) -> None:
+        raise NotImplementedError
+
+    @rule(hours=st.sampled_from([1, 5, 24, 49]))
+    def time_passes(self, hours: int) -> None:
+        self.now += timedelta(hours=hours)
+
+    @rule(fault=st.booleans())
+    def billing_fails(self, fault: bool) -> None:
+        self.billing_fault = fault
+
+    def run_sync(
+        self, kind: SyncKind, crash: Crash | None, pause_after: int | None, page_size: int
+    ) -> RunRecord | None:
+        """Runs a sync, continuing it while it pauses; None when it crashed or failed."""
+        # A minute after the billing changes of `now`: the sync's own start is `scheduled`.
+        scheduled = self.now + timedelta(minutes=1)
+        budget = PageBudget(pause_after)
+        engine = self.make_engine(scheduled, page_size, budget)
+        self.store.arm(crash)
+        run: RunRecord | None
+        try:
+            run = engine.run(kind, scheduled)
+            while run is not None and run.status is RunStatus.CONTINUED:
+                run = self.make_engine(scheduled, page_size, budget).run(
+                    kind, scheduled, resume_run_id=run.run_id
+                )
+        except (StoreError, SyncFailed, Killed):
+            run = None
+        self.store.disarm()
+        # Whatever happened, the next sync comes after the lease could have expired.
+        self.now = scheduled + LEASE_TTL + timedelta(minutes=1)
+        if run is not None and run.status is RunStatus.SUCCEEDED:
+            self.check_after_success(kind, run)
+        return run
+
+    @rule(
+        kind=st.sampled_from([SyncKind.FULL, SyncKind.PARTIAL]),
+        crash=crashes,
+        pause_after=st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
+        page_size=st.sampled_from([1, 3, 30]),
+    )
+    def sync(
+        self, kind: SyncKind, crash: Crash | None, pause_after: int | None, page_size: int
+    ) -> None:
+        self.run_sync(kind, crash, pause_after, page_size)
+
+    @precondition(lambda self: not self.billing_fault)
+    @rule(kind=st.sampled_from([SyncKind.FULL, SyncKind.PARTIAL]))
+    def replayed_sync_writes_nothing(self, kind: SyncKind) -> None:
+        first = self.run_sync(kind, None, None, 30)
+        assert first is not None and first.status is RunStatus.SUCCEEDED
+        self.store.entity_table.usage.reset()
+        self.now -= LEASE_TTL  # the same sync again, soon after
+        again = self.run_sync(kind, None, None, 30)
+        assert again is not None and again.status is RunStatus.SUCCEEDED
+        assert self.store.entity_table.usage.items_written == 0
+
+
+class MemberSyncModel(SyncModel):
+    sync_type = SyncType.MEMBERS
+
+    def __init__(self) -> None:
+        super().__init__()
         self.billing: dict[str, dict[str, Any]] = {}
         self.modified: dict[str, datetime] = {}
         self.next_member = 1
-        self.billing_fault = False
-        self.last_success: RunRecord | None = None
 
     # -- billing changes ----------------------------------------------------------------------
     def _touch(self, member_id: str) -> None:
@@ -177,82 +234,22 @@ class MemberSyncModel(RuleBasedStateMachine):
         agreement["signDate"] = self.now.astimezone(ZONE).date().isoformat()
         self._touch(member_id)
 
-    @rule(hours=st.sampled_from([1, 5, 24]))
-    def time_passes(self, hours: int) -> None:
-        self.now += timedelta(hours=hours)
-
-    @rule(fault=st.booleans())
-    def billing_fails(self, fault: bool) -> None:
-        self.billing_fault = fault
-
-    # -- syncs --------------------------------------------------------------------------------
-    def _sync(
-        self,
-        kind: SyncKind,
-        crash: Crash | None,
-        pause_after: int | None,
-        page_size: int,
-    ) -> tuple[RunRecord | None, bool]:
-        # A minute after the billing changes of `now`: the sync's own start is `scheduled`.
-        scheduled = self.now + timedelta(minutes=1)
+    def make_engine(self, scheduled: datetime, page_size: int, budget: PageBudget) -> Any:
         source = ListMemberSource(list(self.billing.values()), ZONE, page_size=page_size)
         if self.billing_fault:
             source.fail_with = "ABC GET /members failed 5 times; last: HTTP 503"
-        budget = PageBudget(pause_after)
-
-        def job() -> MemberSync:
-            return MemberSync(
-                SETTINGS,
-                source,
-                self.store.entities,
-                self.store.state,
-                clock=lambda: scheduled,
-                should_pause=budget,
-                on_page=budget.on_page,
-            )
-
-        self.store.arm(crash)
-        run, crashed = run_to_the_end(
-            lambda: job().run(kind, scheduled),
-            lambda run_id: job().run(kind, scheduled, resume_run_id=run_id),
-            pause_after,
+        return MemberSync(
+            SETTINGS,
+            source,
+            self.store.entities,
+            self.store.state,
+            clock=lambda: scheduled,
+            should_pause=budget,
+            on_page=budget.on_page,
         )
-        self.store.disarm()
-        # Whatever happened, the next sync comes after the lease could have expired.
-        self.now = scheduled + LEASE_TTL + timedelta(minutes=1)
-        if run is not None and run.status is RunStatus.SUCCEEDED:
-            self.last_success = run
-            self._check_after_success(kind, run)
-        return run, crashed
-
-    @rule(
-        kind=st.sampled_from([SyncKind.FULL, SyncKind.PARTIAL]),
-        crash=crashes,
-        pause_after=st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
-        page_size=st.sampled_from([1, 3, 30]),
-    )
-    def sync(
-        self,
-        kind: SyncKind,
-        crash: Crash | None,
-        pause_after: int | None,
-        page_size: int,
-    ) -> None:
-        self._sync(kind, crash, pause_after, page_size)
-
-    @precondition(lambda self: not self.billing_fault)
-    @rule(kind=st.sampled_from([SyncKind.FULL, SyncKind.PARTIAL]))
-    def replayed_sync_writes_nothing(self, kind: SyncKind) -> None:
-        first, _ = self._sync(kind, None, None, 30)
-        assert first is not None and first.status is RunStatus.SUCCEEDED
-        self.store.entity_table.usage.reset()
-        self.now -= LEASE_TTL  # the same sync again, soon after
-        again, _ = self._sync(kind, None, None, 30)
-        assert again is not None and again.status is RunStatus.SUCCEEDED
-        assert self.store.entity_table.usage.items_written == 0
 
     # -- what must hold -----------------------------------------------------------------------
-    def _check_after_success(self, kind: SyncKind, run: RunRecord) -> None:
+    def check_after_success(self, kind: SyncKind, run: RunRecord) -> None:
         watermark = self.store.state.watermark(SETTINGS.location_id, "members")
         assert watermark is not None
         people = self.store.entities.people(SETTINGS.location_id)
@@ -309,13 +306,12 @@ class WindowedCheckinSource(ListRecordSource):
             self.records = every
 
 
-class CheckinSyncModel(RuleBasedStateMachine):
+class CheckinSyncModel(SyncModel):
+    sync_type = SyncType.CHECKINS
+
     def __init__(self) -> None:
         super().__init__()
-        self.now = START
-        self.store = Storage()
         self.billing: list[dict[str, Any]] = []
-        self.billing_fault = False
         # Check-ins before the first synced day are history the integration does not import.
         self.first_window: datetime | None = None
         self.last_sync_at = START
@@ -330,22 +326,7 @@ class CheckinSyncModel(RuleBasedStateMachine):
                 checkin(f"c{n}", member_id=f"m{n % 3}", when=local_stamp(moment)[:19])
             )
 
-    @rule(hours=st.sampled_from([1, 5, 24, 49]))
-    def time_passes(self, hours: int) -> None:
-        self.now += timedelta(hours=hours)
-
-    @rule(fault=st.booleans())
-    def billing_fails(self, fault: bool) -> None:
-        self.billing_fault = fault
-
-    def _sync(
-        self,
-        kind: SyncKind,
-        crash: Crash | None,
-        pause_after: int | None,
-        page_size: int,
-    ) -> RunRecord | None:
-        scheduled = self.now + timedelta(minutes=1)
+    def make_engine(self, scheduled: datetime, page_size: int, budget: PageBudget) -> Any:
         self.last_sync_at = scheduled
         source = WindowedCheckinSource(
             source_for(SyncType.CHECKINS, SETTINGS, []).translator,
@@ -354,60 +335,20 @@ class CheckinSyncModel(RuleBasedStateMachine):
         )
         if self.billing_fault:
             source.fail_with = "ABC GET /clubs/checkins/details failed 5 times; last: HTTP 503"
-        budget = PageBudget(pause_after)
-
-        def engine() -> Any:
-            return record_engine(
-                SyncType.CHECKINS,
-                settings=SETTINGS,
-                source=source,
-                entities=self.store.entities,
-                state=self.store.state,
-                clock=lambda: scheduled,
-                should_pause=budget,
-                on_page=budget.on_page,
-            )
-
-        self.store.arm(crash)
-        run, _ = run_to_the_end(
-            lambda: engine().run(kind, scheduled),
-            lambda run_id: engine().run(kind, scheduled, resume_run_id=run_id),
-            pause_after,
+        return record_engine(
+            SyncType.CHECKINS,
+            settings=SETTINGS,
+            source=source,
+            entities=self.store.entities,
+            state=self.store.state,
+            clock=lambda: scheduled,
+            should_pause=budget,
+            on_page=budget.on_page,
         )
-        self.store.disarm()
-        self.now = scheduled + LEASE_TTL + timedelta(minutes=1)
-        if run is not None and run.status is RunStatus.SUCCEEDED:
-            if self.first_window is None:
-                self.first_window = run.window_start
-            self._check_after_success()
-        return run
 
-    @rule(
-        kind=st.sampled_from([SyncKind.FULL, SyncKind.PARTIAL]),
-        crash=crashes,
-        pause_after=st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
-        page_size=st.sampled_from([1, 3, 30]),
-    )
-    def sync(
-        self,
-        kind: SyncKind,
-        crash: Crash | None,
-        pause_after: int | None,
-        page_size: int,
-    ) -> None:
-        self._sync(kind, crash, pause_after, page_size)
-
-    @precondition(lambda self: not self.billing_fault)
-    @rule()
-    def replayed_sync_writes_nothing(self) -> None:
-        assert self._sync(SyncKind.PARTIAL, None, None, 30) is not None
-        self.store.entity_table.usage.reset()
-        self.now -= LEASE_TTL
-        again = self._sync(SyncKind.PARTIAL, None, None, 30)
-        assert again is not None and again.status is RunStatus.SUCCEEDED
-        assert self.store.entity_table.usage.items_written == 0
-
-    def _check_after_success(self) -> None:
+    def check_after_success(self, kind: SyncKind, run: RunRecord) -> None:
+        if self.first_window is None:
+            self.first_window = run.window_start
         watermark = self.store.state.watermark(SETTINGS.location_id, "checkins")
         assert watermark is not None
         stored = {
