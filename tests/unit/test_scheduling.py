@@ -194,18 +194,18 @@ def test_daylight_saving_hours_are_reported() -> None:
 def test_a_bad_location_file_names_every_location_and_field_at_fault() -> None:
     document = {
         "locations": [
-            {"location_id": "ok", "club_number": "1", "time_zone": "America/Chicago"},
-            {"location_id": "mars", "club_number": "2", "time_zone": "Mars/Olympus_Mons"},
+            {"location_id": "ok", "club_number": "0001", "time_zone": "America/Chicago"},
+            {"location_id": "mars", "club_number": "0002", "time_zone": "Mars/Olympus_Mons"},
             {
                 "location_id": "late",
-                "club_number": "3",
+                "club_number": "0003",
                 "time_zone": "UTC",
                 "partial_sync_hours": [12, 24],
             },
-            {"location_id": "ok", "club_number": "4", "time_zone": "UTC"},
+            {"location_id": "ok", "club_number": "0004", "time_zone": "UTC"},
             {
                 "location_id": "secret",
-                "club_number": "5",
+                "club_number": "0005",
                 "time_zone": "UTC",
                 "billing_secret_name": "other/x",
             },

@@ -43,6 +43,7 @@ from clubsync.store.tables import ENTITIES, STATE
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
 
+    from clubsync.providers.base import Connection
     from clubsync.store.entities import EntityRepository
     from clubsync.store.state import StateRepository
 
@@ -75,9 +76,9 @@ class SyncRuntime:
     env: SyncEnvironment
     entities: Any
     state: Any
-    # (sync type, settings, opened) -> a record source whose client is added to `opened`
-    # (..., opened, seconds_left): the client is added to `opened` (the invocation closes it)
-    # and gives up a back-off longer than `seconds_left()`.
+    # (sync type, settings, opened, seconds_left) -> the location's record source of that type;
+    # its provider connection is added to `opened` (the invocation closes it) and gives up a
+    # back-off longer than `seconds_left()`.
     source: Callable[[SyncType, LocationSettings, list[Any], Callable[[], float]], Any]
     # (settings, opened) -> the member source, likewise
     member_source: Callable[[LocationSettings, list[Any], Callable[[], float]], Any]
@@ -102,44 +103,38 @@ def sync_runtime() -> SyncRuntime:
     import boto3
     from aws_lambda_powertools.utilities import parameters
 
-    from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
-    from clubsync.providers.abc.members import AbcMemberSource
-    from clubsync.providers.abc.sources import abc_record_source
+    from clubsync.providers.registry import connect_location, named_secret
     from clubsync.store.entities import EntityRepository
     from clubsync.store.items import DynamoItemTable
     from clubsync.store.state import StateRepository
-    from clubsync.sync.scheduled import InvalidEvent
 
     env = SyncEnvironment.from_environ()
     dynamodb = boto3.client("dynamodb")
-    overrides: dict[str, Any] = {}
+    abc_options: dict[str, Any] = {}
     if env.abc_base_url:
-        overrides["base_url"] = env.abc_base_url
+        abc_options["base_url"] = env.abc_base_url
     if env.abc_min_request_interval_seconds is not None:
-        overrides["min_request_interval_seconds"] = env.abc_min_request_interval_seconds
-    config = AbcClientConfig(**overrides)
+        abc_options["min_request_interval_seconds"] = env.abc_min_request_interval_seconds
+    client_options = {"abc": abc_options}
 
-    def client(
+    # Cached for max_age seconds: a warm container reads Secrets Manager a few times an hour,
+    # and a rotation lands within minutes.
+    read_secret = named_secret(
+        lambda name: parameters.get_secret(
+            name, transform="json", max_age=env.secret_max_age_seconds
+        )
+    )
+
+    def connection(
         settings: LocationSettings, opened: list[Any], seconds_left: Callable[[], float]
-    ) -> AbcClient:
-        if not settings.billing_secret_name:
-            raise InvalidEvent(
-                f"location {settings.location_id!r} has no billing_secret_name: add the "
-                "Secrets Manager secret of its billing account with `clubsync locations apply`"
-            )
-        # Cached for max_age seconds: a warm container reads Secrets Manager a few times an
-        # hour, and a rotation lands within minutes.
-        secret = parameters.get_secret(
-            settings.billing_secret_name, transform="json", max_age=env.secret_max_age_seconds
+    ) -> Connection:
+        # The composition root (providers/registry.py): provider, account and secret checked
+        # there; a refusal becomes InvalidEvent in run_scheduled_sync.
+        connected = connect_location(
+            settings, read_secret, client_options=client_options, seconds_left=seconds_left
         )
-        opened_client = AbcClient(
-            settings.club_number,
-            AbcCredentials.model_validate(secret),
-            config,
-            seconds_left=seconds_left,
-        )
-        opened.append(opened_client)
-        return opened_client
+        opened.append(connected)
+        return connected
 
     def source(
         sync_type: SyncType,
@@ -147,12 +142,12 @@ def sync_runtime() -> SyncRuntime:
         opened: list[Any],
         seconds_left: Callable[[], float],
     ) -> Any:
-        return abc_record_source(sync_type, client(settings, opened, seconds_left), settings)
+        return connection(settings, opened, seconds_left).record_source(sync_type)
 
     def member_source(
         settings: LocationSettings, opened: list[Any], seconds_left: Callable[[], float]
     ) -> Any:
-        return AbcMemberSource(client(settings, opened, seconds_left), settings.zone)
+        return connection(settings, opened, seconds_left).member_source()
 
     # Created only when a run has to continue itself (the Scheduler targets).
     lambda_client = cache(lambda: boto3.client("lambda"))
@@ -242,8 +237,8 @@ def handle_sync_event(
         record_crash(metrics, logger, sync_type, payload, error)
         raise
     finally:
-        for client in opened:
-            client.close()
+        for connection in opened:
+            connection.close()
 
     record_run(metrics, logger, run)
     output: dict[str, Any] = TypeResult.of_run(run, 1).model_dump(mode="json")

@@ -14,10 +14,9 @@ import httpx
 
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
-from clubsync.providers.abc.members import AbcMemberSource
-from clubsync.providers.abc.sources import abc_record_source
-from clubsync.providers.base import MemberSource, RecordSource
+from clubsync.providers.abc.client import AbcClientConfig, AbcCredentials
+from clubsync.providers.base import Connection, MemberSource, RecordSource
+from clubsync.providers.registry import connect_location
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.items import dynamodb_client as store_dynamodb_client
@@ -25,7 +24,8 @@ from clubsync.store.state import StateRepository
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, create_table_request
 
 LOCAL_REGION = "us-east-1"
-SANDBOX_CREDENTIALS = AbcCredentials(app_id="sandbox", app_key="sandbox")
+SANDBOX_SECRET = {"app_id": "sandbox", "app_key": "sandbox"}
+SANDBOX_CREDENTIALS = AbcCredentials.model_validate(SANDBOX_SECRET)
 
 
 def use_fake_aws_credentials() -> None:
@@ -92,38 +92,61 @@ def dynamo_repositories(client: Any, prefix: str = "") -> Repositories:
 
 def sandbox_client_config(base_url: str) -> AbcClientConfig:
     """The sandbox answers at once: no pacing between requests, quick back-off on faults."""
-    return AbcClientConfig(
-        base_url=base_url,
-        min_request_interval_seconds=0,
-        backoff_base_seconds=0.01,
-        backoff_max_seconds=0.05,
+    return AbcClientConfig(**sandbox_client_options(base_url)["abc"])
+
+
+def sandbox_client_options(base_url: str) -> dict[str, dict[str, Any]]:
+    """The client options of a local run, per provider (the billing sandbox is ABC's)."""
+    return {
+        "abc": {
+            "base_url": base_url,
+            "min_request_interval_seconds": 0,
+            "backoff_base_seconds": 0.01,
+            "backoff_max_seconds": 0.05,
+        }
+    }
+
+
+def sandbox_secret(settings: LocationSettings) -> dict[str, str]:
+    """The sandbox's fixed credentials stand in for every location's secret (a location
+    without `billing_secret_name` connects too)."""
+    return SANDBOX_SECRET
+
+
+def sandbox_connection(
+    base_url: str, settings: LocationSettings, opened: list[Connection] | None = None
+) -> Connection:
+    """The location's provider connection, pointed at the billing sandbox at `base_url`
+    (through the composition root, as in Lambda). Added to `opened` when given, so the caller
+    can close it."""
+    connection = connect_location(
+        settings,
+        sandbox_secret,
+        client_options=sandbox_client_options(base_url),
     )
+    if opened is not None:
+        opened.append(connection)
+    return connection
 
 
 def sandbox_member_source(base_url: str) -> Callable[[LocationSettings], MemberSource]:
     """A member source factory talking to the billing sandbox at `base_url`."""
-    config = sandbox_client_config(base_url)
 
     def factory(settings: LocationSettings) -> MemberSource:
-        client = AbcClient(settings.club_number, SANDBOX_CREDENTIALS, config)
-        return AbcMemberSource(client, settings.zone)
+        return sandbox_connection(base_url, settings).member_source()
 
     return factory
 
 
 def sandbox_sources(
-    base_url: str, opened: list[AbcClient] | None = None
+    base_url: str, opened: list[Any] | None = None
 ) -> dict[SyncType, Callable[[LocationSettings], RecordSource]]:
     """A source factory per sync type other than members, talking to the billing sandbox.
-    Clients are added to `opened` when given, so the caller can close them."""
-    config = sandbox_client_config(base_url)
+    Connections are added to `opened` when given, so the caller can close them."""
 
     def factory_for(sync_type: SyncType) -> Callable[[LocationSettings], RecordSource]:
         def factory(settings: LocationSettings) -> RecordSource:
-            client = AbcClient(settings.club_number, SANDBOX_CREDENTIALS, config)
-            if opened is not None:
-                opened.append(client)
-            return abc_record_source(sync_type, client, settings)
+            return sandbox_connection(base_url, settings, opened).record_source(sync_type)
 
         return factory
 

@@ -13,7 +13,9 @@ import boto3
 from pydantic import BaseModel, ConfigDict, Field
 
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.abc.client import DEFAULT_BASE_URL, AbcClientConfig, AbcCredentials
+from clubsync.providers.abc.client import DEFAULT_BASE_URL
+from clubsync.providers.base import Connection
+from clubsync.providers.registry import SecretReader, connect_location, named_secret
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.prospects import ProspectStore
 from clubsync.store.state import StateRepository
@@ -61,19 +63,29 @@ class SqsDeadLetters:
         self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))
 
 
-def billing_credentials(env: PushEnvironment) -> Callable[[LocationSettings], AbcCredentials]:
-    def resolve(settings: LocationSettings) -> AbcCredentials:
-        if env.sandbox_credentials:
-            return AbcCredentials(app_id="sandbox", app_key="sandbox")
+def billing_secrets(env: PushEnvironment) -> SecretReader:
+    """The location's billing secret: Secrets Manager, or the sandbox's in local runs."""
+    if env.sandbox_credentials:
+        return lambda settings: {"app_id": "sandbox", "app_key": "sandbox"}
+
+    def read(name: str) -> Any:
         # Powertools caches the secret for five minutes across warm invocations.
         from aws_lambda_powertools.utilities import parameters
 
-        secret: Any = parameters.get_secret(
-            settings.billing_secret_name, transform="json", max_age=300
-        )
-        return AbcCredentials.model_validate(secret)
+        return parameters.get_secret(name, transform="json", max_age=300)
 
-    return resolve
+    return named_secret(read)
+
+
+def billing_connector(env: PushEnvironment) -> Callable[[LocationSettings], Connection]:
+    """A location's provider connection, through the composition root."""
+    secrets = billing_secrets(env)
+    options = {"abc": {"base_url": env.abc_base_url}}
+
+    def connect(settings: LocationSettings) -> Connection:
+        return connect_location(settings, secrets, client_options=options)
+
+    return connect
 
 
 def pusher_factory(
@@ -85,8 +97,7 @@ def pusher_factory(
     return PusherFactory(
         StateRepository(state_table),
         ProspectStore(DynamoItemTable(dynamodb, env.entities_table), state_table),
-        client_config=AbcClientConfig(base_url=env.abc_base_url),
-        credentials=billing_credentials(env),
+        connect=billing_connector(env),
         dead_letters=(
             SqsDeadLetters(env.dead_letter_queue_url, env.aws_endpoint_url)
             if env.dead_letter_queue_url

@@ -28,7 +28,7 @@ from clubsync.local import (
     sandbox_sources,
 )
 from clubsync.local_streams import local_prospect_push
-from clubsync.providers.abc.client import AbcClient
+from clubsync.providers.base import Connection
 from clubsync.sandbox import BillingSandbox
 from clubsync.sandbox.generator import make_malformed_member
 from clubsync.sync.duplicates import Duplicates
@@ -41,7 +41,7 @@ from clubsync.sync.sync_types import full_sync_types
 DEMO_LOCATION = LocationSettings(
     location_id="demo-springfield",
     name="Demo Fitness Springfield",
-    club_number="0451",
+    account={"club_number": "0451"},
     time_zone="America/Chicago",
     ignored_membership_types=frozenset({"CORPORATE"}),
 )
@@ -234,7 +234,7 @@ def _other_types(
     """Every other sync type of the nightly full sync, each on its own, and the day's summary
     (what Step Functions does when deployed)."""
     console.rule("The rest of the nightly full sync: every other sync type")
-    opened: list[AbcClient] = []
+    opened: list[Connection] = []
     deps = SyncDependencies(
         entities=repos.entities,
         state=repos.state,

@@ -21,7 +21,12 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from clubsync.aws import aws_client, endpoint_url
-from clubsync.domain.settings import LocationSettings, locations_sharing_a_club
+from clubsync.domain.settings import (
+    DEFAULT_PROVIDER,
+    LocationSettings,
+    locations_sharing_a_club,
+)
+from clubsync.providers.registry import account_problems
 from clubsync.scheduling import (
     CHECKINS_TARGET_ENV,
     FULL_SYNC_TARGET_ENV,
@@ -82,6 +87,8 @@ def parse_locations(
         except ValidationError as error:
             problems += [f"{label}: {problem}" for problem in _describe(error)]
             continue
+        # The account is the provider's to judge (its own model): one line per field.
+        problems += [f"{label}: {problem}" for problem in account_problems(settings)]
         if settings.location_id in seen:
             problems.append(
                 f"{label}: location_id {settings.location_id!r} already used by "
@@ -96,11 +103,12 @@ def parse_locations(
                 "function may read only those secrets)"
             )
         parsed.append(settings)
-    for (provider, club_number), location_ids in locations_sharing_a_club(parsed).items():
+    by_id = {settings.location_id: settings for settings in parsed}
+    for (provider, _), location_ids in locations_sharing_a_club(parsed).items():
         named = " and ".join(f"locations[{seen[i]}] ({i})" for i in location_ids)
         problems.append(
-            f"club_number {club_number!r} ({provider.value}) is given to {named}: each location "
-            "is its own club in billing, with its own club number"
+            f"{by_id[location_ids[0]].account_label} ({provider}) is given to {named}: each "
+            "location is its own club in billing, with its own account"
         )
     if problems:
         raise LocationFileError(problems)
@@ -119,15 +127,15 @@ def registry_clashes(
     kept = [] if prune else [s for s in registered if s.location_id not in listed]
     kept_ids = {settings.location_id for settings in kept}
     problems = []
-    for (provider, club_number), location_ids in locations_sharing_a_club(
-        [*locations, *kept]
-    ).items():
+    by_id = {settings.location_id: settings for settings in [*locations, *kept]}
+    for (provider, _), location_ids in locations_sharing_a_club([*locations, *kept]).items():
         new = [i for i in location_ids if i not in kept_ids]
         old = [i for i in location_ids if i in kept_ids]
         problems.append(
-            f"club_number {club_number!r} ({provider.value}) of {', '.join(map(repr, new))} is "
-            f"already registered to {', '.join(map(repr, old))}: change one club number, or "
-            "remove the other location (`clubsync locations remove`)"
+            f"{by_id[location_ids[0]].account_label} ({provider}) of "
+            f"{', '.join(map(repr, new))} is already registered to "
+            f"{', '.join(map(repr, old))}: change one account, or remove the other location "
+            "(`clubsync locations remove`)"
         )
     return problems
 
@@ -445,8 +453,9 @@ def list_command(
         return
     for settings in locations:
         hours = ",".join(f"{h:02d}" for h in settings.effective_partial_sync_hours())
+        provider = "" if settings.provider == DEFAULT_PROVIDER else f" ({settings.provider})"
         console.print(
-            f"{settings.location_id}  club {settings.club_number}  {settings.time_zone}  "
+            f"{settings.location_id}  club {settings.account_key}{provider}  {settings.time_zone}  "
             f"partial {hours or '-'}{'  (upgraded)' if settings.upgraded else ''}",
             markup=False,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +18,10 @@ from rich.table import Table
 
 from clubsync.aws import aws_client
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.abc.client import DEFAULT_BASE_URL, AbcClientConfig, AbcCredentials
+from clubsync.local import sandbox_secret
+from clubsync.providers.abc.client import DEFAULT_BASE_URL
+from clubsync.providers.base import Connection
+from clubsync.providers.registry import SecretReader, connect_location, named_secret
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.prospects import ProspectStore
@@ -54,15 +58,24 @@ def _tables(endpoint_url: str | None, prefix: str) -> tuple[DynamoItemTable, Dyn
     )
 
 
-def _credentials(sandbox: bool, endpoint_url: str | None) -> Any:
-    def resolve(settings: LocationSettings) -> AbcCredentials:
-        if sandbox:
-            return AbcCredentials(app_id="sandbox", app_key="sandbox")
-        secrets = aws_client("secretsmanager")
-        value = secrets.get_secret_value(SecretId=settings.billing_secret_name)["SecretString"]
-        return AbcCredentials.model_validate_json(value)
+def _secrets(sandbox: bool) -> SecretReader:
+    if sandbox:
+        return sandbox_secret
 
-    return resolve
+    def read(name: str) -> Any:
+        secrets = aws_client("secretsmanager")
+        return json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
+
+    return named_secret(read)
+
+
+def _connector(base_url: str, sandbox: bool) -> Callable[[LocationSettings], Connection]:
+    secrets = _secrets(sandbox)
+
+    def connect(settings: LocationSettings) -> Connection:
+        return connect_location(settings, secrets, client_options={"abc": {"base_url": base_url}})
+
+    return connect
 
 
 def _factory(
@@ -74,8 +87,7 @@ def _factory(
     factory = PusherFactory(
         state,
         store,
-        client_config=AbcClientConfig(base_url=base_url),
-        credentials=_credentials(sandbox, endpoint_url),
+        connect=_connector(base_url, sandbox),
     )
     return factory, store, state
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from clubsync.domain.follow_up_schedule import DEFAULT_SCHEDULE, FollowUpSchedule
 from clubsync.domain.match_keys import DEFAULT_REGION
@@ -28,8 +35,16 @@ class RecordOwner(StrEnum):
     BILLING = "billing"
 
 
-class BillingProvider(StrEnum):
-    ABC = "abc"
+# The provider a location names, by its registry name (clubsync.providers.registry). The
+# domain knows no provider: which names exist, and what an account holds, is the registry's.
+PROVIDER_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+DEFAULT_PROVIDER = "abc"
+# Before issue 12 a location had only ABC's `club_number`, at the top level; stored registry
+# items, location files and scenarios still say so. It is lifted into the ABC account.
+LEGACY_ABC_ACCOUNT_FIELD = "club_number"
+
+# An account's fields as JSON gives them (a club number, a site id, a company and club id).
+AccountFields = dict[str, str | int]
 
 
 Hour = Annotated[int, Field(ge=0, le=23)]
@@ -122,8 +137,16 @@ class LocationSettings(BaseModel):
 
     location_id: str = Field(pattern=LOCATION_ID_PATTERN, description="Our id for the location.")
     name: str = ""
-    provider: BillingProvider = BillingProvider.ABC
-    club_number: str = Field(description="ABC club number, digits, leading zeros kept ('0451').")
+    provider: str = Field(
+        default=DEFAULT_PROVIDER,
+        pattern=PROVIDER_NAME_PATTERN,
+        description="The billing system, by its registry name ('abc', 'clubhub', ...).",
+    )
+    account: AccountFields = Field(
+        default_factory=dict,
+        description="The location's account in that billing system, validated by the "
+        "provider's account model (ABC: {'club_number': '0451'}).",
+    )
     time_zone: str = Field(description="IANA time zone of the club, e.g. 'America/Chicago'.")
     country: str = Field(
         default=DEFAULT_REGION,
@@ -163,10 +186,49 @@ class LocationSettings(BaseModel):
         description="Membership and PT follow-up schedules (docs/followups.md).",
     )
 
-    @field_validator("club_number")
+    @model_validator(mode="before")
     @classmethod
-    def _club_number_is_digits(cls, value: str) -> str:
-        if not re.fullmatch(r"\d{1,10}", value):
+    def _lift_legacy_club_number(cls, data: Any) -> Any:
+        """`club_number` at the top level (every location before issue 12) is the ABC
+        account's club number: lifted into `account`, so old items and files keep working."""
+        if not isinstance(data, dict) or LEGACY_ABC_ACCOUNT_FIELD not in data:
+            return data
+        data = dict(data)
+        club_number = data.pop(LEGACY_ABC_ACCOUNT_FIELD)
+        provider = data.get("provider", DEFAULT_PROVIDER)
+        if provider != DEFAULT_PROVIDER:
+            raise ValueError(
+                f"club_number is ABC's account field; a {provider} location names its "
+                "account in `account`"
+            )
+        account = data.get("account")
+        if account is None:
+            account = {}
+        if not isinstance(account, dict):
+            return data  # the field's own validation names the problem
+        given = account.get(LEGACY_ABC_ACCOUNT_FIELD)
+        if given is not None and given != club_number:
+            raise ValueError(
+                f"club_number {club_number!r} and account.club_number {given!r} disagree: "
+                "give it once"
+            )
+        data["account"] = {**account, LEGACY_ABC_ACCOUNT_FIELD: club_number}
+        return data
+
+    @field_validator("account")
+    @classmethod
+    def _legacy_club_number_is_digits(
+        cls, value: AccountFields, info: ValidationInfo
+    ) -> AccountFields:
+        # Kept from before issue 12 so an ABC location with a bad club number is refused
+        # wherever it is built; `clubsync locations apply` and the connection validate the
+        # whole account with the provider's own model as well (AbcAccount: 4-5 digits).
+        if info.data.get("provider", DEFAULT_PROVIDER) != DEFAULT_PROVIDER:
+            return value
+        club_number = value.get(LEGACY_ABC_ACCOUNT_FIELD)
+        if club_number is not None and not (
+            isinstance(club_number, str) and re.fullmatch(r"\d{1,10}", club_number)
+        ):
             raise ValueError("club_number must be a string of digits, leading zeros kept")
         return value
 
@@ -228,9 +290,53 @@ class LocationSettings(BaseModel):
             )
         return self
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        # A copy is not validated: lift a legacy `club_number` here as the validator would,
+        # or it would land beside the property that reads the account.
+        if update and LEGACY_ABC_ACCOUNT_FIELD in update:
+            update = dict(update)
+            club_number = update.pop(LEGACY_ABC_ACCOUNT_FIELD)
+            account = update.get("account", self.account)
+            update["account"] = {**account, LEGACY_ABC_ACCOUNT_FIELD: club_number}
+        return super().model_copy(update=update, deep=deep)
+
+    def __hash__(self) -> int:
+        # Frozen and hashable (scheduling caches by settings); `account` is a dict, its sorted
+        # items are not.
+        return hash(
+            tuple(
+                tuple(sorted(value.items())) if name == "account" else value
+                for name, value in self.__dict__.items()
+            )
+        )
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def club_number(self) -> str:
+        """The ABC club number (kept for the code written before providers had accounts):
+        the account's `club_number`, empty for a provider whose account has none."""
+        value = self.account.get(LEGACY_ABC_ACCOUNT_FIELD, "")
+        return str(value)
+
+    @property
+    def account_key(self) -> str:
+        """The account as one stable string, what two locations of a provider must not share
+        (locations_sharing_a_club): the value of a one-field account ('0451'), else every
+        field as name=value in name order."""
+        if len(self.account) == 1:
+            return str(next(iter(self.account.values())))
+        return ",".join(f"{name}={value}" for name, value in sorted(self.account.items()))
+
+    @property
+    def account_label(self) -> str:
+        """The account as a person reads it: "club_number '0451'", or every field."""
+        if len(self.account) == 1:
+            [(name, value)] = self.account.items()
+            return f"{name} {str(value)!r}"
+        return f"account {self.account_key!r}"
 
     def effective_partial_sync_hours(self) -> tuple[int, ...]:
         """Upgraded locations sync every hour 09:00-20:00; others at their chosen hours."""
@@ -263,14 +369,14 @@ class LocationSettings(BaseModel):
 
 def locations_sharing_a_club(
     locations: Iterable[LocationSettings],
-) -> dict[tuple[BillingProvider, str], list[str]]:
-    """(provider, club number) -> the location ids on it, for every billing club more than one
-    location points at. In billing each location is its own club with its own number (a
+) -> dict[tuple[str, str], list[str]]:
+    """(provider, account key) -> the location ids on it, for every billing account more than
+    one location points at. In billing each location is its own club with its own number (a
     multi-location business has one club number per location), so two locations on one club
     would both sync the same members and push prospects to the same club: a typo, refused."""
-    clubs: dict[tuple[BillingProvider, str], list[str]] = {}
+    clubs: dict[tuple[str, str], list[str]] = {}
     for settings in locations:
-        ids = clubs.setdefault((settings.provider, settings.club_number), [])
+        ids = clubs.setdefault((settings.provider, settings.account_key), [])
         if settings.location_id not in ids:
             ids.append(settings.location_id)
     return {club: ids for club, ids in clubs.items() if len(ids) > 1}

@@ -1,15 +1,21 @@
-"""What the sync engine needs from any billing provider (ABC now; Club Hub, Mindbody... later)."""
+"""What the sync engine needs from any billing provider (ABC now; Club Hub, Mindbody... later):
+the record sources it pulls from, and the `Provider` / `Connection` protocols a billing system
+implements to offer them (docs/providers.md). The registry of providers is `registry.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from clubsync.domain.billing import BillingMember
+from clubsync.domain.runs import SyncType
+from clubsync.domain.settings import LocationSettings
+from clubsync.providers.prospects import ProspectTarget
 
 RawRecord = dict[str, Any]
 
@@ -103,4 +109,73 @@ class RecordSource(Protocol):
 
     def translate(self, record: RawRecord) -> Any:
         """Raises InvalidRecord with a reason a person can act on."""
+        ...
+
+
+# -- providers ---------------------------------------------------------------------------------
+class ProviderRefused(ValueError):
+    """A location cannot be connected as it is configured: an unknown provider, an account or
+    credentials its provider's models refuse, a sync type the provider does not offer. Trying
+    again fails the same way (the sync entry point turns it into InvalidEvent)."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider offers: the sync types it can pull, and whether it takes the CRM's
+    prospect pushes. The registry refuses anything else before a connection is asked."""
+
+    pulls: frozenset[SyncType]
+    prospect_push: bool = False
+
+    def describe(self) -> str:
+        pulls = ", ".join(sorted(t.value for t in self.pulls)) or "nothing"
+        return f"pulls {pulls}; " + ("takes prospects" if self.prospect_push else "no prospects")
+
+
+@dataclass(frozen=True)
+class ConnectContext:
+    """What a connection needs besides the account and the credentials."""
+
+    # The location being connected (its zone, its id for record keys, its settings).
+    location: LocationSettings
+    # This provider's client options (ABC: AbcClientConfig's fields: base_url, pacing, back-off),
+    # from the environment or a local run; validated by the provider.
+    options: Mapping[str, Any]
+    # The time the run may still spend waiting on billing (Lambda: remaining time less the
+    # pause margin); a client gives up a back-off longer than that. None: no limit.
+    seconds_left: Callable[[], float] | None = None
+    # An httpx transport in place of the network (benchmarks, tests); None in production.
+    transport: Any = None
+
+
+class Connection(Protocol):
+    """One location's open connection to its billing system. The registry asks only for what
+    the provider's `capabilities` declare; `close` releases its HTTP clients."""
+
+    provider: str
+
+    def member_source(self) -> MemberSource: ...
+
+    def record_source(self, sync_type: SyncType) -> RecordSource:
+        """The source of a sync type other than members."""
+        ...
+
+    def prospect_target(self) -> ProspectTarget: ...
+
+    def close(self) -> None: ...
+
+
+class Provider(Protocol):
+    """A billing system: what it is called, what a location's account and credentials in it
+    look like (pydantic models, validated at `clubsync locations apply` and on every connect),
+    what it offers, and how to connect to it. One folder under providers/ and one line in
+    registry.py."""
+
+    name: ClassVar[str]
+    account_model: ClassVar[type[BaseModel]]
+    credentials_model: ClassVar[type[BaseModel]]
+    capabilities: ClassVar[Capabilities]
+
+    def connect(self, account: Any, credentials: Any, context: ConnectContext) -> Connection:
+        """`account` and `credentials` are instances of the two models above."""
         ...

@@ -34,7 +34,8 @@ from clubsync.domain.settings import LocationSettings
 from clubsync.sandbox import FaultKind
 
 # Settings a step may not change: they identify the location and its billing account.
-FIXED_SETTINGS = frozenset({"location_id", "club_number", "time_zone", "provider"})
+# `club_number` is the ABC account's field from before providers had accounts (still accepted).
+FIXED_SETTINGS = frozenset({"location_id", "club_number", "account", "time_zone", "provider"})
 MAX_GENERATED_MEMBERS = 5000
 
 
@@ -364,11 +365,11 @@ class Step(_Strict):
         if not value:
             raise ValueError("settings: name at least one location setting to change")
         for name in value:
+            if name in FIXED_SETTINGS:
+                raise ValueError(f"{name!r} identifies the location and cannot change")
             if name not in LocationSettings.model_fields:
                 known = ", ".join(sorted(set(LocationSettings.model_fields) - FIXED_SETTINGS))
                 raise ValueError(f"{name!r} is not a location setting; known: {known}")
-            if name in FIXED_SETTINGS:
-                raise ValueError(f"{name!r} identifies the location and cannot change")
         return value
 
     @model_validator(mode="after")

@@ -36,18 +36,15 @@ from clubsync.domain.people import MembershipAgreement, Person, PersonKind
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.local import (
-    SANDBOX_CREDENTIALS,
     Repositories,
     create_tables,
     dynamo_repositories,
     dynamodb_client,
     moto_server,
-    sandbox_client_config,
+    sandbox_connection,
 )
 from clubsync.local_streams import StreamPoller, local_prospect_push
-from clubsync.providers.abc.client import AbcClient
-from clubsync.providers.abc.members import AbcMemberSource
-from clubsync.providers.base import MemberSource
+from clubsync.providers.base import Connection, MemberSource
 from clubsync.sandbox import BillingSandbox, Fault
 from clubsync.scenario.model import (
     Expectations,
@@ -238,7 +235,7 @@ class _Replay:
     last_run: RunRecord | None = None
     # Feeds the entities stream to the real prospect_push handler after every step.
     poller: StreamPoller | None = None
-    _open_clients: list[AbcClient] = field(default_factory=list)
+    _open_clients: list[Connection] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.settings = self.scenario.location
@@ -265,11 +262,7 @@ class _Replay:
                 client.close()
 
     def _member_source(self, settings: LocationSettings) -> MemberSource:
-        client = AbcClient(
-            settings.club_number, SANDBOX_CREDENTIALS, sandbox_client_config(self.sandbox.url)
-        )
-        self._open_clients.append(client)
-        return AbcMemberSource(client, settings.zone)
+        return sandbox_connection(self.sandbox.url, settings, self._open_clients).member_source()
 
     # -- set-up ----------------------------------------------------------------------------
     def run(self) -> ScenarioResult:

@@ -15,8 +15,7 @@ from typing import Any
 
 from clubsync.domain.people import Person
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
-from clubsync.providers.abc.prospects import AbcProspectTarget
+from clubsync.providers.base import Connection
 from clubsync.store.items import from_attribute
 from clubsync.store.prospects import ProspectStore, person_from_item
 from clubsync.store.state import StateRepository
@@ -106,23 +105,22 @@ class OrderedRecords:
 
 class PusherFactory:
     """One `ProspectPusher` per location, built on first use and kept for the invocation (and
-    the warm Lambda): settings from the location registry, an ABC client for its club."""
+    the warm Lambda): settings from the location registry, the prospect target of the
+    location's provider connection (`connect`: the composition root, providers/registry.py)."""
 
     def __init__(
         self,
         state: StateRepository,
         store: ProspectStore,
         *,
-        client_config: AbcClientConfig,
-        credentials: Callable[[LocationSettings], AbcCredentials],
+        connect: Callable[[LocationSettings], Connection],
         dead_letters: DeadLetters | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         clock: Callable[[], datetime] = wall_clock,
     ) -> None:
         self.state = state
         self.store = store
-        self.client_config = client_config
-        self.credentials = credentials
+        self.connect = connect
         self.dead_letters = dead_letters
         self.max_attempts = max_attempts
         # The time the outcomes record: the wall clock in Lambda, the scenario's in a replay.
@@ -135,11 +133,12 @@ class PusherFactory:
             settings = self.state.get_location(location_id)
             if settings is None:
                 raise LookupError(f"location {location_id!r} is not registered")
-            client = AbcClient(settings.club_number, self.credentials(settings), self.client_config)
+            # Kept open with the pusher for the warm Lambda, as the client always was.
+            target = self.connect(settings).prospect_target()
             pusher = ProspectPusher(
                 settings,
                 self.store,
-                AbcProspectTarget(client, settings.zone),
+                target,
                 dead_letters=self.dead_letters,
                 max_attempts=self.max_attempts,
                 clock=self.clock,

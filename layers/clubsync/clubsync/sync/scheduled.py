@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LOCATION_ID_PATTERN, LocationSettings
-from clubsync.providers.base import MemberSource, RecordSource
+from clubsync.providers.base import MemberSource, ProviderRefused, RecordSource
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
 from clubsync.sync.member_sync import MemberSync, utc_now
+
+_Source = TypeVar("_Source")
 
 
 class InvalidEvent(ValueError):
@@ -86,7 +88,7 @@ def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
         return _run_record_sync(parsed, settings, deps)
     job = MemberSync(
         settings=settings,
-        source=deps.member_source(settings),
+        source=_connected(lambda: deps.member_source(settings)),
         entities=deps.entities,
         state=deps.state,
         clock=deps.clock,
@@ -116,7 +118,7 @@ def _run_record_sync(
     engine = record_engine(
         parsed.sync_type,
         settings=settings,
-        source=factory(settings),
+        source=_connected(lambda: factory(settings)),
         entities=deps.entities,
         state=deps.state,
         clock=deps.clock,
@@ -128,6 +130,16 @@ def _run_record_sync(
         parsed.scheduled_time.astimezone(UTC),
         resume_run_id=parsed.resume_run_id,
     )
+
+
+def _connected(source: Callable[[], _Source]) -> _Source:
+    """The location's source; a location its provider cannot serve as configured (unknown
+    provider, bad account or secret, a sync type it does not offer) is an InvalidEvent: the
+    same event would be refused again."""
+    try:
+        return source()
+    except ProviderRefused as refused:
+        raise InvalidEvent(str(refused)) from refused
 
 
 def continuation_event(event: ScheduledSyncEvent, run: RunRecord) -> dict[str, Any] | None:
