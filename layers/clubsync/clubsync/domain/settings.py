@@ -164,7 +164,8 @@ class LocationSettings(BaseModel):
     duplicate_prospects: DuplicateProspectPermissions = DuplicateProspectPermissions()
     billing_secret_name: str = Field(
         default="",
-        description="Secrets Manager secret holding this billing account's app_id and app_key.",
+        description="Secrets Manager secret holding this billing account's credentials, as "
+        "the provider's credentials model reads them (ABC: app_id and app_key).",
     )
     # -- other sync types (spec: Employees, Calendar Events, Marketing Sources, POS, PT) ------
     departments: tuple[str, ...] = Field(
