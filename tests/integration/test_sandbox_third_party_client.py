@@ -219,3 +219,14 @@ def test_clubsync_reads_the_club_and_checks_the_zone(sandbox: BillingSandbox) ->
             sandbox.set_club_profile(CLUB, {"timeZone": None})
         assert message is not None and "not an IANA zone name" in message
         assert client.get_club().time_zone == "America/Chicago"
+
+
+def test_an_unknown_club_is_a_silent_rejection(sandbox: BillingSandbox) -> None:
+    with httpx.Client(base_url=sandbox.url, headers=HEADER_AUTH, trust_env=False) as http:
+        club = http.get("/9999/clubs")
+        prospects = http.get("/9999/prospects")
+    assert club.status_code == prospects.status_code == 200
+    assert "club" not in club.json()
+    assert club.json()["status"]["message"] == "Club not found or not authorized"
+    assert prospects.json()["prospects"] == []
+    assert prospects.json()["status"]["message"] == "Club not found or not authorized"

@@ -1,7 +1,7 @@
-"""The billing sandbox: a local HTTP server that speaks the ABC DataTrak member API.
+"""The billing sandbox: a local HTTP server that speaks the ABC DataTrak REST API.
 
-Stdlib only (`http.server.ThreadingHTTPServer`). It serves generated or file-loaded member
-records for one or more clubs, with a controllable clock, record modification and fault
+Stdlib only (`http.server.ThreadingHTTPServer`). It serves the club record, generated or
+file-loaded member records, prospects and activity for one or more clubs, with a controllable clock, record modification and fault
 injection, so clubsync can be tried and tested without billing-system credentials.
 See docs/sandbox.md for the HTTP API.
 """
