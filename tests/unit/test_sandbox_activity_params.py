@@ -22,10 +22,15 @@ CLUB = "0451"
 NOW_LOCAL = datetime(2026, 11, 20, 21, 0)
 TODAY = NOW_LOCAL.date()
 MEMBERS = [{"memberId": f"m{i:04d}"} for i in range(60)]
-# sha256 of the default output for MEMBERS with seed 5, taken from the generator as it was
-# before the volume parameters were added (3 days of check-ins, events 35 days either side,
-# 40 days of POS, the fixed list of 8 employees). Scenarios and tests depend on these records.
-DEFAULT_OUTPUT_SHA256 = "1d6f5a881254ae784b1434a87bc2d7829df8ecd3478f8f689a9350941868ee81"
+# sha256 of the default output for MEMBERS with seed 5 (3 days of check-ins, events 35 days
+# either side, 40 days of POS, the fixed list of 8 employees). Scenarios and tests depend on
+# these records. Issue 12 changed it on purpose: event attendees are now an array
+# (`members: [{...}]`, as ABC's clients read them) instead of `members: {member: {...}}`.
+DEFAULT_OUTPUT_SHA256 = "1928456286f8c7ac4c07cf198ac8354ae89370cf31446244cc841970f8d419b7"
+# The hash before issue 12, taken from the generator as it was before the volume parameters
+# were added: with event_members="nested" the generator still gives exactly those records, so
+# only the attendee shape changed (same people, same events, same random draws).
+PRE_ISSUE_12_OUTPUT_SHA256 = "1d6f5a881254ae784b1434a87bc2d7829df8ecd3478f8f689a9350941868ee81"
 DEFAULT_COUNTS = {
     "employees": 8,
     "eventTypes": 5,
@@ -53,6 +58,24 @@ def test_defaults_give_the_records_of_before() -> None:
     activity = generate()
     assert {name: len(records) for name, records in activity.items()} == DEFAULT_COUNTS
     assert fingerprint(activity) == DEFAULT_OUTPUT_SHA256
+
+
+def test_nested_attendees_give_the_records_of_before_issue_12() -> None:
+    assert fingerprint(generate(event_members="nested")) == PRE_ISSUE_12_OUTPUT_SHA256
+
+
+def test_attendee_shapes_differ_only_in_the_members_field() -> None:
+    shapes = {shape: generate(event_members=shape) for shape in ("array", "bare", "nested")}
+    for events in zip(*(activity["events"] for activity in shapes.values()), strict=True):
+        attendee = events[0]["members"][0]
+        assert [event["members"] for event in events] == [
+            [attendee],
+            attendee,
+            {"member": attendee},
+        ]
+        assert len({json.dumps({**e, "members": None}, sort_keys=True) for e in events}) == 1
+    with pytest.raises(ValueError, match="event_members"):
+        generate(event_members="list")
 
 
 def test_explicit_defaults_equal_no_arguments() -> None:

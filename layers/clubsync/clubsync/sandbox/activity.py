@@ -9,11 +9,28 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from clubsync.sandbox.generator import format_date, format_timestamp
 
-__all__ = ["ACTIVITY_RESOURCES", "generate_activity"]
+__all__ = ["ACTIVITY_RESOURCES", "EVENT_MEMBER_SHAPES", "EventMembersShape", "generate_activity"]
+
+# How an event's one attendee is written. "array": `members: [{memberId, attendedStatus}]`, the
+# shape two public clients read (abc-api.md) and the default. "bare": the one-element list as a
+# bare object, the XML-to-JSON quirk the real API may still show. "nested":
+# `members: {member: {...}}`, the XML-shaped form this sandbox served before issue 12 (kept so
+# clients that handle it stay tested; with it the default output is byte for byte the old one).
+EventMembersShape = Literal["array", "bare", "nested"]
+EVENT_MEMBER_SHAPES: tuple[EventMembersShape, ...] = ("array", "bare", "nested")
+
+
+def _event_members(attendee: dict[str, str], shape: EventMembersShape) -> Any:
+    if shape == "bare":
+        return attendee
+    if shape == "nested":
+        return {"member": attendee}
+    return [attendee]
+
 
 ACTIVITY_RESOURCES = (
     "employees",
@@ -170,6 +187,7 @@ def generate_activity(
     event_days_back: int = 35,
     event_days_forward: int = 35,
     pos_days: int = 40,
+    event_members: EventMembersShape = "array",
 ) -> dict[str, list[dict[str, Any]]]:
     """Records of every other resource for a club whose members are `members` (naive local).
 
@@ -179,8 +197,14 @@ def generate_activity(
     `checkin_days`: days of check-ins up to today (each member checks in on a day with
     probability 0.4). `event_days_back` / `event_days_forward`: calendar events from that many
     days before today to that many after (about one event for every other member).
-    `pos_days`: POS transactions over today and that many days before. The defaults give the
-    very records this generator gave before these parameters existed."""
+    `pos_days`: POS transactions over today and that many days before. `event_members`: how an
+    event's attendee list is written (`EventMembersShape`). The defaults give the records this
+    generator gave before these parameters existed, except that event attendees are an array
+    ("nested" gives the old records exactly)."""
+    if event_members not in EVENT_MEMBER_SHAPES:
+        raise ValueError(
+            f"event_members must be one of {EVENT_MEMBER_SHAPES}, got {event_members!r}"
+        )
     for name, value in (
         ("checkin_days", checkin_days),
         ("event_days_back", event_days_back),
@@ -245,14 +269,15 @@ def generate_activity(
                     "duration": "60",
                     "employeeId": owner,
                     "modifiedTimestamp": format_timestamp(min(moment, now_local)),
-                    "members": {
-                        "member": {
+                    "members": _event_members(
+                        {
                             "memberId": member_id,
                             "attendedStatus": ("Attended" if rng.random() < 0.7 else "No Show")
                             if past
                             else "",
-                        }
-                    },
+                        },
+                        event_members,
+                    ),
                 }
             )
         # POS transactions over the last `pos_days` days

@@ -9,7 +9,12 @@ exercised against them:
 - optional fields (middleInitial, workPhone, addressLine2, occupation, group, memberStatusReason,
   expirationDate, lastRenewalDate, lastRewriteDate) often *missing* rather than empty;
 - `alerts` absent, an empty list, a list, or a one-element list arriving as a bare object;
-- phones in mixed formats; timestamps club-local without a zone.
+- phones in mixed formats; timestamps club-local without a zone;
+- the wider payload of the real API (check-in summary, payment plan, fees, billing dates, the
+  billing account holder: abc-api.md "Member record"), which clubsync does not map.
+
+The wider fields come from a random stream of their own, drawn after each record is built, so
+the people (names, ids, agreement numbers, statuses) are the same with or without them.
 
 All names, addresses, e-mails (example.org/.com/.net) and phones (555-010-01xx) are fictional.
 """
@@ -34,7 +39,9 @@ __all__ = [
     "format_date",
     "format_timestamp",
     "generate_members",
+    "generate_prospects",
     "make_malformed_member",
+    "widen_member",
 ]
 
 MEMBERSHIP_TYPES: tuple[str, ...] = ("GOLD", "SILVER", "BASIC", "PT ONLY", "CORPORATE", "STUDENT")
@@ -343,6 +350,96 @@ def _build_member(
     return record
 
 
+# Values for the wider member fields (abc-api.md "Member record": a public tap's schema lists
+# them, their values are not documented; these are plausible, every scalar a string).
+_SALES_PEOPLE: tuple[str, ...] = (
+    "Casey Nguyen",
+    "Drew Patel",
+    "Harper Quinn",
+    "Jordan Reyes",
+    "Morgan Silva",
+)
+_PAYMENT_FREQUENCIES: tuple[str, ...] = ("Monthly", "Monthly", "Monthly", "Bi-Weekly", "Annually")
+_TERMS: tuple[str, ...] = ("Open", "Open", "12 Months", "24 Months")
+_PAYMENT_METHODS: tuple[str, ...] = ("EFT", "EFT", "Credit Card", "Credit Card", "Cash")
+_MANAGED_TYPES: tuple[str, ...] = ("Managed", "Managed", "Not Managed")
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, _TS_FORMAT)
+
+
+def widen_member(record: dict[str, Any], rng: random.Random, *, now_local: datetime) -> None:
+    """Add, in place, the member fields real ABC payloads carry beyond what clubsync maps
+    (abc-api.md "Member record": personal workPhoneExt ... totalCheckInCount, agreement
+    isNonMember ... primaryBillingAccountHolder). Values are consistent with the record (a
+    past-due flag with a past-due balance, check-ins after the record was created) and, like
+    ABC's, strings; some are missing or empty, as optional fields are in the real API."""
+    personal = record["personal"]
+    agreement = record["agreement"]
+    today = now_local.date()
+    created = _parse_ts(personal["createTimestamp"])
+
+    if personal.get("workPhone"):
+        _optional(personal, "workPhoneExt", str(rng.randrange(100, 10_000)), rng, missing=0.6)
+    else:
+        _optional(personal, "workPhoneExt", "", rng, missing=0.7)
+    converted = rng.random() < 0.35
+    personal["isConvertedProspect"] = _tf(converted)
+    personal["hasPhoto"] = _tf(rng.random() < 0.6)
+    if rng.random() < 0.85 and created < now_local:
+        first = created + (now_local - created) * rng.random() * 0.2
+        last = first + (now_local - first) * rng.random()
+        days = max(1, (last - first).days)
+        personal["firstCheckInTimestamp"] = format_timestamp(first)
+        personal["lastCheckInTimestamp"] = format_timestamp(last)
+        personal["totalCheckInCount"] = str(1 + rng.randrange(max(1, days // 3)))
+    else:
+        personal["totalCheckInCount"] = "0"
+
+    sign = date.fromisoformat(agreement["signDate"])
+    begin = date.fromisoformat(agreement["beginDate"])
+    primary = agreement.get("isPrimaryMember") == "true"
+    active = personal.get("isActive") == "true"
+    agreement["isNonMember"] = "false"
+    agreement["ordinal"] = "0" if primary else str(rng.randint(1, 3))
+    agreement["salesPersonName"] = rng.choice(_SALES_PEOPLE)
+    agreement["salesPersonHomeClub"] = personal.get("homeClub", "")
+    frequency = rng.choice(_PAYMENT_FREQUENCIES)
+    agreement["paymentPlan"] = f"{agreement.get('membershipType', 'BASIC')} {frequency}"
+    agreement["paymentPlanId"] = _hex32(rng)
+    agreement["term"] = rng.choice(_TERMS)
+    agreement["paymentFrequency"] = frequency
+    agreement["managedType"] = rng.choice(_MANAGED_TYPES)
+    past_due = agreement.get("pastDueBalance", "0.00")
+    is_past_due = past_due not in ("", "0.00")
+    agreement["isPastDue"] = _tf(is_past_due)
+    agreement["agreementPaymentMethod"] = rng.choice(_PAYMENT_METHODS)
+    late_fee = "10.00" if is_past_due else "0.00"
+    agreement["lateFeeAmount"] = late_fee
+    agreement["serviceFeeAmount"] = rng.choice(("0.00", "0.00", "4.99", "5.99"))
+    total = float(past_due or "0") + float(late_fee)
+    agreement["totalPastDueBalance"] = f"{total:.2f}"
+    agreement["firstPaymentDate"] = format_date(begin + timedelta(days=30))
+    if active:
+        step = 14 if frequency == "Bi-Weekly" else 365 if frequency == "Annually" else 30
+        agreement["nextBillingDate"] = format_date(today + timedelta(days=rng.randint(1, step)))
+    else:
+        _optional(agreement, "nextBillingDate", "", rng, missing=0.6)
+    if converted:
+        agreement["convertedDate"] = format_date(min(sign, today))
+    else:
+        _optional(agreement, "convertedDate", "", rng, missing=0.8)
+    if agreement.get("renewalType") == "Auto Renew":
+        agreement["renewalDate"] = format_date(sign + timedelta(days=365))
+    else:
+        _optional(agreement, "renewalDate", "", rng, missing=0.6)
+    holder_first, holder_last = personal["firstName"], personal["lastName"]
+    if not primary:  # a family add-on: someone else pays, most often of the same family name
+        holder_first = rng.choice(("Alex", "Jamie", "Pat", "Robin", "Sam"))
+    agreement["primaryBillingAccountHolder"] = {"firstName": holder_first, "lastName": holder_last}
+
+
 def generate_members(
     count: int,
     *,
@@ -350,11 +447,14 @@ def generate_members(
     now_local: datetime,
     seed: int = 0,
     reserved_agreement_numbers: Collection[str] = (),
+    wide: bool = True,
 ) -> list[dict[str, Any]]:
     """`count` ABC-shaped member records for `club_number`, deterministic for `seed`.
 
     `now_local` is the club-local wall clock (naive); every date and timestamp is at or before it.
     `reserved_agreement_numbers` are 5-digit numbers already used in the club and left out.
+    `wide`: add the fields real payloads carry beyond the mapped ones (`widen_member`); the
+    same people come out either way.
     """
     if now_local.tzinfo is not None:
         raise ValueError("now_local must be naive club-local time")
@@ -386,7 +486,116 @@ def generate_members(
             record["memberId"] = _hex32(rng)
         seen_ids.add(record["memberId"])
         members.append(record)
+    if wide:
+        # A stream of its own: drawing from `rng` here would change every later person.
+        wide_rng = random.Random(f"wide-{seed}-{club_number}")
+        for record in members:
+            widen_member(record, wide_rng, now_local=now_local)
     return members
+
+
+_CAMPAIGN_GROUPS: tuple[str, ...] = ("Digital", "Referral", "Walk In", "Events")
+
+
+def generate_prospects(
+    count: int,
+    *,
+    club_number: str,
+    now_local: datetime,
+    seed: int = 0,
+    member_ids: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """`count` billing-side prospects (GET /prospects) for `club_number`, deterministic for
+    `seed`: people who toured or took a guest pass at the front desk, not members.
+
+    The shape is abc-api.md's prospect row: keyed by `prospectId` (an id space of its own, not
+    memberIds), `personal.createdTimestamp` (members say `createTimestamp`), agreement
+    `tourDate`, `visitsAllowed`, `visitsUsed`, `issueDate`, `referringMemberId` (one of
+    `member_ids`, so every id referenced exists) and `campaignGroup`. Prospects who visited
+    carry `personal.lastCheckInTimestamp`, which the `lastCheckInTimestampRange` filter reads.
+    Their own random stream and Faker instance: members generated with the same seed are the
+    same whether prospects are generated or not."""
+    if now_local.tzinfo is not None:
+        raise ValueError("now_local must be naive club-local time")
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    rng = random.Random(f"prospects-{seed}-{club_number}")
+    fake = Faker("en_US")
+    fake.seed_instance(f"prospects-{seed}-{club_number}")
+    referrers = sorted(member_ids)
+    today = now_local.date()
+    prospects: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for _ in range(count):
+        prospect_id = _hex32(rng)
+        while prospect_id in seen:
+            prospect_id = _hex32(rng)
+        seen.add(prospect_id)
+        female = rng.random() < 0.52
+        first = fake.first_name_female() if female else fake.first_name_male()
+        last = fake.last_name()
+        if rng.random() < 0.05:
+            first, last = first.upper(), last.upper()
+        local_part = "".join(ch for ch in f"{first}.{last}".lower() if ch.isalpha() or ch == ".")
+        created = _random_moment(rng, now_local, timedelta(days=180))
+        modified = created + (now_local - created) * rng.random() * 0.5
+        personal: dict[str, Any] = {"firstName": first, "lastName": last}
+        personal["email"] = f"{local_part}@{rng.choice(_EMAIL_DOMAINS)}"
+        personal["mobilePhone"] = _phone(rng)
+        _optional(personal, "primaryPhone", _phone(rng), rng, missing=0.5)
+        if rng.random() < 0.6:
+            personal["addressLine1"] = fake.street_address()
+            personal["city"] = fake.city()
+            personal["state"] = fake.state_abbr(include_territories=False)
+            personal["postalCode"] = fake.zipcode()
+        personal["countryCode"] = "US"
+        personal["gender"] = "Female" if female else "Male"
+        _optional(
+            personal,
+            "birthDate",
+            format_date(today - timedelta(days=rng.randrange(16 * 365, 70 * 365))),
+            rng,
+            missing=0.5,
+        )
+        personal["homeClub"] = club_number
+        personal["isActive"] = "false"
+        personal["joinStatus"] = "Prospect"
+        personal["emailOptIn"] = _tf(rng.random() < 0.6)
+        personal["smsOptIn"] = _tf(rng.random() < 0.4)
+        personal["createdTimestamp"] = format_timestamp(created)
+        personal["lastModifiedTimestamp"] = format_timestamp(modified)
+        visits_allowed = rng.choice((1, 3, 7))
+        visits_used = rng.randint(0, visits_allowed)
+        if visits_used:
+            first_visit = created + (now_local - created) * rng.random() * 0.3
+            last_visit = first_visit + (now_local - first_visit) * rng.random()
+            personal["firstCheckInTimestamp"] = format_timestamp(first_visit)
+            personal["lastCheckInTimestamp"] = format_timestamp(last_visit)
+        personal["totalCheckInCount"] = str(visits_used)
+        issue = created.date()
+        agreement: dict[str, Any] = {
+            "issueDate": format_date(issue),
+            "beginDate": format_date(issue),
+            "expirationDate": format_date(issue + timedelta(days=14)),
+            "visitsAllowed": str(visits_allowed),
+            "visitsUsed": str(visits_used),
+            "salesPersonId": _hex32(rng),
+            "campaignId": _hex32(rng),
+            "campaignName": rng.choice(_CAMPAIGNS),
+            "campaignGroup": rng.choice(_CAMPAIGN_GROUPS),
+        }
+        _optional(
+            agreement,
+            "tourDate",
+            format_date(min(issue + timedelta(days=rng.randrange(0, 7)), today)),
+            rng,
+            missing=0.4,
+            empty=0.1,
+        )
+        if referrers and rng.random() < 0.25:
+            agreement["referringMemberId"] = rng.choice(referrers)
+        prospects.append({"prospectId": prospect_id, "personal": personal, "agreement": agreement})
+    return prospects
 
 
 _malformed_faker_lock = threading.Lock()

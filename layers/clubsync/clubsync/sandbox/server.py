@@ -1,14 +1,17 @@
-"""The billing sandbox: a local HTTP server that speaks the ABC DataTrak member API.
+"""The billing sandbox: a local HTTP server that speaks the ABC DataTrak REST API.
 
-Stdlib only (`http.server.ThreadingHTTPServer`). It serves generated or file-loaded member
-records for one or more clubs, with a controllable clock, record modification and fault
+Stdlib only (`http.server.ThreadingHTTPServer`). It serves the club record, generated or
+file-loaded member records, prospects and activity for one or more clubs, with a controllable clock, record modification and fault
 injection, so clubsync can be tried and tested without billing-system credentials.
 See docs/sandbox.md for the HTTP API.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import hmac
 import json
 import random
 import re
@@ -30,8 +33,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clubsync.domain.prospect_validation import POSTAL_CODE_PATTERNS, country_code
-from clubsync.sandbox.activity import generate_activity
-from clubsync.sandbox.generator import format_timestamp, generate_members, make_malformed_member
+from clubsync.sandbox.activity import EventMembersShape, generate_activity
+from clubsync.sandbox.generator import (
+    format_timestamp,
+    generate_members,
+    generate_prospects,
+    make_malformed_member,
+)
 
 __all__ = ["BillingSandbox", "Fault", "FaultKind"]
 
@@ -44,6 +52,8 @@ NO_RECORDS = "No records found."
 INVENTED_STATE = "AL"
 ACCEPTED_CAMPAIGN_TYPES = frozenset({"PON", "PFA"})
 CLUB_NOT_FOUND = "Club not found or not authorized"
+# The zone of a club added without one: the demo's and the tests' clubs are in Chicago.
+DEFAULT_TIME_ZONE = "America/Chicago"
 
 # range filters of GET /members: query parameter -> (section, field) of the record
 _RANGE_FILTERS: dict[str, tuple[str, str]] = {
@@ -87,6 +97,53 @@ class _Club:
     country: str = "US"
     # resource (employees, events, checkins, ...) -> ABC-shaped records
     activity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # billing-side prospects (GET /prospects) by prospectId: their own id space, not members
+    prospects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # fields of GET /clubs set by hand over the generated ones (e.g. a misconfigured timeZone)
+    profile_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def _club_profile(club: _Club) -> dict[str, Any]:
+    """The `club` object of GET /{club}/clubs (abc-api.md "club": name, shortName, timeZone,
+    address, billingCountry, payment methods [seen]). The field names of the address and the
+    payment methods are not in the reference [guess]; they live here only, to be corrected in
+    one place. `timeZone` is the zone the sandbox writes the club's local timestamps in."""
+    profile: dict[str, Any] = {
+        "name": f"Sandbox Fitness {club.number}",
+        "shortName": f"SF{club.number}",
+        "timeZone": club.zone.key,
+        "address1": f"{100 + int(club.number) % 900} Main St",
+        "address2": "",
+        "city": "Springfield",
+        "state": "IL",
+        "postalCode": "62701",
+        "country": club.country,
+        "billingCountry": club.country,
+        "email": f"club{club.number}@example.org",
+        "phone": "5550100199",
+        "creditCardPaymentMethods": {
+            "americanExpress": "true",
+            "discover": "true",
+            "masterCard": "true",
+            "visa": "true",
+        },
+        "onlineSignupAllowedPaymentMethods": {"creditCard": "true", "eft": "true"},
+    }
+    profile.update(copy.deepcopy(club.profile_overrides))
+    return profile
+
+
+def _as_prospect(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A prospect clubsync pushed (stored with the members, `joinStatus` Prospect, as
+    GET /members?joinStatus=prospect answers it) in the shape GET /prospects answers:
+    `prospectId`, and `personal.createdTimestamp` where members say `createTimestamp`."""
+    out = copy.deepcopy(dict(record))
+    prospect: dict[str, Any] = {"prospectId": out.pop("memberId")}
+    personal = out.get("personal")
+    if isinstance(personal, dict) and "createTimestamp" in personal:
+        personal["createdTimestamp"] = personal.pop("createTimestamp")
+    prospect.update(out)
+    return prospect
 
 
 @dataclass(frozen=True)
@@ -146,6 +203,11 @@ class _BadRequest(Exception):
 
 class _InvalidRange(ValueError):
     pass
+
+
+def _same(given: str | None, expected: str) -> bool:
+    # compare_digest: the time taken does not tell how much of a guessed key was right
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _json_bytes(payload: Any) -> bytes:
@@ -303,8 +365,10 @@ class BillingSandbox:
 
     # ------------------------------------------------------------------ clubs and records
 
-    def add_club(self, club_number: str, time_zone: str) -> None:
-        """Add a club (or change its zone). `time_zone` is an IANA name like America/Chicago."""
+    def add_club(self, club_number: str, time_zone: str = DEFAULT_TIME_ZONE) -> None:
+        """Add a club (or change its zone). `time_zone` is an IANA name like America/Chicago;
+        it is the zone of the club's local timestamps and the `timeZone` GET /clubs reports
+        (unless `set_club_profile` says otherwise)."""
         if not isinstance(club_number, str) or not _CLUB_NUMBER.match(club_number):
             raise ValueError(f"clubNumber: expected a digit string, got {club_number!r}")
         try:
@@ -337,9 +401,12 @@ class BillingSandbox:
                 club.members[record["memberId"]] = copy.deepcopy(record)
 
     def generate_members(
-        self, club_number: str, count: int, *, seed: int = 0
+        self, club_number: str, count: int, *, seed: int = 0, prospects: int | None = None
     ) -> list[dict[str, Any]]:
-        """Generate `count` records with the club's local now, load them and return copies."""
+        """Generate `count` records with the club's local now, load them and return copies.
+
+        The first call for a club also generates its activity and its billing-side prospects
+        (`prospects`, default a tenth of `count`; they are served by GET /prospects only)."""
         with self._lock:
             club = self._club(club_number)
             taken = {
@@ -357,7 +424,71 @@ class BillingSandbox:
             self.load_members(club_number, records)
             if not club.activity:
                 self.generate_activity(club_number, seed=seed)
+            if not club.prospects:
+                self.generate_prospects(
+                    club_number, count // 10 if prospects is None else prospects, seed=seed
+                )
         return records
+
+    def generate_prospects(
+        self, club_number: str, count: int, *, seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """Generate `count` billing-side prospects (referring members are the club's members),
+        add them and return copies; see `clubsync.sandbox.generator.generate_prospects`."""
+        with self._lock:
+            club = self._club(club_number)
+            records = generate_prospects(
+                count,
+                club_number=club_number,
+                now_local=self.local_now(club_number),
+                seed=seed,
+                member_ids=list(club.members),
+            )
+            self.load_prospects(club_number, records)
+        return records
+
+    def load_prospects(self, club_number: str, records: list[dict[str, Any]]) -> None:
+        """Upsert raw ABC-shaped prospect records by `prospectId` (stored as given)."""
+        for index, record in enumerate(records):
+            if not isinstance(record, dict):
+                raise ValueError(f"prospects[{index}]: expected an object")
+            prospect_id = record.get("prospectId")
+            if not isinstance(prospect_id, str) or not prospect_id:
+                raise ValueError(f"prospects[{index}].prospectId: missing or not a string")
+        with self._lock:
+            club = self._club(club_number)
+            for record in records:
+                club.prospects[record["prospectId"]] = copy.deepcopy(record)
+
+    def prospect_records(self, club_number: str) -> list[dict[str, Any]]:
+        """Everything GET /prospects serves for the club, sorted by prospectId: billing-side
+        prospects and, in the same shape, those pushed with POST /prospects."""
+        with self._lock:
+            club = self._club(club_number)
+            records = [copy.deepcopy(r) for r in club.prospects.values()]
+            records.extend(
+                _as_prospect(r)
+                for r in club.members.values()
+                if _personal_str(r, "joinStatus").lower() == "prospect"
+            )
+        return sorted(records, key=lambda r: str(r["prospectId"]))
+
+    def club_profile(self, club_number: str) -> dict[str, Any]:
+        """The `club` object GET /{club}/clubs answers."""
+        with self._lock:
+            return _club_profile(self._club(club_number))
+
+    def set_club_profile(self, club_number: str, changes: dict[str, Any]) -> None:
+        """Override fields of the club object, e.g. `{"timeZone": "US/Central"}` for a club
+        misconfigured in ABC; the sandbox still writes timestamps in the zone of `add_club`.
+        A value of None drops the override."""
+        with self._lock:
+            overrides = self._club(club_number).profile_overrides
+            for key, value in changes.items():
+                if value is None:
+                    overrides.pop(key, None)
+                else:
+                    overrides[key] = copy.deepcopy(value)
 
     def generate_activity(
         self,
@@ -369,6 +500,7 @@ class BillingSandbox:
         event_days_back: int = 35,
         event_days_forward: int = 35,
         pos_days: int = 40,
+        event_members: EventMembersShape = "array",
     ) -> None:
         """(Re)generate employees, events, check-ins, POS transactions and recurring services
         from the club's current members (every memberId referenced exists). The volumes are
@@ -386,6 +518,7 @@ class BillingSandbox:
                 event_days_back=event_days_back,
                 event_days_forward=event_days_forward,
                 pos_days=pos_days,
+                event_members=event_members,
             )
 
     def load_activity(self, club_number: str, resource: str, records: list[dict[str, Any]]) -> None:
@@ -831,7 +964,7 @@ class BillingSandbox:
             self._requests.append((method, path, dict(query)))
             if body:
                 self._request_bodies.append((method, path, bytes(body)))
-        if headers.get("app_id") != self.app_id or headers.get("app_key") != self.app_key:
+        if not self._authorized(headers):
             return _error(HTTPStatus.UNAUTHORIZED, "Unauthorized"), 0.0
         segments = [unquote(s) for s in path.split("/")[2:] if s]
         if len(segments) < 2:
@@ -866,6 +999,15 @@ class BillingSandbox:
             return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
         if resource == "clubs" and rest == ["campaigns"]:
             return _Response(HTTPStatus.OK, _json_bytes(self._campaigns_page(club_number))), delay
+        if resource == "clubs" and not rest:
+            return _Response(HTTPStatus.OK, _json_bytes(self._club_answer(club_number))), delay
+        if resource == "prospects" and not rest:
+            if fault is not None and fault.kind is FaultKind.SILENT_REJECTION:
+                echo = self._echo(club_number, None, query)
+                payload = self._envelope(fault.message, [], echo, list_key="prospects")
+            else:
+                payload = self._prospects_page(club_number, query)
+            return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
         if resource != "members" or len(rest) > 1:
             return _error(HTTPStatus.NOT_FOUND, "Not Found"), delay
 
@@ -885,6 +1027,23 @@ class BillingSandbox:
         if json_ok:
             return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
         return _Response(HTTPStatus.OK, _to_xml(payload), "application/xml;charset=UTF-8"), delay
+
+    def _authorized(self, headers: Mapping[str, str]) -> bool:
+        """The `app_id`/`app_key` headers every public client sends, or the same pair as HTTP
+        Basic (`Authorization: Basic base64(app_id:app_key)`), which ABC's FAQ describes."""
+        if _same(headers.get("app_id"), self.app_id) and _same(
+            headers.get("app_key"), self.app_key
+        ):
+            return True
+        scheme, _, token = headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() != "basic" or not token.strip():
+            return False
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, colon, password = decoded.partition(":")
+        return bool(colon) and _same(user, self.app_id) and _same(password, self.app_key)
 
     def _echo(
         self, club_number: str, member_id: str | None, query: Mapping[str, str]
@@ -906,11 +1065,80 @@ class BillingSandbox:
         records: list[dict[str, Any]],
         request_echo: dict[str, str],
         next_page: str | None = None,
+        *,
+        list_key: str = "members",
     ) -> dict[str, Any]:
         status: dict[str, str] = {"message": message, "count": str(len(records))}
         if next_page is not None:
             status["nextPage"] = next_page
-        return {"status": status, "request": request_echo, "members": records}
+        return {"status": status, "request": request_echo, list_key: records}
+
+    def _club_answer(self, club_number: str) -> dict[str, Any]:
+        """GET /{club}/clubs: one object under `club`, not a list; an unknown club is a silent
+        rejection like every other resource (200, no `club`, the reason in the message)."""
+        echo = {"clubNumber": club_number}
+        with self._lock:
+            club = self._clubs.get(club_number)
+            if club is None:
+                return {"status": {"message": CLUB_NOT_FOUND, "count": "0"}, "request": echo}
+            profile = _club_profile(club)
+        return {"status": {"message": "success", "count": "1"}, "request": echo, "club": profile}
+
+    def _prospects_page(self, club_number: str, query: dict[str, str]) -> dict[str, Any]:
+        """GET /{club}/prospects: billing-side prospects and those clubsync pushed, sorted by
+        prospectId, filtered by `lastCheckInTimestampRange`, paged like members."""
+        echo = self._echo(club_number, None, query)
+
+        def answer(
+            message: str, records: list[dict[str, Any]], following: str | None = None
+        ) -> dict[str, Any]:
+            return self._envelope(message, records, echo, following, list_key="prospects")
+
+        try:
+            page = int(query.get("page", "1"))
+            size = min(
+                int(query.get("size", str(min(5000, self.page_size_limit)))), self.page_size_limit
+            )
+            if page < 1 or size < 1:
+                raise ValueError
+        except ValueError:
+            return answer("Invalid page or size", [])
+        echo["page"], echo["size"] = str(page), str(size)
+        start: datetime | None = None
+        end: datetime | None = None
+        filtered = "lastCheckInTimestampRange" in query
+        if filtered:
+            try:
+                start, end = parse_range(
+                    "lastCheckInTimestampRange", query["lastCheckInTimestampRange"]
+                )
+            except _InvalidRange as exc:
+                return answer(str(exc), [])
+        with self._lock:
+            club = self._clubs.get(club_number)
+            if club is None:
+                return answer(CLUB_NOT_FOUND, [])
+            every = [copy.deepcopy(record) for record in club.prospects.values()]
+            every.extend(
+                _as_prospect(record)
+                for record in club.members.values()
+                if _personal_str(record, "joinStatus").lower() == "prospect"
+            )
+        every.sort(key=lambda record: str(record.get("prospectId", "")))
+        if filtered:
+            every = [
+                record
+                for record in every
+                if _in_window(_dotted(record, "personal.lastCheckInTimestamp"), start, end)
+            ]
+        first = (page - 1) * size
+        records = every[first : first + size]
+        if not records:
+            return answer(NO_RECORDS, [])
+        if first + size < len(every):
+            return answer("success", records, str(page + 1))
+        # both last-page styles, as for members: odd pages omit nextPage, even pages send ""
+        return answer("success", records, "" if page % 2 == 0 else None)
 
     def _members_page(
         self,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from clubsync.providers.abc.club import CLUBS_PATH, AbcClub
 from clubsync.providers.abc.wire import ABC_TIMESTAMP_FORMAT, AbcEnvelope, one_or_many
 
 DEFAULT_BASE_URL = "https://api.abcfinancial.com/rest"
@@ -180,6 +181,12 @@ class AbcClient:
             yield result
             page = result.next_page
 
+    def get_club(self) -> AbcClub:
+        """The club's own record (GET /clubs: one object under `club`), e.g. its `timeZone`
+        to check against the location's configured zone (`club.club_zone_mismatch`)."""
+        response = self._get_with_retries(CLUBS_PATH, {})
+        return parse_club(response.content, club_number=self.club_number)
+
     def _get_with_retries(self, path: str, query: Mapping[str, str]) -> httpx.Response:
         last_problem = ""
         for attempt in range(1, self.config.max_attempts + 1):
@@ -325,6 +332,32 @@ def parse_page(content: bytes, *, list_key: str, page: int, path: str = "") -> A
         message=message,
         raw_bytes=len(content),
     )
+
+
+def parse_club(content: bytes, *, club_number: str = "") -> AbcClub:
+    """Reads GET /clubs. The record is one object under `club`; a one-element list is read as
+    its element (the XML-shaped quirk). An answer without it is ABC's silent rejection (an
+    unknown or unauthorized club answers 200 with the reason only in status.message)."""
+    where = f"GET /clubs for club {club_number}".rstrip()
+    try:
+        body = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise AbcUnreadablePage(f"ABC answered {where} with something that is not JSON") from error
+    if not isinstance(body, dict):
+        raise AbcUnreadablePage(f"ABC answered {where} with a JSON {type(body).__name__}")
+    club = body.get("club")
+    if isinstance(club, list) and len(club) == 1:
+        club = club[0]
+    if not isinstance(club, dict):
+        status = body.get("status")
+        message = status.get("message") if isinstance(status, dict) else None
+        if isinstance(message, str) and message.strip():
+            raise AbcSilentRejection(f"ABC answered {where} without the club: {message.strip()}")
+        raise AbcUnreadablePage(f"ABC answered {where} without a 'club' object")
+    try:
+        return AbcClub.model_validate(club)
+    except ValidationError as error:
+        raise AbcUnreadablePage(f"ABC answered {where} with an unreadable club: {error}") from error
 
 
 def _has_list(body: dict[str, Any], list_key: str) -> bool:
