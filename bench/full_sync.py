@@ -60,7 +60,7 @@ from clubsync.providers.base import MemberSource, RecordSource
 from clubsync.store.items import TableUsage
 from clubsync.sync.full_sync import RunSummary, TypeResult, run_full_sync
 from clubsync.sync.scheduled import SyncDependencies
-from clubsync.sync.sync_types import full_sync_types
+from clubsync.sync.sync_types import RECORD_SYNC_TYPES, full_sync_types
 from clubsync.sync.windows import event_window
 
 # The location as a club would configure it: the default departments, event type mapping and
@@ -138,7 +138,7 @@ class Capture:
             entities=repos.entities,
             state=repos.state,
             member_source=member_source,
-            sources={t: record_source(t) for t in SyncType if t is not SyncType.MEMBERS},
+            sources={t: record_source(t) for t in RECORD_SYNC_TYPES},
             clock=lambda: SYNC_AT.astimezone(UTC),
             on_page=on_page,
         )

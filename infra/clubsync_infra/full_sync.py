@@ -1,13 +1,16 @@
-"""The nightly full sync (docs/decisions.md, issue 5): one Lambda function per sync type other
-than members, the summary function, and the Standard state machine that runs them.
+"""The nightly full sync (docs/decisions.md, issue 5): one Lambda function per registered sync
+type (clubsync.sync.sync_types.SYNC_TYPES) other than members (built by MemberSync), the summary
+function, and the Standard state machine that runs them.
 
-Shape of an execution (input `{"location", "kind": "full", "scheduled_time"}`):
+Shape of an execution (input `{"location", "kind": "full", "scheduled_time"}`), one step per
+registry stage (today's registry):
 
     Members -> Employees -> Parallel(events | checkins | pos | service_agreements |
     marketing_sources) -> Summary
 
-Members and employees run first (the other types refer to people and event owners); the
-other five run side by side. Every type, members included, is a LambdaInvoke Task with its own
+A stage of one type is that type's steps; a stage of several is a Parallel state with one
+branch per type (the other types refer to people and event owners, hence members and employees
+first). Every type, members included, is a LambdaInvoke Task with its own
 Retry and a Catch that turns the exhausted failure into `{"sync_type", "error"}`, so one
 failing type never stops the others, and a Choice that loops a paused run (`continuation`)
 back into its Task; the summary function receives every type's result and stores
@@ -16,7 +19,7 @@ back into its Task; the summary function receives every type's result and stores
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -30,27 +33,11 @@ from constructs import Construct
 from clubsync.domain.runs import SyncType
 from clubsync.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.member_sync import PAUSE_MARGIN_MS, TABLE_ACTIONS, TIMEOUT, MemberSync
+from clubsync.sync.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
+from clubsync_infra.member_sync import PAUSE_MARGIN_MS, TABLE_ACTIONS, MemberSync
 from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
 from clubsync_infra.storage import Storage
 
-# The types that have their own function (functions/<type>_sync); members has its own construct.
-RECORD_TYPES: tuple[SyncType, ...] = (
-    SyncType.EMPLOYEES,
-    SyncType.EVENTS,
-    SyncType.CHECKINS,
-    SyncType.POS,
-    SyncType.SERVICE_AGREEMENTS,
-    SyncType.MARKETING_SOURCES,
-)
-# Run side by side once members and employees are done.
-PARALLEL_TYPES: tuple[SyncType, ...] = (
-    SyncType.EVENTS,
-    SyncType.CHECKINS,
-    SyncType.POS,
-    SyncType.SERVICE_AGREEMENTS,
-    SyncType.MARKETING_SOURCES,
-)
 # What the summary function does with the state table (StateRepository.get_location and
 # put_run_summary), nothing more.
 SUMMARY_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem"]
@@ -73,6 +60,21 @@ EXECUTION_TIMEOUT = Duration.hours(6)
 def service_name(directory: str) -> str:
     """`clubsync-<functions dir with dashes>`: tests map a function back to its folder."""
     return "clubsync-" + directory.replace("_", "-")
+
+
+def construct_name(sync_type: SyncType) -> str:
+    """`service_agreements` -> `ServiceAgreements`: the id of a type's function construct (and so
+    of its deployed resources' logical ids), and of its stack output."""
+    return "".join(part.title() for part in sync_type.value.split("_"))
+
+
+def parallel_stage_names(stage: int) -> tuple[str, str]:
+    """A parallel stage's state name and where its branches' results go. The last stage keeps
+    the names it had before the registry ("Other types", $.parallel_results), so the deployed
+    definition and the execution histories read the same."""
+    if stage == len(FULL_SYNC_STAGES) - 1:
+        return "Other types", "$.parallel_results"
+    return f"Stage {stage} types", f"$.stage_{stage}_results"
 
 
 class FullSync(Construct):
@@ -105,82 +107,32 @@ class FullSync(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
+        # The function of every registered type but members (MemberSync built that one), by
+        # type, in registry order.
         self.functions: dict[SyncType, lambda_.Function] = {}
         self.log_groups: dict[SyncType, logs.LogGroup] = {}
-        for sync_type in RECORD_TYPES:
-            directory = f"{sync_type.value}_sync"
-            runtime = PythonFunction(
-                self,
-                "".join(part.title() for part in sync_type.value.split("_")),
-                name=directory,
-                description=f"Syncs a location's {sync_type.value.replace('_', ' ')} from its "
-                "billing system (a full sync state machine Task)",
-                layers=layers,
-                environment=sync_environment,
-                # The service dimension of its run metrics (the failed-syncs alarm's too).
-                service=sync_service(sync_type),
-                memory_size=1024,
-                # A run that needs more saves its checkpoint and returns `continuation`.
-                timeout=TIMEOUT,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-                # Check-in partial syncs are Scheduler's asynchronous invocations: their
-                # failures join the member sync's in the sync dead-letter queue.
-                dead_letter_queue=member_sync.dead_letters
-                if sync_type is SyncType.CHECKINS
-                else None,
-            )
-            for table in (storage.entities, storage.state):
-                runtime.role.add_to_principal_policy(
-                    iam.PolicyStatement(actions=TABLE_ACTIONS, resources=[table.table_arn])
+        # Those of partial-sync types: Scheduler's targets besides the member sync.
+        self.partial_functions: dict[SyncType, lambda_.Function] = {}
+        for spec in SYNC_TYPES:
+            if spec.sync_type is not member_sync.sync_type:
+                self._sync_function(
+                    spec,
+                    storage=storage,
+                    member_sync=member_sync,
+                    layers=layers,
+                    environment=sync_environment,
+                    secrets_arn=secrets_arn,
+                    secret_prefix=secret_prefix,
+                    log_retention=log_retention,
+                    removal_policy=removal_policy,
                 )
-            runtime.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["secretsmanager:GetSecretValue"], resources=[secrets_arn]
-                )
-            )
-            acknowledge(
-                runtime.role,
-                f"AwsSolutions-IAM5[Resource::"
-                f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
-                "Billing-account secrets are added with locations, without a deploy; the "
-                "function may read only secrets under the clubsync prefix (secret ARNs also end "
-                "in a random suffix).",
-            )
-            if sync_type is SyncType.CHECKINS:
-                runtime.function.configure_async_invoke(
-                    retry_attempts=2, max_event_age=Duration.hours(1)
-                )
-                # A paused partial check-in sync (Scheduler's, asynchronous) continues in a
-                # fresh invocation of this function, like the member sync; a separate policy
-                # (not the role's default one, which the function depends on) avoids a
-                # dependency cycle between the function and its own ARN.
-                iam.Policy(
-                    self,
-                    "CheckinsInvokeSelf",
-                    roles=[runtime.role],
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=["lambda:InvokeFunction"],
-                            resources=[runtime.function.function_arn],
-                        )
-                    ],
-                )
-                acknowledge(
-                    runtime.function,
-                    "Serverless-LambdaAsyncFailureDestination",
-                    "Failed asynchronous (Scheduler) events go to the sync dead-letter queue, "
-                    "which keeps the original event as the body so a redrive is a re-invoke.",
-                )
-            else:
-                acknowledge(
-                    runtime.function,
-                    "Serverless-LambdaDLQ",
-                    "Invoked only synchronously by the full sync state machine, whose Retry "
-                    "and Catch handle failures; it is never invoked asynchronously.",
-                )
-            self.functions[sync_type] = runtime.function
-            self.log_groups[sync_type] = runtime.log_group
+        # Every Task's function, members first, in registry order.
+        self.task_functions: dict[SyncType, lambda_.IFunction] = {
+            spec.sync_type: member_sync.function
+            if spec.sync_type is member_sync.sync_type
+            else self.functions[spec.sync_type]
+            for spec in SYNC_TYPES
+        }
 
         summary = PythonFunction(
             self,
@@ -206,12 +158,98 @@ class FullSync(Construct):
         )
         self.summary_function = summary.function
 
-        self.state_machine = self._state_machine(member_sync, log_retention, removal_policy)
+        self.state_machine = self._state_machine(log_retention, removal_policy)
+
+    def _sync_function(
+        self,
+        spec: SyncTypeSpec,
+        *,
+        storage: Storage,
+        member_sync: MemberSync,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+        secrets_arn: str,
+        secret_prefix: str,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        """The registered type's function (functions/<type>_sync), its rights and, for a
+        partial-sync type (which Scheduler invokes asynchronously), its failure handling."""
+        sync_type = spec.sync_type
+        name = construct_name(sync_type)
+        runtime = PythonFunction(
+            self,
+            name,
+            name=spec.function_dir,
+            description=f"Syncs a location's {sync_type.value.replace('_', ' ')} from its "
+            "billing system (a full sync state machine Task)",
+            layers=layers,
+            environment=environment,
+            # The service dimension of its run metrics (the failed-syncs alarm's too).
+            service=sync_service(sync_type),
+            memory_size=spec.memory_mb,
+            # A run that needs more saves its checkpoint and returns `continuation`.
+            timeout=Duration.seconds(spec.timeout_seconds),
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            # Partial syncs are Scheduler's asynchronous invocations: their failures join the
+            # member sync's in the sync dead-letter queue.
+            dead_letter_queue=member_sync.dead_letters if spec.partial else None,
+        )
+        for table in (storage.entities, storage.state):
+            runtime.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=TABLE_ACTIONS, resources=[table.table_arn])
+            )
+        runtime.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secrets_arn])
+        )
+        acknowledge(
+            runtime.role,
+            f"AwsSolutions-IAM5[Resource::"
+            f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
+            "Billing-account secrets are added with locations, without a deploy; the "
+            "function may read only secrets under the clubsync prefix (secret ARNs also end "
+            "in a random suffix).",
+        )
+        if spec.partial:
+            runtime.function.configure_async_invoke(
+                retry_attempts=2, max_event_age=Duration.hours(1)
+            )
+            # A paused partial sync (Scheduler's, asynchronous) continues in a fresh
+            # invocation of this function, like the member sync; a separate policy (not the
+            # role's default one, which the function depends on) avoids a dependency cycle
+            # between the function and its own ARN.
+            iam.Policy(
+                self,
+                f"{name}InvokeSelf",
+                roles=[runtime.role],
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["lambda:InvokeFunction"],
+                        resources=[runtime.function.function_arn],
+                    )
+                ],
+            )
+            acknowledge(
+                runtime.function,
+                "Serverless-LambdaAsyncFailureDestination",
+                "Failed asynchronous (Scheduler) events go to the sync dead-letter queue, "
+                "which keeps the original event as the body so a redrive is a re-invoke.",
+            )
+            self.partial_functions[sync_type] = runtime.function
+        else:
+            acknowledge(
+                runtime.function,
+                "Serverless-LambdaDLQ",
+                "Invoked only synchronously by the full sync state machine, whose Retry "
+                "and Catch handle failures; it is never invoked asynchronously.",
+            )
+        self.functions[sync_type] = runtime.function
+        self.log_groups[sync_type] = runtime.log_group
 
     # -- the state machine ------------------------------------------------------------------
     def _state_machine(
         self,
-        member_sync: MemberSync,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
     ) -> sfn.StateMachine:
@@ -257,28 +295,38 @@ class FullSync(Construct):
             removal_policy=removal_policy,
         )
 
-        # Members loop on their continuation like every type: employees and the rest start
-        # only once the whole member run has ended.
-        members = self._type_steps(SyncType.MEMBERS, member_sync.function)
-        employees = self._type_steps(SyncType.EMPLOYEES)
-        parallel = sfn.Parallel(
-            self,
-            "Other types",
-            comment="Every other type, side by side; each branch ends with its result",
-            # The branches' outputs, by type (each branch's output is the whole state).
-            result_selector={
-                sync_type.value: sfn.JsonPath.object_at(f"$[{index}].results.{sync_type.value}")
-                for index, sync_type in enumerate(PARALLEL_TYPES)
-            },
-            result_path="$.parallel_results",
-        )
-        for sync_type in PARALLEL_TYPES:
-            parallel.branch(self._type_steps(sync_type))
-        results = [
-            sfn.JsonPath.string_at(path)
-            for path in ["$.results.members", "$.results.employees"]
-            + [f"$.parallel_results.{sync_type.value}" for sync_type in PARALLEL_TYPES]
-        ]
+        # One step per registry stage, each starting once the whole previous stage has ended
+        # (members loop on their continuation like every type: employees start only once the
+        # whole member run has ended). Where each type's result is, for the summary.
+        chain: sfn.Chain | None = None
+        result_paths: list[str] = []
+        for stage, sync_types in enumerate(FULL_SYNC_STAGES):
+            step: sfn.IChainable
+            if len(sync_types) == 1:
+                step = self._type_steps(sync_types[0])
+                result_paths.append(f"$.results.{sync_types[0].value}")
+            else:
+                name, path = parallel_stage_names(stage)
+                parallel = sfn.Parallel(
+                    self,
+                    name,
+                    comment="Every other type, side by side; each branch ends with its result",
+                    # The branches' outputs, by type (each branch's output is the whole state).
+                    result_selector={
+                        sync_type.value: sfn.JsonPath.object_at(
+                            f"$[{index}].results.{sync_type.value}"
+                        )
+                        for index, sync_type in enumerate(sync_types)
+                    },
+                    result_path=path,
+                )
+                for sync_type in sync_types:
+                    parallel.branch(self._type_steps(sync_type))
+                step = parallel
+                result_paths += [f"{path}.{sync_type.value}" for sync_type in sync_types]
+            chain = sfn.Chain.start(step) if chain is None else chain.next(step)
+        assert chain is not None  # the registry has members at least
+        results = [sfn.JsonPath.string_at(path) for path in result_paths]
         summary = tasks.LambdaInvoke(
             self,
             "SummaryTask",
@@ -296,7 +344,7 @@ class FullSync(Construct):
             retry_on_service_exceptions=False,
         )
         self._retry(summary)
-        definition = members.next(employees).next(parallel).next(summary)
+        definition = chain.next(summary)
 
         machine = sfn.StateMachine(
             self,
@@ -320,7 +368,7 @@ class FullSync(Construct):
             "(PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource-level "
             "permissions; CDK adds exactly these actions for logging and tracing.",
         )
-        for function in [member_sync.function, *self.functions.values(), self.summary_function]:
+        for function in [*self.task_functions.values(), self.summary_function]:
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function.node.default_child)}"  # type: ignore[arg-type]
@@ -392,16 +440,13 @@ class FullSync(Construct):
         task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.caught")
         return task, failed
 
-    def _type_steps(
-        self, sync_type: SyncType, function: lambda_.IFunction | None = None
-    ) -> sfn.Chain:
+    def _type_steps(self, sync_type: SyncType) -> sfn.Chain:
         """Start -> Task -> Choice: a paused run (`continuation`) loops back into the Task with
         the continuation event; a finished one stores its result (a TypeResult) at
         $.results.<type>; a refused event (InvalidEvent, never retried) or a run failed past
         its retries is caught into `{"sync_type", "error"}`, a failed type."""
-        function = function or self.functions[sync_type]
         start = self._start(sync_type)
-        task, failed = self._task(sync_type, function)
+        task, failed = self._task(sync_type, self.task_functions[sync_type])
         again = sfn.Pass(
             self,
             f"Continue {sync_type.value}",

@@ -15,13 +15,16 @@ from constructs import Construct
 from clubsync.domain.runs import SyncType
 from clubsync.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
+from clubsync.sync.sync_types import spec_of
 from clubsync_infra.runtime import PythonFunction, acknowledge, failure_queue, nag_arn
 from clubsync_infra.storage import Storage
 
+# Members in the sync-type registry: its folder, memory and timeout. Its function is built
+# here rather than in FullSync's loop for the logical ids of the deployed stacks
+# (docs/decisions.md); FullSync builds every other registered type's.
+SPEC = spec_of(SyncType.MEMBERS)
 # "clubsync-members-sync": the service dimension of its run metrics, as every sync type's.
-SERVICE = sync_service(SyncType.MEMBERS)
-# Longest Lambda allows: a run that needs more saves its checkpoint and continues.
-TIMEOUT = Duration.minutes(15)
+SERVICE = sync_service(SPEC.sync_type)
 # Checkpoint, run record and the continuation's invoke must fit in this reserve.
 PAUSE_MARGIN_MS = 120_000
 # What the repositories do (clubsync.store.items.DynamoItemTable), nothing more.
@@ -62,17 +65,18 @@ class MemberSync(Construct):
         if abc_base_url:
             environment["CLUBSYNC_ABC_BASE_URL"] = abc_base_url
         self.service = SERVICE
+        self.sync_type = SPEC.sync_type
         runtime = PythonFunction(
             self,
             "Sync",
-            name="members_sync",
+            name=SPEC.function_dir,
             description="Syncs a location's members from its billing system",
             layers=layers,
             environment=environment,
             service=SERVICE,
-            # CPU scales with memory: a 5,000-member page is parsed, validated and merged.
-            memory_size=1024,
-            timeout=TIMEOUT,
+            memory_size=SPEC.memory_mb,
+            # A run that needs more saves its checkpoint and continues.
+            timeout=Duration.seconds(SPEC.timeout_seconds),
             log_retention=log_retention,
             removal_policy=removal_policy,
             reserved_concurrency=reserved_concurrency,

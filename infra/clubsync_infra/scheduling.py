@@ -17,8 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from clubsync.domain.runs import SyncType
-from clubsync.scheduling import CHECKINS_TARGET_ENV, FULL_SYNC_TARGET_ENV
+from clubsync.scheduling import FULL_SYNC_TARGET_ENV, partial_target_env
 from clubsync.store.state import LOCATIONS_PK
 from clubsync_infra.full_sync import FullSync, grant_start
 from clubsync_infra.member_sync import MemberSync
@@ -44,15 +43,16 @@ class Scheduling(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        checkins = full_sync.functions[SyncType.CHECKINS]
+        # The functions of the registry's partial-sync types besides members (check-ins).
+        partial = full_sync.partial_functions
         self.group = scheduler.ScheduleGroup(
             self, "Group", schedule_group_name=f"clubsync-{stage}", removal_policy=removal_policy
         )
         self.group_name = f"clubsync-{stage}"
 
-        # What Scheduler assumes to deliver an event: invoke the member or check-in sync
-        # function (partial syncs), start the full sync state machine (21:00), or park the
-        # event in the sync dead-letter queue. Nothing else.
+        # What Scheduler assumes to deliver an event: invoke the member sync or another
+        # partial-sync type's function (check-ins), start the full sync state machine (21:00),
+        # or park the event in the sync dead-letter queue. Nothing else.
         self.scheduler_role = iam.Role(
             self,
             "SchedulerRole",
@@ -67,7 +67,7 @@ class Scheduling(Construct):
                 actions=["lambda:InvokeFunction"],
                 resources=[
                     member_sync.function.function_arn,
-                    checkins.function_arn,
+                    *(function.function_arn for function in partial.values()),
                 ],
             )
         )
@@ -92,9 +92,12 @@ class Scheduling(Construct):
                 "CLUBSYNC_SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
                 "CLUBSYNC_SCHEDULE_DLQ_ARN": member_sync.dead_letters.queue_arn,
                 # Read by clubsync.scheduling.desired_schedules: the 21:00 full sync starts
-                # the state machine; partial syncs also run the check-in sync.
+                # the state machine; partial syncs also run the other partial types.
                 FULL_SYNC_TARGET_ENV: full_sync.state_machine.state_machine_arn,
-                CHECKINS_TARGET_ENV: checkins.function_arn,
+                **{
+                    partial_target_env(sync_type): function.function_arn
+                    for sync_type, function in partial.items()
+                },
             },
             service=SERVICE,
             memory_size=256,

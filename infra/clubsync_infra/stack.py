@@ -10,10 +10,9 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from clubsync.domain.runs import SyncType
 from clubsync_infra.duplicates import Duplicates
 from clubsync_infra.followups import FollowUps
-from clubsync_infra.full_sync import FullSync
+from clubsync_infra.full_sync import FullSync, construct_name
 from clubsync_infra.member_sync import MemberSync
 from clubsync_infra.observability import Observability
 from clubsync_infra.prospect_push import ProspectPush
@@ -136,7 +135,11 @@ class ClubsyncStack(Stack):
             "SyncDeadLetterQueueUrl": self.member_sync.dead_letters.queue_url,
             "SyncDeadLetterQueueArn": self.member_sync.dead_letters.queue_arn,
             "FullSyncStateMachineArn": self.full_sync.state_machine.state_machine_arn,
-            "CheckinsSyncFunctionArn": self.full_sync.functions[SyncType.CHECKINS].function_arn,
+            # Each partial-sync type's function for `clubsync locations` (CheckinsSyncFunctionArn).
+            **{
+                f"{construct_name(sync_type)}SyncFunctionArn": function.function_arn
+                for sync_type, function in self.full_sync.partial_functions.items()
+            },
             "SchedulerRoleArn": self.scheduling.scheduler_role.role_arn,
             "ScheduleGroup": self.scheduling.group_name,
             "ProspectIntakeUrl": self.prospect_push.intake_url.url,

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
-from clubsync.scheduling import CHECKINS_TARGET_ENV, FULL_SYNC_TARGET_ENV
+from clubsync.domain.runs import SyncType
+from clubsync.scheduling import CHECKINS_TARGET_ENV, FULL_SYNC_TARGET_ENV, partial_target_env
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, TableSpec
+from clubsync.sync.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
@@ -1011,6 +1013,89 @@ def test_members_and_employees_run_first_then_the_other_types_in_parallel_then_t
     for sync_type in PARALLEL_TYPES:
         assert f"$.parallel_results.{sync_type}" in payload["results.$"]
         assert parallel["ResultSelector"][f"{sync_type}.$"].endswith(f".results.{sync_type}")
+
+
+def test_the_state_machine_runs_exactly_the_registered_types_stage_by_stage(
+    dev: dict[str, Any],
+) -> None:
+    """Derived from the sync-type registry: one Task per registered type on its own
+    function, a stage of one type on the main path, a stage of several in one Parallel."""
+    definition = _definition(dev)
+    states = _states(definition)
+    tasks = {
+        name: state
+        for name, state in states.items()
+        if state["Type"] == "Task" and name != "Summary"
+    }
+    assert set(tasks) == {f"Sync {spec.name}" for spec in SYNC_TYPES}
+    for spec in SYNC_TYPES:
+        function = tasks[f"Sync {spec.name}"]["Parameters"]["FunctionName"]
+        assert _function_directory(dev, function) == spec.function_dir
+    main, name = [], definition["StartAt"]
+    while name:
+        main.append(name)
+        name = definition["States"][name].get("Next") or definition["States"][name].get("Default")
+    stages = []
+    for name in main:
+        state = definition["States"][name]
+        if state["Type"] == "Parallel":
+            stages.append(
+                tuple(
+                    SyncType(task.removeprefix("Sync "))
+                    for branch in state["Branches"]
+                    for task, inner in branch["States"].items()
+                    if inner["Type"] == "Task"
+                )
+            )
+        elif name.startswith("Sync "):
+            stages.append((SyncType(name.removeprefix("Sync ")),))
+    assert tuple(stages) == FULL_SYNC_STAGES
+
+
+@pytest.mark.parametrize("spec", SYNC_TYPES, ids=lambda spec: spec.name)
+def test_each_registered_type_has_its_function_sized_by_the_registry(
+    spec: SyncTypeSpec, dev: dict[str, Any]
+) -> None:
+    properties = _function(dev, spec.function_dir.replace("_", "-"))["Properties"]
+    assert properties["MemorySize"] == spec.memory_mb
+    assert properties["Timeout"] == spec.timeout_seconds
+    # Partial syncs are Scheduler's asynchronous invocations: failures go to the sync DLQ.
+    assert ("DeadLetterConfig" in properties) is spec.partial
+
+
+def test_scheduler_and_registry_function_reach_every_partial_sync_type(
+    dev: dict[str, Any],
+) -> None:
+    """Derived from the registry: the registry function knows each partial type's function
+    (members: CLUBSYNC_SYNC_FUNCTION_ARN) and Scheduler may invoke exactly those."""
+    variables = _function(dev, "location-registry")["Properties"]["Environment"]["Variables"]
+    expected = {
+        "CLUBSYNC_SYNC_FUNCTION_ARN"
+        if spec.sync_type is SyncType.MEMBERS
+        else partial_target_env(spec.sync_type): spec.function_dir
+        for spec in SYNC_TYPES
+        if spec.partial
+    }
+    found = {
+        name: _function_directory(dev, value["Fn::GetAtt"][0])
+        for name, value in variables.items()
+        if name.endswith("_SYNC_FUNCTION_ARN")
+    }
+    assert found == expected
+    scheduler_role = next(
+        name
+        for name, role in of_type(dev, "AWS::IAM::Role").items()
+        if name.startswith("Scheduling") and "scheduler.amazonaws.com" in json.dumps(role)
+    )
+    invoked = {
+        _function_directory(dev, _ref_of(resource))
+        for policy in of_type(dev, "AWS::IAM::Policy").values()
+        if {"Ref": scheduler_role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "lambda:InvokeFunction" in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    }
+    assert invoked == set(expected.values())
 
 
 @pytest.mark.parametrize("sync_type", list(TYPE_TASKS))

@@ -22,6 +22,7 @@ from clubsync.store.items import DynamoItemTable
 from clubsync.store.items import dynamodb_client as store_dynamodb_client
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, create_table_request
+from clubsync.sync.sync_types import RECORD_SYNC_TYPES
 
 LOCAL_REGION = "us-east-1"
 SANDBOX_SECRET = {"app_id": "sandbox", "app_key": "sandbox"}
@@ -150,8 +151,4 @@ def sandbox_sources(
 
         return factory
 
-    return {
-        sync_type: factory_for(sync_type)
-        for sync_type in SyncType
-        if sync_type is not SyncType.MEMBERS
-    }
+    return {sync_type: factory_for(sync_type) for sync_type in RECORD_SYNC_TYPES}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import FULL_SYNC_HOUR, LocationSettings
+from clubsync.sync.sync_types import PARTIAL_SYNC_ORDER, spec_of
 
 # Scheduler retries only the delivery to the target (throttling, service errors); a function's
 # own failures are retried by Lambda's asynchronous invocation settings, a full sync's by the
@@ -92,16 +93,25 @@ def schedule_name(location_id: str, kind: SyncKind, sync_type: SyncType = SyncTy
     return f"{location_id[:keep]}-{digest}{suffix}"
 
 
-# Every (kind, sync type) a location can have a schedule for.
+# Every (kind, sync type) a location can have a schedule for: the full sync (its historical
+# members name, see schedule_name) and each partial-sync type of the registry.
 SCHEDULED_SYNCS: tuple[tuple[SyncKind, SyncType], ...] = (
     (SyncKind.FULL, SyncType.MEMBERS),
-    (SyncKind.PARTIAL, SyncType.MEMBERS),
-    (SyncKind.PARTIAL, SyncType.CHECKINS),
+    *((SyncKind.PARTIAL, sync_type) for sync_type in PARTIAL_SYNC_ORDER),
 )
 # Where the deployed registry function (and the CLI) find the targets it is not given
 # explicitly: set by the stack (infra/clubsync_infra/scheduling.py); stack outputs for the CLI.
 FULL_SYNC_TARGET_ENV = "CLUBSYNC_FULL_SYNC_STATE_MACHINE_ARN"
-CHECKINS_TARGET_ENV = "CLUBSYNC_CHECKINS_SYNC_FUNCTION_ARN"
+
+
+def partial_target_env(sync_type: SyncType) -> str:
+    """The variable naming the function of a partial-sync type other than members (members'
+    function is `target_arn`, the registry function's CLUBSYNC_SYNC_FUNCTION_ARN)."""
+    return f"CLUBSYNC_{sync_type.value.upper()}_SYNC_FUNCTION_ARN"
+
+
+# The check-in one by name: `clubsync locations` (--checkins-arn) reads it.
+CHECKINS_TARGET_ENV = partial_target_env(SyncType.CHECKINS)
 
 
 def location_schedule_names(location_id: str) -> set[str]:
@@ -153,20 +163,23 @@ def desired_schedules(
     group: str,
     full_sync_arn: str | None = None,
     checkins_arn: str | None = None,
+    partial_arns: Mapping[SyncType, str | None] | None = None,
 ) -> list[ScheduleSpec]:
     """The sync schedules of one location, in its own time zone:
 
     - the full sync at 21:00: an execution of the full sync state machine (`full_sync_arn`),
       or, without one, the member sync function (`target_arn`) as before issue 5;
-    - the partial syncs at its partial hours (none when it has none): the member sync
-      (`target_arn`) and, with `checkins_arn`, the check-in sync (docs/decisions.md:
-      "partial syncs run members and check-ins").
+    - the partial syncs at its partial hours (none when it has none), one per partial-sync
+      type of the registry (clubsync.sync.sync_types: members and check-ins): the member
+      sync (`target_arn`) and every other type's function from `partial_arns` (the check-in
+      one also as `checkins_arn`); a type without a function has no schedule
+      (docs/decisions.md: "partial syncs run members and check-ins").
 
-    `full_sync_arn` and `checkins_arn` not given (None) are read from the environment
-    (FULL_SYNC_TARGET_ENV, CHECKINS_TARGET_ENV), as the stack sets them on the registry
-    function; an empty string means "none"."""
+    Targets not given (None) are read from the environment (FULL_SYNC_TARGET_ENV,
+    `partial_target_env(type)`), as the stack sets them on the registry function; an empty
+    string means "none"."""
     full_sync_arn = _from_environment(full_sync_arn, FULL_SYNC_TARGET_ENV)
-    checkins_arn = _from_environment(checkins_arn, CHECKINS_TARGET_ENV)
+    given = {SyncType.CHECKINS: checkins_arn, **(partial_arns or {})}
     location_id = settings.location_id
     plan: list[tuple[SyncKind, SyncType, tuple[int, ...], str, str]] = [
         (
@@ -179,25 +192,22 @@ def desired_schedules(
             else f"clubsync full member sync of {location_id}",
         )
     ]
+    # No partial hours, no partial syncs.
     partial_hours = settings.effective_partial_sync_hours()
-    if partial_hours:
-        plan.append(
-            (
-                SyncKind.PARTIAL,
-                SyncType.MEMBERS,
-                partial_hours,
-                target_arn,
-                f"clubsync partial member sync of {location_id}",
-            )
+    for sync_type in PARTIAL_SYNC_ORDER if partial_hours else ():
+        target = (
+            target_arn
+            if sync_type is SyncType.MEMBERS
+            else _from_environment(given.get(sync_type), partial_target_env(sync_type))
         )
-        if checkins_arn:
+        if target is not None:
             plan.append(
                 (
                     SyncKind.PARTIAL,
-                    SyncType.CHECKINS,
+                    sync_type,
                     partial_hours,
-                    checkins_arn,
-                    f"clubsync partial check-in sync of {location_id}",
+                    target,
+                    f"clubsync partial {spec_of(sync_type).label} sync of {location_id}",
                 )
             )
     return [

@@ -1,75 +1,215 @@
-"""Every sync type by name: which job runs it, whether partial syncs run it, and the order
-the nightly full sync runs them in (docs/decisions.md)."""
+"""The sync-type registry: the one list of sync types (docs/decisions.md, issue 12).
+
+For every sync type: the job the engine runs, its stage in the nightly full sync, whether
+partial syncs run it, whether a location's settings leave it out, and its Lambda (folder,
+memory, timeout). Everything that lists sync types derives from `SYNC_TYPES`: the full sync
+(in process and the Step Functions state machine), the partial-sync schedules, the sync
+functions infra creates, the dashboards and the local runs. Adding a sync type is one entry
+here plus its job and its `functions/<name>_sync/handler.py` (tests/unit/test_sync_types.py
+checks the folders against the registry).
+
+Cheap to import on purpose: the location registry Lambda reads the partial types through
+`clubsync.scheduling` and must not load every job, the engine and the store on a cold start,
+so job classes are imported when a job is built (`SyncTypeSpec.job`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from clubsync.domain.runs import RunCounts, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.base import RecordSource
-from clubsync.store.entities import EntityRepository
-from clubsync.store.state import StateRepository
-from clubsync.sync.checkin_sync import CheckInJob
-from clubsync.sync.employee_sync import EmployeeJob
-from clubsync.sync.engine import SyncEngine, utc_now
-from clubsync.sync.event_sync import EventJob
-from clubsync.sync.marketing_source_sync import MarketingSourceJob
-from clubsync.sync.pos_sync import PosJob
-from clubsync.sync.record_job import RecordJob
-from clubsync.sync.service_agreement_sync import ServiceAgreementJob
 
-# Members first (people), employees next (event owners), then what refers to both.
-FULL_SYNC_ORDER: tuple[SyncType, ...] = (
-    SyncType.MEMBERS,
-    SyncType.EMPLOYEES,
-    SyncType.EVENTS,
-    SyncType.CHECKINS,
-    SyncType.POS,
-    SyncType.SERVICE_AGREEMENTS,
-    SyncType.MARKETING_SOURCES,
-)
+if TYPE_CHECKING:
+    from clubsync.providers.base import MemberSource, RecordSource
+    from clubsync.store.entities import EntityRepository
+    from clubsync.store.state import StateRepository
+    from clubsync.sync.engine import SyncEngine, SyncJob
+
+
+class JobClass(Protocol):
+    """A job's class (a RecordJob subclass, or MemberJob): one instance serves one run."""
+
+    def __call__(
+        self,
+        *,
+        settings: LocationSettings,
+        # A MemberSource for members, a RecordSource for the others (their own classes check).
+        source: Any,
+        entities: EntityRepository,
+    ) -> SyncJob: ...
+
+
+def _always(settings: LocationSettings) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class SyncTypeSpec:
+    """One sync type, as the engine, the schedules and infra see it."""
+
+    sync_type: SyncType
+    # Imports and returns the job class: called when a job is built, never at import.
+    job: Callable[[], JobClass]
+    # Nightly order: every type of a stage starts once the whole previous stage has ended;
+    # the types of one stage run side by side (a Parallel state when there are several).
+    stage: int
+    # Run in partial syncs too (Scheduler invokes the function at the location's partial
+    # hours), not only in the nightly full sync.
+    partial: bool = False
+    # Whether a location's full sync runs it; a type it leaves out still has its function
+    # and branch (the job itself then writes nothing: docs/decisions.md).
+    runs_for: Callable[[LocationSettings], bool] = _always
+    # What the schedule descriptions call it ("partial check-in sync").
+    label: str = ""
+    # Its Lambda function. CPU scales with memory: a page is parsed, validated and merged.
+    memory_mb: int = 1024
+    # Longest Lambda allows: a run that needs more saves its checkpoint and continues.
+    timeout_seconds: int = 900
+
+    @property
+    def name(self) -> str:
+        return self.sync_type.value
+
+    @property
+    def function_dir(self) -> str:
+        """Its Lambda's folder: functions/<name>_sync/handler.py, entry point `handler`."""
+        return f"{self.name}_sync"
+
+
+# The job classes, imported only when a job is built (see the module docstring).
+def _members() -> JobClass:
+    from clubsync.sync.member_sync import MemberJob
+
+    return MemberJob
+
+
+def _employees() -> JobClass:
+    from clubsync.sync.employee_sync import EmployeeJob
+
+    return EmployeeJob
+
+
+def _events() -> JobClass:
+    from clubsync.sync.event_sync import EventJob
+
+    return EventJob
+
+
+def _checkins() -> JobClass:
+    from clubsync.sync.checkin_sync import CheckInJob
+
+    return CheckInJob
+
+
+def _pos() -> JobClass:
+    from clubsync.sync.pos_sync import PosJob
+
+    return PosJob
+
+
+def _service_agreements() -> JobClass:
+    from clubsync.sync.service_agreement_sync import ServiceAgreementJob
+
+    return ServiceAgreementJob
+
+
+def _marketing_sources() -> JobClass:
+    from clubsync.sync.marketing_source_sync import MarketingSourceJob
+
+    return MarketingSourceJob
+
+
+def _marketing_sources_on(settings: LocationSettings) -> bool:
+    return settings.sync_marketing_sources
+
+
+# In full-sync order. Stage 0: members (people: everything else refers to them); stage 1:
+# employees (event owners); stage 2: what refers to both, side by side.
 # Partial syncs: members (the spec) and check-ins (cheap, incremental by nature).
-PARTIAL_SYNC_TYPES: frozenset[SyncType] = frozenset({SyncType.MEMBERS, SyncType.CHECKINS})
+SYNC_TYPES: tuple[SyncTypeSpec, ...] = (
+    SyncTypeSpec(SyncType.MEMBERS, _members, stage=0, partial=True, label="member"),
+    SyncTypeSpec(SyncType.EMPLOYEES, _employees, stage=1, label="employee"),
+    SyncTypeSpec(SyncType.EVENTS, _events, stage=2, label="event"),
+    SyncTypeSpec(SyncType.CHECKINS, _checkins, stage=2, partial=True, label="check-in"),
+    SyncTypeSpec(SyncType.POS, _pos, stage=2, label="POS"),
+    SyncTypeSpec(
+        SyncType.SERVICE_AGREEMENTS, _service_agreements, stage=2, label="service agreement"
+    ),
+    SyncTypeSpec(
+        SyncType.MARKETING_SOURCES,
+        _marketing_sources,
+        stage=2,
+        runs_for=_marketing_sources_on,
+        label="marketing source",
+    ),
+)
 
-RECORD_JOBS: dict[SyncType, type[RecordJob]] = {
-    SyncType.EMPLOYEES: EmployeeJob,
-    SyncType.CHECKINS: CheckInJob,
-    SyncType.EVENTS: EventJob,
-    SyncType.POS: PosJob,
-    SyncType.SERVICE_AGREEMENTS: ServiceAgreementJob,
-    SyncType.MARKETING_SOURCES: MarketingSourceJob,
-}
+
+def _checked(specs: tuple[SyncTypeSpec, ...]) -> dict[SyncType, SyncTypeSpec]:
+    """By sync type; refuses a registry infra could not build (caught at import, by tests)."""
+    by_type = {spec.sync_type: spec for spec in specs}
+    if len(by_type) != len(specs):
+        raise ValueError("a sync type is registered twice")
+    stages = [spec.stage for spec in specs]
+    if stages != sorted(stages) or sorted(set(stages)) != list(range(len(set(stages)))):
+        raise ValueError(f"stages must be 0, 1, ... in registry order, got {stages}")
+    return by_type
+
+
+_BY_TYPE = _checked(SYNC_TYPES)
+
+# Derived views (never written by hand elsewhere).
+FULL_SYNC_ORDER: tuple[SyncType, ...] = tuple(spec.sync_type for spec in SYNC_TYPES)
+FULL_SYNC_STAGES: tuple[tuple[SyncType, ...], ...] = tuple(
+    tuple(spec.sync_type for spec in SYNC_TYPES if spec.stage == stage)
+    for stage in range(SYNC_TYPES[-1].stage + 1)
+)
+PARTIAL_SYNC_ORDER: tuple[SyncType, ...] = tuple(
+    spec.sync_type for spec in SYNC_TYPES if spec.partial
+)
+PARTIAL_SYNC_TYPES: frozenset[SyncType] = frozenset(PARTIAL_SYNC_ORDER)
+# Members read a MemberSource (SyncDependencies.member_source); every other type a
+# RecordSource (SyncDependencies.sources) until providers offer one stream per resource.
+RECORD_SYNC_TYPES: tuple[SyncType, ...] = tuple(
+    sync_type for sync_type in FULL_SYNC_ORDER if sync_type is not SyncType.MEMBERS
+)
+
+
+def spec_of(sync_type: SyncType) -> SyncTypeSpec:
+    return _BY_TYPE[sync_type]
 
 
 def full_sync_types(settings: LocationSettings) -> list[SyncType]:
-    """The types the location's full sync runs (marketing sources only with the option on)."""
-    return [
-        sync_type
-        for sync_type in FULL_SYNC_ORDER
-        if sync_type is not SyncType.MARKETING_SOURCES or settings.sync_marketing_sources
-    ]
+    """The types the location's full sync runs, in order (marketing sources only with the
+    option on)."""
+    return [spec.sync_type for spec in SYNC_TYPES if spec.runs_for(settings)]
 
 
 def record_engine(
     sync_type: SyncType,
     *,
     settings: LocationSettings,
-    source: RecordSource,
+    source: RecordSource | MemberSource,
     entities: EntityRepository,
     state: StateRepository,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] | None = None,
     should_pause: Callable[[], bool] = lambda: False,
     on_page: Callable[[RunCounts], None] | None = None,
 ) -> SyncEngine:
-    job = RECORD_JOBS[sync_type](settings=settings, source=source, entities=entities)
+    """The engine running one sync of `sync_type` with its registered job."""
+    from clubsync.sync.engine import SyncEngine, utc_now
+
+    job = spec_of(sync_type).job()(settings=settings, source=source, entities=entities)
     return SyncEngine(
         settings=settings,
         job=job,
         entities=entities,
         state=state,
-        clock=clock,
+        clock=clock or utc_now,
         should_pause=should_pause,
         on_page=on_page,
     )
