@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class SyncType(StrEnum):
@@ -22,6 +22,21 @@ class SyncType(StrEnum):
 class SyncKind(StrEnum):
     FULL = "full"
     PARTIAL = "partial"
+    # Records a billing system pushed (a webhook delivery) through `SyncEngine.ingest`: no
+    # window, so it never moves the watermark.
+    PUSH = "push"
+
+
+def _pulled_kind(value: object) -> object:
+    # A schedule, a continuation or a scenario asks for a pull; `push` is only ever a run
+    # record's kind, written by `SyncEngine.ingest`.
+    if value not in (SyncKind.FULL, SyncKind.PARTIAL):
+        raise ValueError("Input should be 'full' or 'partial'")
+    return value
+
+
+# The kinds an event or a scenario may ask for.
+PullKind = Annotated[SyncKind, BeforeValidator(_pulled_kind)]
 
 
 class RunStatus(StrEnum):
