@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 class SyncType(StrEnum):
@@ -31,7 +32,8 @@ def _pulled_kind(value: object) -> object:
     # A schedule, a continuation or a scenario asks for a pull; `push` is only ever a run
     # record's kind, written by `SyncEngine.ingest`.
     if value not in (SyncKind.FULL, SyncKind.PARTIAL):
-        raise ValueError("Input should be 'full' or 'partial'")
+        # The enum's own wording, without the kind no event may ask for.
+        raise PydanticCustomError("enum", "Input should be 'full' or 'partial'")
     return value
 
 

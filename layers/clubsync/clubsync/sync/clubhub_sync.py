@@ -11,17 +11,21 @@ quarantined releases it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from clubsync.domain.runs import RunRecord, SyncKind
+from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.clubhub.client import ClubHubClient
-from clubsync.providers.clubhub.members import ClubHubMemberSource, record_of_delivery
+from clubsync.providers.clubhub.mapping import PROVIDER
+from clubsync.providers.clubhub.members import (
+    ClubHubListing,
+    ClubHubMemberSource,
+    record_of_delivery,
+)
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import SyncEngine, utc_now
+from clubsync.sync.engine import SyncEngine, SyncFailed, utc_now
 from clubsync.sync.member_sync import MemberJob
 
 # What a pushed record that could not be read answers (it is quarantined with its reason).
@@ -32,7 +36,7 @@ def clubhub_member_job(
     settings: LocationSettings,
     entities: EntityRepository,
     state: StateRepository,
-    client: ClubHubClient | None = None,
+    client: ClubHubListing | None = None,
 ) -> MemberJob:
     source = ClubHubMemberSource(settings.club_number, client)
     return MemberJob(settings, source, entities, policy=source.policy, state=state)
@@ -50,7 +54,7 @@ def pull(
     settings: LocationSettings,
     entities: EntityRepository,
     state: StateRepository,
-    client: ClubHubClient,
+    client: ClubHubListing,
     *,
     clock: Callable[[], datetime] = utc_now,
     should_pause: Callable[[], bool] = lambda: False,
@@ -94,3 +98,80 @@ def ingest_delivery(
     record_id = job.record_id(record)
     found = job.outcomes.get(record_id) if record_id is not None else None
     return ClubHubRun(run, [found] if found else [])
+
+
+# -- the scheduled reconciliation pull -------------------------------------------------------
+# A location is pulled again once its last successful pull is this old: the hourly schedule
+# then pulls each Club Hub location about once a day, and a failed or unfinished pull is
+# retried (or continued from its checkpoint) the next hour.
+RECONCILE_EVERY = timedelta(hours=23)
+
+
+def is_clubhub(settings: LocationSettings) -> bool:
+    """Whether the location's billing system is Club Hub. Read as text: the provider names are
+    the settings' to define (issue 12's provider registry); until Club Hub is one, no
+    location is, and the pull runs only for a location named in the event."""
+    return str(settings.provider) == PROVIDER
+
+
+def pull_due(state: StateRepository, settings: LocationSettings, now: datetime) -> bool:
+    last = state.watermark(settings.location_id, SyncType.MEMBERS)
+    unfinished = state.checkpoint(settings.location_id, SyncType.MEMBERS) is not None
+    return unfinished or last is None or last <= now - RECONCILE_EVERY
+
+
+@dataclass
+class Reconciliation:
+    """What one invocation of the scheduled pull did: every run it made (failed ones too) and
+    the locations left for the next invocation (out of time)."""
+
+    runs: list[RunRecord] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[str]:
+        return [run.location_id for run in self.runs if run.status is RunStatus.FAILED]
+
+
+def reconcile(
+    entities: EntityRepository,
+    state: StateRepository,
+    connect: Callable[[LocationSettings], ClubHubListing],
+    *,
+    location_id: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    should_stop: Callable[[], bool] = lambda: False,
+    should_pause: Callable[[], bool] = lambda: False,
+) -> Reconciliation:
+    """Pulls every Club Hub location whose pull is due (`location_id`: that one, due or not),
+    continuing an unfinished pull from its checkpoint. A location that fails does not stop the
+    others; its failed run is in the result (the caller raises, for the alarm)."""
+    now = clock()
+    if location_id is not None:
+        named = state.get_location(location_id)
+        if named is None:
+            raise ValueError(f"unknown location {location_id!r}: register it first")
+        targets = [named]
+    else:
+        targets = [s for s in state.locations() if is_clubhub(s) and pull_due(state, s, now)]
+    result = Reconciliation()
+    for settings in targets:
+        if should_stop():
+            result.pending.append(settings.location_id)
+            continue
+        stored = state.checkpoint(settings.location_id, SyncType.MEMBERS)
+        try:
+            pulled = pull(
+                settings,
+                entities,
+                state,
+                connect(settings),
+                clock=clock,
+                should_pause=should_pause,
+                resume_run_id=str(stored["run_id"]) if stored else None,
+            )
+        except SyncFailed as failed:
+            result.runs.append(failed.run)
+            continue
+        result.runs.append(pulled.run)
+    return result

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -32,12 +32,17 @@ from clubsync.providers.base import (
     SourcePage,
 )
 from clubsync.providers.clubhub.agreements import PENDING_REPLACED_BY_REAL, PendingReplacedByReal
-from clubsync.providers.clubhub.client import ClubHubClient
 from clubsync.providers.clubhub.mapping import PROVIDER, billing_member
 from clubsync.providers.clubhub.wire import ClubHubMember, ClubHubMembership
 
 PAGE_SIZE = 200
 M = TypeVar("M", bound=BaseModel)
+
+
+class ClubHubListing(Protocol):
+    """What the stream reads (`ClubHubClient`, or a test's listing)."""
+
+    def listing(self, club_id: str) -> Any: ...
 
 
 def records_of_listing(listing: Any) -> list[RawRecord]:
@@ -79,7 +84,7 @@ class ClubHubMemberSource:
     """A `MemberSource` for Club Hub. Without a client it serves pushed records only."""
 
     club_id: str
-    client: ClubHubClient | None = None
+    client: ClubHubListing | None = None
     provider: str = PROVIDER
     policy: PendingReplacedByReal = field(default=PENDING_REPLACED_BY_REAL)
     page_size: int = PAGE_SIZE
