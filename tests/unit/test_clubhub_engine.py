@@ -279,3 +279,23 @@ def test_the_scheduled_pull_takes_due_club_hub_locations_and_continues_unfinishe
 
 def _small_pages(club_id: str, client: Any = None) -> ClubHubMemberSource:
     return ClubHubMemberSource(club_id, client, page_size=2)
+
+
+def test_a_store_failure_during_a_delivery_is_a_failed_push_run_and_the_delivery_stays_open(
+    state: StateRepository, entity_table: MemoryItemTable
+) -> None:
+    """A request to the entities table fails (past its retries): the push run is recorded
+    FAILED, the lease released, the error raised (the Lambda answers 5xx) and the delivery id
+    not remembered, so Club Hub's redelivery applies it."""
+    from tests.faults import FaultyTable, StoreError
+
+    faulty = FaultyTable(entity_table)
+    webhook = ClubHubWebhook(EntityRepository(faulty), state, SECRET, clock=lambda: NOW)  # type: ignore[arg-type]
+    body = delivery("d1", member("A"), membership("123"))
+    faulty.crash_at(2)  # after the person index is read
+    with pytest.raises(StoreError):
+        post(webhook, body)
+    (failed,) = state.runs("springfield")
+    assert (failed.kind, failed.status) == (SyncKind.PUSH, RunStatus.FAILED)
+    assert "StoreError" in failed.message
+    assert post(webhook, body)[1]["status"] == "added"

@@ -255,6 +255,8 @@ class SyncEngine:
             checkpoint.counts = counts
             checkpoint.skip_reasons = dict(reasons)
             checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+            # Counted: a failure storing the run record must not count them again in _fail.
+            self._requests_at_start = self.job.request_count
             run = self._run_record(checkpoint, RunStatus.SUCCEEDED, message=message)
             self.state.put_run(run)
         except (SourceError, LeaseHeld) as error:
