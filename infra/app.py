@@ -7,6 +7,7 @@ Context (cdk.json, or -c key=value):
   intakeConcurrency  reserved concurrency of the prospect intake URL (default 10)
   clubhubTimestampToleranceSeconds  Club Hub signed-timestamp window (default 300)
   abcBaseUrl       billing API base URL (default: ABC's production URL)
+  clubhubBaseUrl   Club Hub API base URL of the reconciliation pull (unset: no Club Hub pull)
   alarmEmail       an address subscribed to the alarm topic (optional)
 """
 

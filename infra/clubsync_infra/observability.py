@@ -32,6 +32,7 @@ from clubsync.run_metrics import (
     sync_service,
 )
 from clubsync.sync.sync_types import FULL_SYNC_ORDER
+from clubsync_infra.clubhub_pull import ClubHubPull
 from clubsync_infra.duplicates import WEBHOOK_SERVICE, Duplicates
 from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync, service_name
@@ -103,6 +104,7 @@ class Observability(Construct):
         full_sync: FullSync,
         prospect_push: ProspectPush,
         duplicates: Duplicates,
+        clubhub_pull: ClubHubPull,
         follow_ups: FollowUps,
         staleness: Staleness,
         alarm_email: str | None,
@@ -143,6 +145,7 @@ class Observability(Construct):
         self._full_sync_alarms(full_sync, staleness)
         self._prospect_alarms(prospect_push)
         self._duplicates_alarms(duplicates)
+        self._clubhub_pull_alarms(clubhub_pull)
         self._follow_ups_alarms(follow_ups)
         for alarm in self.alarms.values():
             # OK actions too: whoever was paged learns when it is over.
@@ -368,6 +371,29 @@ class Observability(Construct):
             ),
             "The weekly duplicate report could not run: invoke the duplicates report "
             "function with {} once the cause is fixed.",
+        )
+
+    def _clubhub_pull_alarms(self, clubhub_pull: ClubHubPull) -> None:
+        # Two failed hours in a row: a location's pull is failing, not a passing blip (each
+        # hour retries it); pushes still arrive meanwhile.
+        self._alarm(
+            "ClubHubPullErrors",
+            "clubhub-pull-errors",
+            clubhub_pull.function.metric_errors(period=HOUR, statistic="Sum"),
+            "The Club Hub reconciliation pull failed two hours in a row: its log names the "
+            "locations and `clubsync runs --location ID` their failed runs (Club Hub "
+            'unreachable, CLUBSYNC_CLUBHUB_BASE_URL unset); re-run with {"location_id": ID}.',
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+        )
+        self._alarm(
+            "ClubHubPullDeadLetters",
+            "clubhub-pull-dead-letters",
+            clubhub_pull.dead_letters.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            "Hourly Club Hub pull events Scheduler could not deliver: check the function's "
+            "permissions and concurrency.",
         )
 
     def _follow_ups_alarms(self, follow_ups: FollowUps) -> None:

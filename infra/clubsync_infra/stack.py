@@ -1,6 +1,6 @@
 """The clubsync stack: storage, member sync, the nightly full sync, scheduling, prospect push,
-duplicates (Club Hub webhook, weekly report), follow-up due lists, the staleness check and
-observability."""
+duplicates (Club Hub webhook, weekly report), the Club Hub reconciliation pull, follow-up due
+lists, the staleness check and observability."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from clubsync_infra.clubhub_pull import ClubHubPull
 from clubsync_infra.duplicates import Duplicates
 from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync, construct_name
@@ -99,6 +100,14 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.clubhub_pull = ClubHubPull(
+            self,
+            "ClubHubPull",
+            storage=self.storage,
+            layers=layers.all,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.follow_ups = FollowUps(
             self,
             "FollowUps",
@@ -124,6 +133,7 @@ class ClubsyncStack(Stack):
             full_sync=self.full_sync,
             prospect_push=self.prospect_push,
             duplicates=self.duplicates,
+            clubhub_pull=self.clubhub_pull,
             follow_ups=self.follow_ups,
             staleness=self.staleness,
             alarm_email=alarm_email,
@@ -152,6 +162,7 @@ class ClubsyncStack(Stack):
             "ClubHubWebhookUrl": self.duplicates.webhook_url.url,
             "ClubHubWebhookSecretName": self.duplicates.webhook_secret_name,
             "DuplicatesReportFunctionName": self.duplicates.report_function.function_name,
+            "ClubHubPullFunctionName": self.clubhub_pull.function.function_name,
             "FollowUpsDueFunctionName": self.follow_ups.function.function_name,
             "AlarmTopicArn": self.observability.topic.topic_arn,
             "Dashboard": self.observability.dashboard.dashboard_name,

@@ -168,7 +168,8 @@ def test_every_acknowledged_finding_is_known_and_has_a_reason(assembly: Path) ->
     }
     assert rules - specific - invoke_versions == ACKNOWLEDGED
     assert len(specific) == 2
-    assert len(invoke_versions) == 11
+    # (12: the eleven above and the Club Hub reconciliation pull's schedule.)
+    assert len(invoke_versions) == 12
     for rule, reason in acknowledged.items():
         assert len(reason) > 40, rule
 
@@ -271,7 +272,8 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    assert len(functions) == 16
+    # (17 with the Club Hub reconciliation pull.)
+    assert len(functions) == 17
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
@@ -352,10 +354,11 @@ def _granted(template: dict[str, Any], function: dict[str, Any]) -> dict[str, li
 # -- scheduling -------------------------------------------------------------------------------
 def test_location_schedules_are_data_not_stack_resources(dev: dict[str, Any]) -> None:
     # The stack's own schedules run over every location at once (the weekly duplicate report,
-    # the hourly follow-up due lists, the hourly staleness check); per-location schedules are
-    # created by the registry.
+    # the hourly follow-up due lists, the hourly staleness check, the hourly Club Hub pull);
+    # per-location schedules are created by the registry.
     schedules = of_type(dev, "AWS::Scheduler::Schedule")
     assert sorted(name.rstrip("0123456789ABCDEF") for name in schedules) == [
+        "ClubHubPullHourly",
         "DuplicatesWeeklyReport",
         "FollowUpsHourly",
         "StalenessHourly",
@@ -441,8 +444,8 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
 def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> None:
     queues = of_type(dev, "AWS::SQS::Queue")
     # Member sync, registry, prospect push, weekly duplicate report, hourly due lists, hourly
-    # staleness check.
-    assert len(queues) == 6
+    # staleness check, hourly Club Hub pull.
+    assert len(queues) == 7
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     for policy in of_type(dev, "AWS::SQS::QueuePolicy").values():
@@ -475,6 +478,8 @@ ALARMS = {
     "clubhub-webhook-errors",
     "clubhub-webhook-unauthorized",
     "duplicates-report-failed",
+    "clubhub-pull-errors",
+    "clubhub-pull-dead-letters",
     "followups-due-errors",
     "followups-due-dead-letters",
 }

@@ -8,19 +8,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from clubsync.aws import ENDPOINT_ENV, aws_client
+from clubsync.domain.runs import RunStatus
 from clubsync.providers.clubhub.client import ClubHubClient
 from clubsync.scenario.clubhub import EXAMPLES, load_clubhub_scenario, run_clubhub_scenario
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, apply_full_pull
+from clubsync.sync.clubhub_sync import pull as pull_location
+from clubsync.sync.engine import SyncFailed
 
 clubhub_app = typer.Typer(no_args_is_help=True, help="Club Hub: replay pushes and pulls.")
 console = Console()
@@ -69,8 +70,9 @@ def pull(
     ] = None,
     table_prefix: Annotated[str, typer.Option(help="Prefix of local table names.")] = "",
 ) -> None:
-    """A full sync of one location from Club Hub: every account and membership, applied as a
-    push would be (a replay writes nothing). Prints how many records had each outcome."""
+    """A full sync of one location from Club Hub: every account and membership, merged as a
+    push would be (a replay writes nothing), as an engine run (lease, watermark, run record in
+    `clubsync runs`, bad records quarantined). Prints how many records had each outcome."""
     client = aws_client("dynamodb", endpoint_url)
     entities = EntityRepository(DynamoItemTable(client, ENTITIES.resolved_name(table_prefix)))
     state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
@@ -78,14 +80,27 @@ def pull(
     if settings is None:
         console.print(f"[red]Unknown location {location!r}:[/] register it first.")
         raise typer.Exit(2)
-    webhook = ClubHubWebhook(entities, state, secret=b"")  # pulls are not signed deliveries
     try:
         with ClubHubClient(base_url) as clubhub:
-            outcomes = apply_full_pull(webhook, clubhub.full_pull(settings.club_number), settings)
-    except httpx.HTTPError as error:
-        console.print(f"[red]Club Hub pull failed:[/] {error}")
-        raise typer.Exit(1) from error
-    counts = Counter(outcomes)
-    console.print(f"Pulled {len(outcomes)} records for {location}:")
+            pulled = pull_location(settings, entities, state, clubhub)
+    except SyncFailed as failed:
+        console.print(
+            f"[red]Club Hub pull failed (run {failed.run.run_id}):[/] {failed.run.message}"
+        )
+        raise typer.Exit(1) from failed
+    run = pulled.run
+    if run.status is RunStatus.SKIPPED_LOCKED:
+        console.print(f"[yellow]Not pulled:[/] {run.message}")
+        raise typer.Exit(1)
+    counts = Counter(pulled.outcomes)
+    if run.counts.quarantined:
+        counts["quarantined"] = run.counts.quarantined
+    # One line before the outcomes: scripts read the outcome lines after it.
+    console.print(
+        f"Pulled {run.counts.fetched} records for {location} (run {run.run_id}, "
+        f"{run.status.value}):",
+        highlight=False,
+        soft_wrap=True,
+    )
     for outcome, count in sorted(counts.items()):
         console.print(f"  {outcome}: {count}")

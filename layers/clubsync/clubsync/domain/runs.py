@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 class SyncType(StrEnum):
@@ -22,6 +23,22 @@ class SyncType(StrEnum):
 class SyncKind(StrEnum):
     FULL = "full"
     PARTIAL = "partial"
+    # Records a billing system pushed (a webhook delivery) through `SyncEngine.ingest`: no
+    # window, so it never moves the watermark.
+    PUSH = "push"
+
+
+def _pulled_kind(value: object) -> object:
+    # A schedule, a continuation or a scenario asks for a pull; `push` is only ever a run
+    # record's kind, written by `SyncEngine.ingest`.
+    if value not in (SyncKind.FULL, SyncKind.PARTIAL):
+        # The enum's own wording, without the kind no event may ask for.
+        raise PydanticCustomError("enum", "Input should be 'full' or 'partial'")
+    return value
+
+
+# The kinds an event or a scenario may ask for.
+PullKind = Annotated[SyncKind, BeforeValidator(_pulled_kind)]
 
 
 class RunStatus(StrEnum):

@@ -1,9 +1,9 @@
 """The billing sandbox: a local HTTP server that speaks the ABC DataTrak REST API.
 
 Stdlib only (`http.server.ThreadingHTTPServer`). It serves the club record, generated or
-file-loaded member records, prospects and activity for one or more clubs, with a controllable clock, record modification and fault
-injection, so clubsync can be tried and tested without billing-system credentials.
-See docs/sandbox.md for the HTTP API.
+file-loaded member records, prospects and activity for one or more clubs, with a controllable
+clock, record modification and fault injection, so clubsync can be tried and tested without
+billing-system credentials. See docs/sandbox.md for the HTTP API.
 """
 
 from __future__ import annotations

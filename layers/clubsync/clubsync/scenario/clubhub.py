@@ -4,10 +4,10 @@ The ABC scenarios (model.py, runner.py) replay syncs against the ABC sandbox; Cl
 instead, so its timeline is a list of what happened in Club Hub (accounts opened, pending
 memberships sold, pending ones replaced by real ones, memberships set inactive) and of what
 Club Hub sent (pushes, redeliveries of the same deliveries, full pulls over HTTP). Every push is
-signed and goes through `ClubHubWebhook.handle`, the code the Lambda runs; every pull goes
-through `ClubHubClient` over HTTP to the Club Hub sandbox. State is kept in memory (no AWS
-needed). docs/clubhub.md describes the file; examples/clubhub-duplicated-agreements.json is
-the article's timeline.
+signed and goes through `ClubHubWebhook.handle`, the code the Lambda runs (`SyncEngine.ingest`);
+every pull is an engine run reading the Club Hub sandbox over HTTP (`sync/clubhub_sync.py`).
+State is kept in memory (no AWS needed). docs/clubhub.md describes the file;
+examples/clubhub-duplicated-agreements.json is the article's timeline.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
 from clubsync.sync.clubhub_memberships import is_pending
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, apply_full_pull, signed_headers
+from clubsync.sync.clubhub_sync import pull
+from clubsync.sync.clubhub_webhook import ClubHubWebhook, signed_headers
 from clubsync.sync.duplicates import Duplicates
 
 EXAMPLES = Path(__file__).parent / "clubhub_examples"
@@ -215,9 +216,10 @@ def _do(
         sandbox.deactivate(d.account, d.membership)
         return f"Club Hub sets {d.membership} of account {d.account} inactive"
     if step.pull:
+        # A normal engine run (lease, watermark, run record), as the scheduled pull does.
         with ClubHubClient(url) as client:
-            outcomes = apply_full_pull(webhook, client.full_pull(settings.club_number), settings)
-        return f"full pull: {', '.join(outcomes) or 'nothing'}"
+            pulled = pull(settings, webhook.entities, webhook.state, client, clock=webhook.clock)
+        return f"full pull: {', '.join(pulled.outcomes) or 'nothing'}"
     # Sent at the step's time (occurred_at and the signed timestamp): the replay does not
     # depend on today's date. A redelivery is the same bodies, signed again when re-sent.
     bodies = list(last_push) if step.redeliver else sandbox.deliveries(at)

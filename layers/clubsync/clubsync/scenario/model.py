@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from clubsync.domain.people import ContactData, FollowUpStatus
-from clubsync.domain.runs import RunCounts, SyncKind
+from clubsync.domain.runs import PullKind, RunCounts
 from clubsync.domain.settings import LocationSettings
 from clubsync.sandbox import FaultKind
 
@@ -336,7 +336,7 @@ class Step(_Strict):
 
     at: LocalTime
     note: str = Field(default="", description="Free text for the reader, e.g. a ticket line.")
-    sync: SyncKind | None = None
+    sync: PullKind | None = None
     expect_failure: bool = Field(
         default=False, description="With `sync`: the sync is meant to fail (SyncFailed)."
     )

@@ -7,7 +7,7 @@ duplicate reports and billing findings (keys: docs/duplicates.md).
 | weekly report result  | `LOC#{loc}`    | `DUPLICATES#{date}`                       |
 | billing finding       | `LOC#{loc}`    | `FINDING#{provider}#{subject}`            |
 
-Findings are written by sync/clubhub_webhook.py.
+Findings are written by the member sync (`finding_item`), from its agreement policy.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clubsync.domain.agreement_policy import DuplicateAccountsFinding
 from clubsync.store.entities import location_pk
 from clubsync.store.items import Item, ItemTable
 
@@ -103,3 +104,26 @@ class AuditRepository:
 
 def _model_fields(item: Item, model: type[BaseModel]) -> dict[str, Any]:
     return {name: item[name] for name in model.model_fields if name in item}
+
+
+def finding_item(
+    location_id: str, provider: str, finding: DuplicateAccountsFinding, now: datetime
+) -> Item:
+    """A duplicate-accounts finding in the state table, one per membership + sale date (or per
+    set of accounts), read by the duplicate report (sync/duplicates.py). Ids only."""
+    subject = (
+        f"MEMBERSHIP#{finding.membership_id}#{finding.sale_date.isoformat()}"
+        if finding.membership_id
+        else f"ACCOUNTS#{'+'.join(finding.accounts)}"
+    )
+    return {
+        "pk": location_pk(location_id),
+        "sk": f"{FINDING_PREFIX}{provider}#{subject}",
+        "provider": provider,
+        "membership_id": finding.membership_id,
+        "sale_date": finding.sale_date.isoformat(),
+        "accounts": list(finding.accounts),
+        "person_ids": list(finding.person_ids),
+        "reason": finding.reason,
+        "seen_at": now.isoformat(),
+    }

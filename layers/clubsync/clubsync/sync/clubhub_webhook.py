@@ -14,26 +14,26 @@ checks here, each answering before anything is read or written:
 5. the club must be a registered location -> 422;
 6. a delivery id already recorded -> 200 "duplicate", nothing applied.
 
-Applying is itself replay-safe (sync/clubhub_memberships.py), so the delivery record is written
-*after* the change: a crash in between means a redelivery applies again and writes nothing,
-never a lost delivery.
+Applying is `SyncEngine.ingest` through the member job with Club Hub's agreement policy
+(sync/clubhub_sync.py): the same translate -> quarantine -> merge -> write path as a pull, under
+the location's members lease, with a run record of kind `push`. It is replay-safe, so the
+delivery record is written *after* it: a crash in between means a redelivery applies again and
+writes nothing, never a lost delivery. While a pull holds the lease the answer is 503 and
+nothing is recorded, so Club Hub's redelivery applies it.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
-from clubsync.domain.match_keys import email_key, name_key, phone_keys
-from clubsync.domain.people import ContactData, FollowUpStatus, Person, PersonKind
-from clubsync.domain.rules import agreement_key, merge_contact
+from clubsync.domain.runs import RunStatus
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.clubhub.mapping import PROVIDER, contact_of, observation_of
 from clubsync.providers.clubhub.signing import DEFAULT_TOLERANCE_SECONDS, signature_problem
 
 # Re-exported: the sandbox, the scenarios and the tests sign with these names.
@@ -41,7 +41,7 @@ from clubsync.providers.clubhub.signing import SIGNATURE_HEADER as SIGNATURE_HEA
 from clubsync.providers.clubhub.signing import TIMESTAMP_HEADER as TIMESTAMP_HEADER
 from clubsync.providers.clubhub.signing import sign as sign
 from clubsync.providers.clubhub.signing import signed_headers as signed_headers
-from clubsync.providers.clubhub.wire import ClubHubDelivery, ClubHubMember
+from clubsync.providers.clubhub.wire import ClubHubDelivery
 from clubsync.public_url import (
     CLUBHUB_MAX_BODY_BYTES,
     BodyRefused,
@@ -50,23 +50,10 @@ from clubsync.public_url import (
     load_json_object,
     raw_body,
 )
-from clubsync.store.audit import FINDING_PREFIX
-from clubsync.store.entities import (
-    EntityRepository,
-    PersonIndexEntry,
-    agreement_to_item,
-    location_pk,
-    person_to_item,
-)
-from clubsync.store.items import ConditionFailed, Item
+from clubsync.store.entities import EntityRepository, location_pk
+from clubsync.store.items import ConditionFailed
 from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_memberships import (
-    DuplicateAccountsFinding,
-    MembershipChange,
-    apply_membership,
-)
-from clubsync.sync.matching import MatchIndex
-from clubsync.sync.member_merge import person_id_for_billing_member
+from clubsync.sync.clubhub_sync import ingest_delivery
 
 # Club Hub redelivers for a while after a failure; a month of delivery ids is plenty and the
 # TTL keeps the state table from growing with every push. It is also the oldest `occurred_at`
@@ -83,27 +70,6 @@ class WebhookResult:
 
 def _delivery_key(location_id: str, delivery_id: str) -> tuple[str, str]:
     return (location_pk(location_id), f"CLUBHUB#DELIVERY#{delivery_id}")
-
-
-def finding_item(location_id: str, finding: DuplicateAccountsFinding, now: datetime) -> Item:
-    """A duplicate-accounts finding in the state table, one per membership + sale date, read by
-    the duplicate report (sync/duplicates.py). Ids only: no personal data."""
-    subject = (
-        f"MEMBERSHIP#{finding.membership_id}#{finding.sale_date.isoformat()}"
-        if finding.membership_id
-        else f"ACCOUNTS#{'+'.join(finding.accounts)}"
-    )
-    return {
-        "pk": location_pk(location_id),
-        "sk": f"{FINDING_PREFIX}{PROVIDER}#{subject}",
-        "provider": PROVIDER,
-        "membership_id": finding.membership_id,
-        "sale_date": finding.sale_date.isoformat(),
-        "accounts": list(finding.accounts),
-        "person_ids": list(finding.person_ids),
-        "reason": finding.reason,
-        "seen_at": now.isoformat(),
-    }
 
 
 def _older_than_retention(occurred_at: datetime, now: datetime) -> bool:
@@ -167,7 +133,16 @@ class ClubHubWebhook:
         delivery_key = _delivery_key(settings.location_id, delivery.delivery_id)
         if self.state.table.get(delivery_key) is not None:
             return WebhookResult(200, {"status": "duplicate", "delivery_id": delivery.delivery_id})
-        outcome = self.apply(delivery, settings)
+        applied = ingest_delivery(
+            settings, self.entities, self.state, data, delivery.delivery_id, clock=self.clock
+        )
+        if applied.run.status is RunStatus.SKIPPED_LOCKED:
+            # A pull of the location is writing its members: not recorded, so Club Hub's
+            # redelivery applies it once the pull is done.
+            return WebhookResult(
+                503, {"error": "a sync of this location is running; redeliver later"}
+            )
+        outcome = applied.outcomes[0] if applied.outcomes else "unchanged"
         now = self.clock()
         # A concurrent redelivery may record it first; applying twice wrote nothing new.
         with contextlib.suppress(ConditionFailed):
@@ -188,140 +163,6 @@ class ClubHubWebhook:
             if settings.club_number == club_id:
                 return settings
         return None
-
-    # -- applying ----------------------------------------------------------------------------
-    def apply(self, delivery: ClubHubDelivery, settings: LocationSettings) -> str:
-        """Applies one delivery (also what a full pull and the scenarios call); returns the
-        outcome name."""
-        now = self.clock()
-        person, finding, created = self._person(delivery.member, settings, now)
-        if delivery.membership is None:
-            self._write(settings, person if created else None, None)
-            return "member_created" if created else "member_seen"
-        observation = observation_of(delivery.member, delivery.membership)
-        key = agreement_key(observation.membership_id, observation.sale_date)
-        own = self.entities.get_agreements(settings.location_id, person.agreement_keys)
-        holder = self.entities.get_agreements(settings.location_id, [key]).get(key)
-        change = apply_membership(person, own, observation, holder=holder)
-        if person.kind is PersonKind.PROSPECT and change.puts:
-            change = _converted(change, now)
-        self._write(settings, change.person if (change.person_changed or created) else None, change)
-        findings = [f for f in (finding, change.finding) if f is not None]
-        if findings:
-            self.state.table.batch_write(
-                [finding_item(settings.location_id, f, now) for f in findings]
-            )
-        return change.outcome.value
-
-    def _write(
-        self, settings: LocationSettings, person: Person | None, change: MembershipChange | None
-    ) -> None:
-        puts: list[Item] = []
-        if person is not None:
-            puts.append(person_to_item(person, settings.country))
-        if change is not None:
-            puts.extend(agreement_to_item(a) for a in change.puts)
-        self.entities.table.batch_write(puts)
-
-    def _person(
-        self, member: ClubHubMember, settings: LocationSettings, now: datetime
-    ) -> tuple[Person, DuplicateAccountsFinding | None, bool]:
-        # The bool: the person must be written (new, or newly linked / changed).
-        """The CRM person of a Club Hub account: by id, then by identical name + email or
-        phone (docs/matching.md); an account matching a person already linked to *another*
-        Club Hub account joins that person (as the article describes Club OS doing) and is a
-        duplicate-accounts finding. Returns (person, finding, changed)."""
-        location_id = settings.location_id
-        own_id = person_id_for_billing_member(PROVIDER, member.member_id)
-        contact = contact_of(member)
-        direct = self.entities.get_people(location_id, [own_id]).get(own_id)
-        if direct is not None:
-            # Contact data follows the location's record owner, as in the member sync.
-            updated = direct.model_copy(
-                update={"contact": merge_contact(direct.contact, contact, settings.record_owner)}
-            )
-            return updated, None, updated != direct
-        entries = self.entities.person_index(location_id, settings.country)
-        index = MatchIndex(entries, settings.country)
-        match = index.find(member.member_id, contact)
-        if match is not None:
-            found = self.entities.get_people(location_id, [match.person_id])[match.person_id]
-            linked = found.model_copy(
-                update={
-                    "billing_member_id": found.billing_member_id or member.member_id,
-                    "contact": merge_contact(found.contact, contact, settings.record_owner),
-                }
-            )
-            return linked, None, linked != found
-        other = _linked_match(entries, contact, settings.country)
-        if other is not None:
-            found = self.entities.get_people(location_id, [other.person_id])[other.person_id]
-            finding = DuplicateAccountsFinding(
-                membership_id="",
-                sale_date=now.date(),
-                accounts=tuple(sorted({member.member_id, other.billing_member_id or ""})),
-                person_ids=(found.person_id,),
-            )
-            return found, finding, False
-        created = Person(
-            person_id=own_id,
-            location_id=location_id,
-            kind=PersonKind.MEMBER,
-            follow_up_status=FollowUpStatus.NEW_MEMBER,
-            contact=contact,
-            is_active=member.is_active,
-            billing_member_id=member.member_id,
-            created_from_billing=True,
-            created_at=now,
-        )
-        return created, None, True
-
-
-def _linked_match(
-    entries: list[PersonIndexEntry], contact: ContactData, region: str
-) -> PersonIndexEntry | None:
-    """A person linked to another billing account with the same name and email or phone."""
-    name = name_key(contact.first_name, contact.last_name)
-    if name is None:
-        return None
-    email = email_key(contact.email)
-    phones = set(phone_keys(contact, region))
-    candidates = [
-        e
-        for e in entries
-        if e.billing_member_id
-        and e.name_key == name
-        and ((email is not None and e.email_key == email) or phones & set(e.phone_keys))
-    ]
-    return min(candidates, key=lambda e: e.person_id, default=None)
-
-
-def _converted(change: MembershipChange, now: datetime) -> MembershipChange:
-    """A prospect whose Club Hub account shows a membership is now a member."""
-    person = change.person.model_copy(
-        update={
-            "kind": PersonKind.MEMBER,
-            "follow_up_status": FollowUpStatus.NEW_MEMBER,
-            "converted_at": now,
-            "is_active": True,
-        }
-    )
-    return MembershipChange(
-        change.outcome,
-        person,
-        puts=change.puts,
-        finding=change.finding,
-        person_changed=True,
-    )
-
-
-def apply_full_pull(
-    webhook: ClubHubWebhook, deliveries: Iterable[ClubHubDelivery], settings: LocationSettings
-) -> list[str]:
-    """A full sync from Club Hub (`ClubHubClient.full_pull`): every account and membership goes
-    through the same `apply` as a push, so a pull after pushes (or a second pull) writes
-    nothing. Returns each record's outcome, in order."""
-    return [webhook.apply(delivery, settings) for delivery in deliveries]
 
 
 def handle_webhook_event(event: Mapping[str, Any], webhook: ClubHubWebhook) -> dict[str, Any]:

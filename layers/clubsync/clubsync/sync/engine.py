@@ -214,6 +214,59 @@ class SyncEngine:
             self._fail(checkpoint, f"{type(error).__name__}: {error}")
             raise
 
+    def ingest(
+        self, records: Sequence[RawRecord], received_at: datetime, *, message: str = ""
+    ) -> RunRecord:
+        """Runs a batch of pushed records (a webhook delivery) through the same path as a pulled
+        page: translate -> quarantine -> merge -> write, under the lease, with a run record of
+        kind `push` (`message`: what was delivered, ids only). Returns the run record.
+
+        A push is not a window: the watermark and the checkpoint are left alone (only a pull
+        moves them), and quarantined records without an id are released by full pulls only.
+        Another writer holding the lease answers SKIPPED_LOCKED with nothing written: the
+        caller asks the sender to redeliver. Applying is replay-safe (deterministic keys,
+        content hashes), so a caller that remembers delivery ids records one after this
+        returns: a crash in between makes the redelivery apply again and write nothing.
+
+        Raises SyncFailed (or the error itself, as `run` does) after recording a failed run."""
+        now = self.clock()
+        checkpoint = Checkpoint(
+            run_id=uuid.uuid4().hex,
+            kind=SyncKind.PUSH,
+            scheduled_time=received_at,
+            started_at=now,
+            queries=[],
+        )
+        self._queries = []
+        try:
+            self.state.acquire_lease(
+                self.location_id, self.sync_type, checkpoint.run_id, now, self.lease_ttl
+            )
+        except LeaseHeld as held:
+            run = self._run_record(checkpoint, RunStatus.SKIPPED_LOCKED, message=str(held))
+            self.state.put_run(run)
+            return run
+        self._requests_at_start = self.job.request_count
+        try:
+            self.job.begin()
+            self._quarantine = self.state.quarantine_index(self.location_id, self.sync_type)
+            page = SourcePage(number=1, next_page=None, records=list(records))
+            counts, reasons = self._process_page(page, self._quarantine, checkpoint)
+            checkpoint.counts = counts
+            checkpoint.skip_reasons = dict(reasons)
+            checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+            # Counted: a failure storing the run record must not count them again in _fail.
+            self._requests_at_start = self.job.request_count
+            run = self._run_record(checkpoint, RunStatus.SUCCEEDED, message=message)
+            self.state.put_run(run)
+        except (SourceError, LeaseHeld) as error:
+            raise SyncFailed(self._fail(checkpoint, str(error))) from error
+        except Exception as error:
+            self._fail(checkpoint, f"{type(error).__name__}: {error}")
+            raise
+        self.state.release_lease(self.location_id, self.sync_type, checkpoint.run_id)
+        return run
+
     def _fail(self, checkpoint: Checkpoint, reason: str) -> RunRecord:
         """Records a failed run and releases the lease; the watermark stays where it was, and
         the checkpoint too (a continuation of this run may still finish it)."""

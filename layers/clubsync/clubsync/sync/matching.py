@@ -100,6 +100,26 @@ class MatchIndex:
                 return Match(found, MatchedBy.NAME_AND_PHONE)
         return None
 
+    def linked_to_another_account(self, billing_member_id: str, contact: ContactData) -> str | None:
+        """A person linked to *another* billing account with an identical name and the same
+        email or phone (the lowest id): what an agreement policy that joins duplicate accounts
+        (Club Hub's) attaches a second account to. `find` never returns these."""
+        name = name_key(contact.first_name, contact.last_name)
+        if not name:
+            return None
+        candidates: set[str] = set()
+        email = email_key(contact.email)
+        if email:
+            candidates |= self._by_name_email.get((name, email), set())
+        for phone in phone_keys(contact, self.default_region):
+            candidates |= self._by_name_phone.get((name, phone), set())
+        linked = [
+            pid
+            for pid in candidates
+            if self._entries[pid].billing_member_id not in (None, "", billing_member_id)
+        ]
+        return min(linked, default=None)
+
     def _best(self, candidates: set[str]) -> str | None:
         """Only accounts not yet linked to a billing account can be matched by name: one linked
         to another billing id is a different billing account (a duplicate for the duplicate

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from clubsync.domain.agreement_policy import (
+    ONE_CURRENT_AGREEMENT,
+    AgreementPolicy,
+    DuplicateAccountsFinding,
+)
 from clubsync.domain.billing import BillingMember
 from clubsync.domain.follow_up_rules import status_after_membership_sale
 from clubsync.domain.people import (
@@ -24,12 +29,9 @@ from clubsync.domain.people import (
     PersonKind,
 )
 from clubsync.domain.rules import (
-    agreement_key,
-    counts_as_new_agreement,
     member_is_active,
     merge_contact,
     opt_ins_at_conversion,
-    retire_other_agreements,
 )
 from clubsync.domain.settings import LocationSettings
 
@@ -64,6 +66,9 @@ class MergeResult:
     agreements: tuple[MembershipAgreement, ...] = ()
     reason: str = ""
     writes_person: bool = False
+    # The agreement policy's own name for what it did ("replaced_pending"), if it ran.
+    detail: str = ""
+    findings: tuple[DuplicateAccountsFinding, ...] = ()
 
 
 def merge_fingerprint(settings: LocationSettings) -> bytes:
@@ -93,12 +98,21 @@ def merge_member(
     settings: LocationSettings,
     provider: str,
     now: datetime,
-    content_hash: str,
+    content_hash: str | None,
     agreement_owner: str | None = None,
+    holder: MembershipAgreement | None = None,
+    policy: AgreementPolicy = ONE_CURRENT_AGREEMENT,
+    joined_account: bool = False,
 ) -> MergeResult:
     """`agreement_owner` is the person who already holds the incoming agreement (same id and
-    sign date) at this location, if any."""
+    sign date) at this location, if any; `holder` that agreement itself. `policy`: what the
+    agreement does to the person's agreements (the provider's). `content_hash`: stored on the
+    person (None: the provider's records are not one per person, the person carries none).
+    `joined_account`: `existing` is linked to another billing account with the same name and
+    email or phone, and the policy joins duplicate accounts: only the agreement is applied."""
     agreement = incoming.agreement
+    if agreement_owner is None and holder is not None:
+        agreement_owner = holder.person_id
     ignored_type = agreement is not None and settings.is_ignored_membership_type(
         agreement.agreement_type
     )
@@ -115,11 +129,20 @@ def merge_member(
     if agreement_owner is not None and agreement_owner != own_id:
         # One agreement, two billing accounts: keeping a second copy is the duplicated-agreement
         # bug (spec/clubhub-duplicated-agreements.txt). The agreement stays with its holder.
+        held = (
+            policy.held_by_another(own_id, incoming.billing_member_id, agreement, holder)
+            if agreement is not None and holder is not None
+            else None
+        )
         return MergeResult(
             Outcome.SKIPPED,
             reason="agreement already belongs to another member account (duplicate accounts "
             "in billing)",
+            detail="held_by_another_person",
+            findings=(held,) if held else (),
         )
+    if joined_account and existing is not None:
+        return _joined(incoming, existing, existing_agreements, settings, now, policy)
     if existing is None:
         if ignored_type:
             return MergeResult(Outcome.IGNORED, reason=_ignored_reason(incoming))
@@ -131,7 +154,9 @@ def merge_member(
             created_from_billing=True,
             created_at=incoming.created_at or now,
         )
-        return _as_member(created, incoming, {}, settings, now, content_hash, Outcome.CREATED)
+        return _as_member(
+            created, incoming, {}, settings, now, content_hash, Outcome.CREATED, policy
+        )
     if existing.kind is PersonKind.PROSPECT:
         if ignored_type:
             return MergeResult(Outcome.IGNORED, reason=_ignored_reason(incoming))
@@ -155,18 +180,67 @@ def merge_member(
             now,
             content_hash,
             Outcome.CONVERTED,
+            policy,
         )
     result = _as_member(
-        existing, incoming, existing_agreements, settings, now, content_hash, Outcome.UPDATED
+        existing,
+        incoming,
+        existing_agreements,
+        settings,
+        now,
+        content_hash,
+        Outcome.UPDATED,
+        policy,
     )
     unchanged = result.person is not None and _same_except_hash(result.person, existing)
     if unchanged and not result.agreements:
         return MergeResult(
             Outcome.UNCHANGED,
             person=result.person,
+            reason=result.reason,
             writes_person=existing.source_hash != content_hash,
+            detail=result.detail,
+            findings=result.findings,
         )
     return result
+
+
+def _joined(
+    incoming: BillingMember,
+    existing: Person,
+    existing_agreements: Mapping[str, MembershipAgreement],
+    settings: LocationSettings,
+    now: datetime,
+    policy: AgreementPolicy,
+) -> MergeResult:
+    """A second billing account of a person linked to another one (Club Hub's duplicate active
+    accounts): its agreement goes through the policy, which never copies one; the person's own
+    fields follow the account they are linked to, not this one. The accounts are a finding."""
+    accounts = DuplicateAccountsFinding(
+        membership_id="",
+        sale_date=now.date(),
+        accounts=tuple(sorted({incoming.billing_member_id, existing.billing_member_id or ""})),
+        person_ids=(existing.person_id,),
+    )
+    if incoming.agreement is None:
+        return MergeResult(Outcome.UNCHANGED, person=existing, findings=(accounts,))
+    change = policy.apply(existing, existing_agreements, incoming.agreement, settings)
+    person = existing.model_copy(
+        update={
+            "current_agreement_key": change.current_agreement_key,
+            "agreement_keys": list(change.agreement_keys),
+        }
+    )
+    changed = bool(change.agreements) or person != existing
+    return MergeResult(
+        Outcome.UPDATED if changed else Outcome.UNCHANGED,
+        person=person,
+        agreements=change.agreements,
+        reason=change.reason,
+        writes_person=person != existing,
+        detail=change.detail,
+        findings=(accounts, *((change.finding,) if change.finding else ())),
+    )
 
 
 def _ignored_reason(incoming: BillingMember) -> str:
@@ -186,8 +260,9 @@ def _as_member(
     existing_agreements: Mapping[str, MembershipAgreement],
     settings: LocationSettings,
     now: datetime,
-    content_hash: str,
+    content_hash: str | None,
     outcome: Outcome,
+    policy: AgreementPolicy,
 ) -> MergeResult:
     becoming_member = outcome in (Outcome.CREATED, Outcome.CONVERTED)
     contact: ContactData = merge_contact(base.contact, incoming.contact, settings.record_owner)
@@ -213,40 +288,25 @@ def _as_member(
             "source_hash": content_hash,
         }
     )
-    changed: list[MembershipAgreement] = []
+    changed: tuple[MembershipAgreement, ...] = ()
+    detail, reason = "", ""
+    findings: tuple[DuplicateAccountsFinding, ...] = ()
     if incoming.agreement is not None:
-        billing = incoming.agreement
-        key = agreement_key(billing.system_id, billing.sign_date)
-        fields = {
-            **billing.model_dump(),
-            "agreement_key": key,
-            "person_id": person.person_id,
-            "location_id": person.location_id,
-            "counts_as_new_agreement": counts_as_new_agreement(billing, settings),
-        }
-        known = existing_agreements.get(key)
-        if known is None:
-            # An agreement id + sign date we have not seen is the new current agreement.
-            changed.append(MembershipAgreement(**fields, is_current=True))
-            changed.extend(retire_other_agreements(existing_agreements.values(), key))
-            person = person.model_copy(
-                update={
-                    "current_agreement_key": key,
-                    "agreement_keys": sorted({*person.agreement_keys, key}),
-                }
-            )
-        else:
-            # Billing only ever shows the current agreement; a retired one seen again (a
-            # delayed page, a replay) gets its fields refreshed but stays retired.
-            kept = {"is_current": known.is_current}
-            if not known.is_current:
-                kept["is_active"] = False
-            updated = known.model_copy(update={**fields, **kept})
-            if updated != known:
-                changed.append(updated)
+        change = policy.apply(person, existing_agreements, incoming.agreement, settings)
+        changed, detail, reason = change.agreements, change.detail, change.reason
+        findings = (change.finding,) if change.finding else ()
+        person = person.model_copy(
+            update={
+                "current_agreement_key": change.current_agreement_key,
+                "agreement_keys": list(change.agreement_keys),
+            }
+        )
     return MergeResult(
         outcome,
         person=person,
-        agreements=tuple(changed),
+        agreements=changed,
+        reason=reason,
         writes_person=True,
+        detail=detail,
+        findings=findings,
     )

@@ -3,6 +3,10 @@
 Runs on the shared engine (`sync/engine.py`: lease, checkpoint, quarantine, run record,
 content-hash skip); this module holds what is particular to members: the queries, the match
 index read once per run, and the merge of a page into people and agreements.
+
+One job for every provider: what differs in how agreements land (ABC's one current agreement,
+Club Hub's pending replaced by real) is the provider's `AgreementPolicy`
+(domain/agreement_policy.py), given to the job; nothing here imports a provider.
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from clubsync.domain.agreement_policy import (
+    ONE_CURRENT_AGREEMENT,
+    AgreementPolicy,
+    DuplicateAccountsFinding,
+)
 from clubsync.domain.billing import BillingMember
 from clubsync.domain.people import MembershipAgreement, Person
 from clubsync.domain.rules import agreement_key, missing_member_names
@@ -27,6 +36,7 @@ from clubsync.providers.base import (
     RawRecord,
     SourcePage,
 )
+from clubsync.store.audit import finding_item
 from clubsync.store.entities import (
     EntityRepository,
     PersonIndexEntry,
@@ -59,6 +69,12 @@ class MemberJob:
     source: MemberSource
     entities: EntityRepository
     sync_type: SyncType = SYNC_TYPE
+    policy: AgreementPolicy = ONE_CURRENT_AGREEMENT
+    # Where the policy's findings go (the duplicate report reads them); None: not stored.
+    state: StateRepository | None = None
+    # record id -> what merging it did (the policy's name for it when it ran), for a webhook's
+    # answer and the pull's summary; records skipped as unchanged by hash are not in it.
+    outcomes: dict[str, str] = field(default_factory=dict, init=False)
     _index: MatchIndex | None = field(default=None, init=False)
 
     @property
@@ -109,6 +125,9 @@ class MemberJob:
         return self.source.content(record)
 
     def known_hash(self, record_id: str) -> str | None:
+        if not self.policy.one_record_per_account:
+            # Several records per person: no single hash on the person stands for one of them.
+            return None
         known = self.index.person_with_billing_id(record_id)
         return known.source_hash if known is not None else None
 
@@ -124,26 +143,27 @@ class MemberJob:
         result_page = PageMerge()
         counts: Counter[str] = result_page.counts
         reasons: Counter[str] = result_page.reasons
-        planned: list[tuple[BillingMember, str | None, str]] = []
+        per_account = self.policy.one_record_per_account
+        planned: list[tuple[Accepted, str | None, bool]] = []
         to_read: set[str] = set()
         for record in accepted:
             member: BillingMember = record.value
-            match = index.find(member.billing_member_id, member.contact)
-            entry = index.entry(match.person_id) if match else None
-            if entry is not None and entry.source_hash == record.content_hash:
+            person_id, joined = self._match(member)
+            entry = index.entry(person_id) if person_id else None
+            if per_account and entry is not None and entry.source_hash == record.content_hash:
                 counts["unchanged"] += 1
                 continue
-            planned.append((member, match.person_id if match else None, record.content_hash))
-            if match:
-                to_read.add(match.person_id)
+            planned.append((record, person_id, joined))
+            if person_id:
+                to_read.add(person_id)
 
         # Read the matched people and their agreements in two batches.
         people = self.entities.get_people(self.location_id, to_read) if to_read else {}
         agreement_keys = {key for person in people.values() for key in person.agreement_keys}
         agreement_keys |= {
-            agreement_key(member.agreement.system_id, member.agreement.sign_date)
-            for member, _, _ in planned
-            if member.agreement is not None
+            agreement_key(record.value.agreement.system_id, record.value.agreement.sign_date)
+            for record, _, _ in planned
+            if record.value.agreement is not None
         }
         agreements = (
             self.entities.get_agreements(self.location_id, agreement_keys) if agreement_keys else {}
@@ -151,8 +171,15 @@ class MemberJob:
 
         people_out: dict[str, Person] = {}
         agreements_out: dict[str, MembershipAgreement] = {}
-        for member, person_id, record_hash in planned:
+        findings: list[DuplicateAccountsFinding] = []
+        for record, person_id, joined in planned:
+            member = record.value
+            if person_id is None and not per_account:
+                # An earlier record of this page may have created this record's person (two
+                # memberships, or two duplicate accounts, of one new member).
+                person_id, joined = self._match(member)
             existing = people.get(person_id) if person_id else None
+            holder = _held(agreements, member)
             result = merge_member(
                 member,
                 existing=existing,
@@ -164,12 +191,19 @@ class MemberJob:
                 settings=self.settings,
                 provider=self.source.provider,
                 now=now,
-                content_hash=record_hash,
-                agreement_owner=_owner(agreements, member),
+                # A provider with several records per person stores no record hash on it.
+                content_hash=record.content_hash
+                if per_account
+                else (existing.source_hash if existing else None),
+                holder=holder,
+                policy=self.policy,
+                joined_account=joined,
             )
             counts[result.outcome.value] += 1
             if result.reason:
                 reasons[result.reason] += 1
+            self.outcomes[record.record_id] = result.detail or result.outcome.value
+            findings.extend(result.findings)
             if result.person is None:
                 continue
             if result.writes_person:
@@ -180,12 +214,33 @@ class MemberJob:
                 agreements_out[agreement.agreement_key] = agreement
                 agreements[agreement.agreement_key] = agreement
             index.put(PersonIndexEntry.of(result.person, self.settings.country))
+        if findings and self.state is not None:
+            # State table items the engine's page write does not cover. Written first: each is
+            # keyed by what it names and says nothing the merge depends on, so a crash before
+            # the page is stored leaves a finding the next run writes again.
+            self.state.table.batch_write(
+                [
+                    finding_item(self.location_id, self.source.provider, finding, now)
+                    for finding in findings
+                ]
+            )
         # The person carries the record's hash: it is written after its agreements.
         result_page.puts = [agreement_to_item(a) for a in agreements_out.values()]
         result_page.commits = [
             person_to_item(p, self.settings.country) for p in people_out.values()
         ]
         return result_page
+
+    def _match(self, member: BillingMember) -> tuple[str | None, bool]:
+        """The person of a billing record, and whether it joins them as a duplicate account."""
+        match = self.index.find(member.billing_member_id, member.contact)
+        if match is not None:
+            return match.person_id, False
+        if self.policy.joins_duplicate_accounts:
+            linked = self.index.linked_to_another_account(member.billing_member_id, member.contact)
+            if linked is not None:
+                return linked, True
+        return None, False
 
 
 @dataclass
@@ -226,8 +281,10 @@ class MemberSync:
         return engine.run(kind, scheduled_time, resume_run_id=resume_run_id)
 
 
-def _owner(agreements: dict[str, MembershipAgreement], member: BillingMember) -> str | None:
+def _held(
+    agreements: dict[str, MembershipAgreement], member: BillingMember
+) -> MembershipAgreement | None:
+    """The agreement stored under the incoming agreement's key, whoever holds it."""
     if member.agreement is None:
         return None
-    held = agreements.get(agreement_key(member.agreement.system_id, member.agreement.sign_date))
-    return held.person_id if held else None
+    return agreements.get(agreement_key(member.agreement.system_id, member.agreement.sign_date))

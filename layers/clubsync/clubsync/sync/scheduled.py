@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, SyncType
+from clubsync.domain.runs import PullKind, RunCounts, RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LOCATION_ID_PATTERN, LocationSettings
 from clubsync.providers.base import MemberSource, ProviderRefused, RecordSource
 from clubsync.store.entities import EntityRepository
@@ -35,7 +35,7 @@ class ScheduledSyncEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     location: str = Field(pattern=LOCATION_ID_PATTERN)
-    kind: SyncKind
+    kind: PullKind
     scheduled_time: AwareDatetime
     sync_type: SyncType = SyncType.MEMBERS
     resume_run_id: str | None = None

@@ -1,14 +1,14 @@
-"""Pulling a club from Club Hub for a full sync (the shape: sandbox/clubhub.py, wire.py).
+"""Pulling a club from Club Hub (the shape: sandbox/clubhub.py, wire.py).
 
-A full pull yields the same `ClubHubDelivery` values a push does, so both go through one
-`ClubHubWebhook.apply`; a pulled record has no delivery id of its own and gets one derived from
-its content, which never reaches the idempotency record (pulls are applied directly).
+`listing` is what the member stream (`members.py`) reads: the engine runs the pull like any
+other sync. `full_pull` yields the listing as `ClubHubDelivery` values, the shape a push has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -33,11 +33,16 @@ class ClubHubClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def full_pull(self, club_id: str, now: datetime | None = None) -> Iterator[ClubHubDelivery]:
+    def listing(self, club_id: str) -> Any:
+        """`GET /clubhub/clubs/{club_id}/members`: every account with its active memberships,
+        as Club Hub sent it (JSON). Raises httpx.HTTPError."""
         response = self._http.get(f"/clubhub/clubs/{club_id}/members")
         response.raise_for_status()
+        return response.json()
+
+    def full_pull(self, club_id: str, now: datetime | None = None) -> Iterator[ClubHubDelivery]:
         pulled_at = now or datetime.now(UTC)
-        for entry in response.json()["members"]:
+        for entry in self.listing(club_id)["members"]:
             member = ClubHubMember.model_validate(entry["member"])
             memberships = [ClubHubMembership.model_validate(m) for m in entry["memberships"]]
             if not memberships:

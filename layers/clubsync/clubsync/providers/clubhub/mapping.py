@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from clubsync.domain.billing import BillingAgreement, BillingMember
 from clubsync.domain.people import ContactData
 from clubsync.providers.clubhub.wire import ClubHubMember, ClubHubMembership
 
@@ -80,4 +81,50 @@ def observation_of(member: ClubHubMember, membership: ClubHubMembership) -> Memb
         start_date=membership.start_date,
         end_date=membership.end_date,
         recurring_amount=membership.recurring_amount,
+    )
+
+
+def agreement_of(observation: MembershipObservation) -> BillingAgreement:
+    """The canonical agreement of a membership (the table above); `observation_from` reads it
+    back without loss, which is what Club Hub's agreement policy applies."""
+    return BillingAgreement(
+        system_id=observation.membership_id,
+        agreement_number=observation.membership_id,
+        sign_date=observation.sale_date,
+        sale_date=observation.sale_date,
+        agreement_name=observation.plan_name,
+        is_active=observation.is_active,
+        start_date=observation.start_date,
+        end_date=observation.end_date,
+        recurring_payment=observation.recurring_amount,
+        billing_status=observation.billing_status,
+        entry_source=observation.entry_source,
+    )
+
+
+def observation_from(agreement: BillingAgreement) -> MembershipObservation:
+    sale_date = agreement.sale_date or agreement.sign_date
+    if sale_date is None:  # never: agreement_of always sets it
+        raise ValueError("a Club Hub agreement has a sale date")
+    return MembershipObservation(
+        account_id=account_of(agreement.entry_source) or "",
+        membership_id=agreement.system_id,
+        sale_date=sale_date,
+        pending=agreement.billing_status == PENDING_STATUS,
+        is_active=agreement.is_active,
+        plan_name=agreement.agreement_name,
+        start_date=agreement.start_date,
+        end_date=agreement.end_date,
+        recurring_amount=agreement.recurring_payment,
+    )
+
+
+def billing_member(member: ClubHubMember, membership: ClubHubMembership | None) -> BillingMember:
+    """A Club Hub account, with the one membership a record carries, in CRM terms. Club Hub
+    sends no opt-ins, alerts or join date: the member merge keeps the CRM's."""
+    return BillingMember(
+        billing_member_id=member.member_id,
+        is_active=member.is_active,
+        contact=contact_of(member),
+        agreement=agreement_of(observation_of(member, membership)) if membership else None,
     )
