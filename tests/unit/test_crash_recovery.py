@@ -144,3 +144,27 @@ def test_any_exception_records_a_failed_run_keeps_the_watermark_and_frees_the_le
     run = club.sync()
     assert run.status is RunStatus.SUCCEEDED
     club.assert_converged()
+
+
+def test_an_agreement_written_before_a_crash_is_retired_when_billing_moves_on(
+    settings: LocationSettings,
+) -> None:
+    """Found by the model-based test: the agreements of a page were stored, their (new)
+    people were not, then billing gave a member a new agreement. The first agreement must not
+    stay current beside the new one."""
+    club = Club(settings)
+    club.records = club.records[:2]
+    # Entity requests: person index, agreement batch-get, then the page's writes; the first
+    # write after the intents stores one item and fails.
+    club.entity_table.crash_at(4, StoreError, applied=1)
+    with pytest.raises(StoreError):
+        club.sync()
+    club.records[0]["agreement"]["agreementNumber"] = "99999"
+    club.now += timedelta(hours=1)
+    assert club.sync().status is RunStatus.SUCCEEDED
+    club.assert_converged()
+    for person in club.entities.people("springfield"):
+        held = [
+            a for a in club.entities.agreements("springfield") if a.person_id == person.person_id
+        ]
+        assert sum(a.is_current for a in held) == 1, person.person_id

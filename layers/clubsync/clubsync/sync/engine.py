@@ -70,8 +70,13 @@ class PageMerge:
     the one `SyncJob.known_hash` reads to skip the record next time. The engine writes them
     only after every item of `puts` is stored, so a crash in between (a kill, Lambda's timeout,
     a DynamoDB error past its retries) leaves the record unmerged, and the next run merges it
-    again instead of skipping it as unchanged with its dependants missing."""
+    again instead of skipping it as unchanged with its dependants missing.
 
+    `intents` are written before everything else: they make what the page is about to write
+    reachable from the items that will own it (a person learns the keys of the agreements the
+    page creates for it), so a crash can leave nothing that no later merge would find."""
+
+    intents: list[Item] = field(default_factory=list)
     puts: list[Item] = field(default_factory=list)
     commits: list[Item] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
@@ -447,7 +452,8 @@ class SyncEngine:
             accepted.append(Accepted(record_id, record_hash, value, raw))
         merged = self.job.merge_page(accepted, now) if accepted else PageMerge()
         counts.update(merged.counts)
-        # Two calls, not one: a batch request applies its items in no particular order.
+        # Separate calls: a batch request applies its items in no particular order.
+        self.entities.table.batch_write(merged.intents)
         self.entities.table.batch_write(merged.puts)
         self.entities.table.batch_write(merged.commits)
         if quarantined or released:

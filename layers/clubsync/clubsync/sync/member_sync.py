@@ -169,6 +169,7 @@ class MemberJob:
             self.entities.get_agreements(self.location_id, agreement_keys) if agreement_keys else {}
         )
 
+        stored = dict(people)
         people_out: dict[str, Person] = {}
         agreements_out: dict[str, MembershipAgreement] = {}
         findings: list[DuplicateAccountsFinding] = []
@@ -180,6 +181,8 @@ class MemberJob:
                 person_id, joined = self._match(member)
             existing = people.get(person_id) if person_id else None
             holder = _held(agreements, member)
+            if existing is not None:
+                existing = _without_missing_agreements(existing, agreements)
             result = merge_member(
                 member,
                 existing=existing,
@@ -224,11 +227,15 @@ class MemberJob:
                     for finding in findings
                 ]
             )
-        # The person carries the record's hash: it is written after its agreements.
-        result_page.puts = [agreement_to_item(a) for a in agreements_out.values()]
-        result_page.commits = [
-            person_to_item(p, self.settings.country) for p in people_out.values()
+        region = self.settings.country
+        result_page.intents = [
+            person_to_item(intent, region)
+            for person in people_out.values()
+            if (intent := _announcing_new_agreements(person, stored.get(person.person_id)))
         ]
+        result_page.puts = [agreement_to_item(a) for a in agreements_out.values()]
+        # The person carries the record's hash: it is written after its agreements.
+        result_page.commits = [person_to_item(p, region) for p in people_out.values()]
         return result_page
 
     def _match(self, member: BillingMember) -> tuple[str | None, bool]:
@@ -279,6 +286,44 @@ class MemberSync:
             on_page=self.on_page,
         )
         return engine.run(kind, scheduled_time, resume_run_id=resume_run_id)
+
+
+def _announcing_new_agreements(merged: Person, stored: Person | None) -> Person | None:
+    """The person as stored, pointing at the agreements this page creates for them (their
+    keys, and the new current one), or None when it creates none. Written before those
+    agreements: a crash after an agreement but before the person would otherwise leave the
+    agreement unknown to its person, current, and never retired once billing moves on to the
+    next one (two current agreements). Until the page's commit the person keeps its old hash
+    (none, if new), so the next run merges it again; keys whose agreement never got stored are
+    dropped then (`_without_missing_agreements`)."""
+    known = set(stored.agreement_keys) if stored else set()
+    new_keys = set(merged.agreement_keys) - known
+    if not new_keys:
+        return None
+    base = stored if stored is not None else merged.model_copy(update={"source_hash": None})
+    return base.model_copy(
+        update={
+            "agreement_keys": sorted(known | new_keys),
+            "current_agreement_key": merged.current_agreement_key,
+        }
+    )
+
+
+def _without_missing_agreements(
+    person: Person, agreements: dict[str, MembershipAgreement]
+) -> Person:
+    """Drops the keys a crash announced (see `_announcing_new_agreements`) but whose agreement
+    was never stored."""
+    keys = [key for key in person.agreement_keys if key in agreements]
+    current = person.current_agreement_key
+    if keys == person.agreement_keys and (current is None or current in agreements):
+        return person
+    return person.model_copy(
+        update={
+            "agreement_keys": keys,
+            "current_agreement_key": current if current in agreements else None,
+        }
+    )
 
 
 def _held(
