@@ -27,7 +27,6 @@ from clubsync.local import (
 from clubsync.run_metrics import COUNT_METRICS, sync_service
 from clubsync.sandbox import BillingSandbox
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.scheduled import InvalidEvent
 from clubsync.sync.sync_types import FULL_SYNC_ORDER
 from tests.integration.test_members_sync_handler import (
     CLUB,
@@ -254,29 +253,6 @@ def test_a_run_that_crashes_counts_as_a_failed_sync_and_is_raised(
     [line] = [r for r in caplog.records if r.getMessage() == "sync run failed"]
     assert vars(line)["location_id"] == "springfield"
     assert vars(line)["run_message"] == "crashed: RuntimeError"
-
-
-def test_a_sync_type_the_locations_provider_does_not_offer_is_refused_not_crashed(
-    world: Any,
-) -> None:
-    """Through the composition root (providers/registry.py): Club Hub offers no check-in pull
-    on the engine, so its location's check-in sync is an invalid event with the reason."""
-    world.state.put_location(
-        LocationSettings(
-            location_id="anytime",
-            provider="clubhub",
-            account={"club_id": "AF-1203"},
-            time_zone="America/Chicago",
-        )
-    )
-    event = {"location": "anytime", "kind": "full", "scheduled_time": SCHEDULED_TIME}
-    answer = load("checkins_sync")(event, Context())
-    assert answer["status"] == "invalid_event"
-    assert answer["message"].startswith(
-        "location 'anytime' is on clubhub, which offers no checkins pull"
-    )
-    with pytest.raises(InvalidEvent, match="offers no checkins pull"):
-        load("checkins_sync")({**event, "caller_continues": True}, Context())
 
 
 def test_a_secret_that_is_not_the_providers_credentials_is_refused_naming_the_fields(
