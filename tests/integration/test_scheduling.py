@@ -509,3 +509,39 @@ def test_reconcile_options_name_the_full_sync_and_check_in_targets(
     }
     assert targets["springfield-members-full"] == STATE_MACHINE_ARN
     assert targets["springfield-checkins-partial"] == CHECKINS_ARN
+
+
+def test_apply_with_a_clubhub_location_registers_it_without_schedules(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    """Club Hub pulls nothing on schedule (its hourly reconciliation Lambda pulls it): the
+    location is registered, validated by its own account model, and gets no schedule, while
+    the ABC location beside it keeps all of its own; moving an ABC location onto Club Hub
+    deletes its schedules."""
+    abc = json.loads((ROOT / "docs" / "examples" / "locations.json").read_text())["locations"][0]
+    clubhub = {
+        "location_id": "capital-city",
+        "provider": "clubhub",
+        "account": {"club_id": "AF-1203"},
+        "time_zone": "America/New_York",
+    }
+    path = tmp_path / "locations.json"
+    path.write_text(json.dumps({"locations": [abc, clubhub]}))
+    result = _cli("apply", str(path))
+    assert result.exit_code == 0, result.output
+    assert "2 added" in result.output and "2 created" in result.output
+    assert _server_state(moto_endpoint) == (
+        ["capital-city", "springfield"],
+        ["springfield-members-full", "springfield-members-partial"],
+    )
+    state = dynamo_repositories(dynamodb_client(moto_endpoint)).state
+    stored = state.get_location("capital-city")
+    assert stored is not None and stored.account == {"club_id": "AF-1203"}
+
+    moved = {key: value for key, value in abc.items() if key != "club_number"}
+    moved.update(provider="clubhub", account={"club_id": "AF-0451"})
+    path.write_text(json.dumps({"locations": [moved, clubhub]}))
+    result = _cli("apply", str(path))
+    assert result.exit_code == 0, result.output
+    assert "2 deleted" in result.output, result.output
+    assert _server_state(moto_endpoint) == (["capital-city", "springfield"], [])

@@ -27,7 +27,6 @@ from clubsync.local import (
 from clubsync.run_metrics import COUNT_METRICS, sync_service
 from clubsync.sandbox import BillingSandbox
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.scheduled import InvalidEvent
 from clubsync.sync.sync_types import FULL_SYNC_ORDER
 from tests.integration.test_members_sync_handler import (
     CLUB,
@@ -256,29 +255,6 @@ def test_a_run_that_crashes_counts_as_a_failed_sync_and_is_raised(
     assert vars(line)["run_message"] == "crashed: RuntimeError"
 
 
-def test_a_sync_type_the_locations_provider_does_not_offer_is_refused_not_crashed(
-    world: Any,
-) -> None:
-    """Through the composition root (providers/registry.py): Club Hub offers no check-in pull
-    on the engine, so its location's check-in sync is an invalid event with the reason."""
-    world.state.put_location(
-        LocationSettings(
-            location_id="anytime",
-            provider="clubhub",
-            account={"club_id": "AF-1203"},
-            time_zone="America/Chicago",
-        )
-    )
-    event = {"location": "anytime", "kind": "full", "scheduled_time": SCHEDULED_TIME}
-    answer = load("checkins_sync")(event, Context())
-    assert answer["status"] == "invalid_event"
-    assert answer["message"].startswith(
-        "location 'anytime' is on clubhub, which offers no checkins pull"
-    )
-    with pytest.raises(InvalidEvent, match="offers no checkins pull"):
-        load("checkins_sync")({**event, "caller_continues": True}, Context())
-
-
 def test_a_secret_that_is_not_the_providers_credentials_is_refused_naming_the_fields(
     world: Any,
 ) -> None:
@@ -300,3 +276,39 @@ def test_a_secret_that_is_not_the_providers_credentials_is_refused_naming_the_fi
         "location 'springfield': secret 'clubsync/wrong' does not hold abc credentials: "
         "secret.app_key: Field required"
     )
+
+
+def test_a_type_the_provider_does_not_pull_ends_skipped_and_the_summary_succeeds(
+    world: Any,
+) -> None:
+    """The state machine is shared by every location: for a Club Hub location (which pulls
+    nothing on schedule) every Task answers a skipped result instead of a caught failure."""
+    world.state.put_location(
+        LocationSettings(
+            location_id="capital-city",
+            provider="clubhub",
+            account={"club_id": "AF-1203"},
+            time_zone="America/Chicago",
+        )
+    )
+    event = {
+        "location": "capital-city",
+        "kind": "full",
+        "scheduled_time": SCHEDULED_TIME,
+        "caller_continues": True,
+    }
+    outputs = [
+        load(f"{t.value}_sync")({**event, "sync_type": t.value}, Context()) for t in FULL_SYNC_ORDER
+    ]
+    assert {(o["status"], o["message"]) for o in outputs} == {
+        ("skipped", "not offered by provider clubhub")
+    }
+    # A stale partial schedule's event (Scheduler, nobody continues) is answered the same way.
+    partial = {"location": "capital-city", "kind": "partial", "scheduled_time": SCHEDULED_TIME}
+    assert load("members_sync")(partial, Context())["status"] == "skipped"
+    assert world.state.runs("capital-city") == []
+    summary = load("full_sync_summary")(
+        {"location": "capital-city", "scheduled_time": SCHEDULED_TIME, "results": outputs},
+        Context(),
+    )
+    assert summary["status"] == "succeeded"

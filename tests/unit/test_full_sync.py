@@ -13,8 +13,13 @@ from clubsync.domain.settings import EventKind, EventTypeMapping, LocationSettin
 from clubsync.providers.base import RecordSource
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.full_sync import run_full_sync
-from clubsync.sync.scheduled import InvalidEvent, SyncDependencies, run_scheduled_sync
+from clubsync.sync.full_sync import TypeResult, run_full_sync, summary_status
+from clubsync.sync.scheduled import (
+    InvalidEvent,
+    NotOffered,
+    SyncDependencies,
+    run_scheduled_sync,
+)
 from clubsync.sync.sync_types import FULL_SYNC_ORDER, full_sync_types
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource, ListRecordSource
@@ -155,3 +160,73 @@ def test_runs_summary_shows_each_type_of_the_day(
     text = captured.get()
     assert "2026-11-21: partly failed" in text
     assert "pos" in text and "failed" in text and "employees" in text
+
+
+# -- provider capabilities ----------------------------------------------------------------
+def _clubhub_location() -> LocationSettings:
+    return LocationSettings(
+        location_id="capital-city",
+        provider="clubhub",
+        account={"club_id": "AF-1203"},
+        time_zone="America/Chicago",
+    )
+
+
+def _never(settings: LocationSettings) -> Any:
+    raise AssertionError("a type the provider does not pull must not open a source")
+
+
+def test_a_clubhub_full_sync_skips_every_type_touches_nothing_and_succeeds(
+    entities: EntityRepository, state: StateRepository
+) -> None:
+    clubhub = _clubhub_location()
+    state.put_location(clubhub)
+    assert full_sync_types(clubhub) == []
+    dependencies = SyncDependencies(
+        entities=entities,
+        state=state,
+        member_source=_never,
+        clock=lambda: NOW,
+        sources=dict.fromkeys(FULL_SYNC_ORDER, _never),
+    )
+    seen: list[SyncType] = []
+    summary = run_full_sync(
+        "capital-city", NOW, dependencies, on_type=lambda r: seen.append(r.sync_type)
+    )
+    assert [r.sync_type for r in summary.results] == list(FULL_SYNC_ORDER) == seen
+    assert {(r.status, r.message) for r in summary.results} == {
+        ("skipped", "not offered by provider clubhub")
+    }
+    assert summary.status == "succeeded"
+    # No run, lease or watermark of its own: the Club Hub pull keeps its member state alone.
+    assert state.runs("capital-city") == []
+    assert state.watermark("capital-city", SyncType.MEMBERS.value) is None
+
+
+def test_a_direct_run_of_a_type_the_provider_does_not_pull_is_refused_before_any_lease(
+    entities: EntityRepository, state: StateRepository
+) -> None:
+    state.put_location(_clubhub_location())
+    dependencies = SyncDependencies(
+        entities=entities, state=state, member_source=_never, clock=lambda: NOW
+    )
+    event_ = {"location": "capital-city", "kind": "partial", "scheduled_time": NOW.isoformat()}
+    with pytest.raises(NotOffered, match="not offered by provider clubhub") as refused:
+        run_scheduled_sync(event_, dependencies)
+    assert isinstance(refused.value, InvalidEvent)
+    assert state.runs("capital-city") == []
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["succeeded", "skipped"], "succeeded"),
+        (["skipped"], "succeeded"),
+        (["skipped", "failed"], "failed"),
+        (["succeeded", "skipped", "failed"], "partly failed"),
+        (["failed", "error"], "failed"),
+    ],
+)
+def test_skipped_types_never_fail_a_summary(statuses: list[str], expected: str) -> None:
+    results = [TypeResult(sync_type=SyncType.MEMBERS, status=status) for status in statuses]
+    assert summary_status(results) == expected

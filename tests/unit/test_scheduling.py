@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from clubsync.cli.locations import LocationFileError, parse_locations, registry_clashes
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.providers.base import Capabilities
+from clubsync.providers.registry import REGISTRY
 from clubsync.scheduling import (
     CHECKINS_TARGET_ENV,
     FULL_SYNC_TARGET_ENV,
@@ -261,3 +263,42 @@ def test_a_club_number_of_a_registered_location_is_refused_unless_that_one_goes(
     assert registry_clashes(registered, moved) == []
     # --prune removes every location the file does not list, so their numbers are free.
     assert registry_clashes(registered, [at("downtown", "0451")], prune=True) == []
+
+
+# -- provider capabilities ----------------------------------------------------------------
+def clubhub_location() -> LocationSettings:
+    return LocationSettings(
+        location_id="capital-city",
+        provider="clubhub",
+        account={"club_id": "AF-1203"},
+        time_zone="America/Chicago",
+    )
+
+
+class _MembersOnly:
+    """A provider that pulls members and nothing else (offered_sync_types reads only this)."""
+
+    name = "members_only"
+    capabilities = Capabilities(pulls=frozenset({SyncType.MEMBERS}))
+
+
+def test_a_clubhub_location_gets_no_schedule_its_own_pull_lambda_syncs_it() -> None:
+    assert desired_schedules(clubhub_location(), **FULL_TARGETS) == []
+    assert desired_schedules(clubhub_location(), **TARGET) == []
+
+
+def test_only_the_partial_types_a_provider_pulls_are_scheduled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(REGISTRY, _MembersOnly.name, _MembersOnly)  # type: ignore[arg-type]
+    members_only = LocationSettings(
+        location_id="springfield",
+        provider=_MembersOnly.name,
+        account={"site": "1"},
+        time_zone="America/Chicago",
+    )
+    specs = desired_schedules(members_only, **FULL_TARGETS)
+    assert sorted(spec.name for spec in specs) == [
+        "springfield-members-full",
+        "springfield-members-partial",
+    ]

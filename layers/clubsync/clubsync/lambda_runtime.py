@@ -7,6 +7,8 @@ Who continues a paused run is the event's `caller_continues` (docs/decisions.md)
   `continuation`, which the state machine sends back as the next input of the same Task (a
   Choice loop); a failed run raises SyncFailed and a hopeless event raises InvalidEvent (the
   state's Retry and Catch take them from there, InvalidEvent never retried);
+- a type the location's provider does not pull (NotOffered) is answered with a "skipped"
+  TypeResult, whoever asked: the state machine is shared by every location;
 - EventBridge Scheduler's partial syncs (members, check-ins: asynchronous, nobody reads the
   answer) leave it out: a paused run invokes this function again asynchronously with the
   continuation, under the run's lease; a hopeless event is answered, not raised, so Lambda's
@@ -185,6 +187,7 @@ def handle_sync_event(
     from clubsync.sync.full_sync import TypeResult
     from clubsync.sync.scheduled import (
         InvalidEvent,
+        NotOffered,
         SyncDependencies,
         continuation_event,
         parse_event,
@@ -224,6 +227,12 @@ def handle_sync_event(
     )
     try:
         run = run_scheduled_sync(payload, deps)
+    except NotOffered as refused:
+        # The shared state machine starts every type for every location: a type its provider
+        # does not pull ends as a skipped result (summary "succeeded"), not a caught failure,
+        # and is no refused event for the alarm; a stale Scheduler event is answered alike.
+        logger.info("sync type not offered by the location's provider: skipped")
+        return TypeResult.not_offered(refused).model_dump(mode="json")
     except InvalidEvent as error:
         return _refused(metrics, logger, sync_type, error, event, raise_it=caller_continues)
     except SyncFailed as failed:

@@ -23,7 +23,12 @@ from zoneinfo import ZoneInfo
 
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import FULL_SYNC_HOUR, LocationSettings
-from clubsync.sync.sync_types import PARTIAL_SYNC_ORDER, spec_of
+from clubsync.sync.sync_types import (
+    PARTIAL_SYNC_ORDER,
+    full_sync_types,
+    partial_sync_types,
+    spec_of,
+)
 
 # Scheduler retries only the delivery to the target (throttling, service errors); a function's
 # own failures are retried by Lambda's asynchronous invocation settings, a full sync's by the
@@ -175,26 +180,35 @@ def desired_schedules(
       one also as `checkins_arn`); a type without a function has no schedule
       (docs/decisions.md: "partial syncs run members and check-ins").
 
+    Only what the location's provider pulls is scheduled (its `capabilities`,
+    clubsync.providers.registry): partial schedules for the partial types it offers, and no
+    full sync when its full sync would run nothing. A Club Hub location gets no schedule here
+    at all: its own hourly reconciliation Lambda pulls it (functions/clubhub_pull).
+
     Targets not given (None) are read from the environment (FULL_SYNC_TARGET_ENV,
     `partial_target_env(type)`), as the stack sets them on the registry function; an empty
     string means "none"."""
     full_sync_arn = _from_environment(full_sync_arn, FULL_SYNC_TARGET_ENV)
     given = {SyncType.CHECKINS: checkins_arn, **(partial_arns or {})}
     location_id = settings.location_id
-    plan: list[tuple[SyncKind, SyncType, tuple[int, ...], str, str]] = [
-        (
-            SyncKind.FULL,
-            SyncType.MEMBERS,
-            (FULL_SYNC_HOUR,),
-            full_sync_arn or target_arn,
-            f"clubsync full sync (every type) of {location_id}"
-            if full_sync_arn
-            else f"clubsync full member sync of {location_id}",
+    plan: list[tuple[SyncKind, SyncType, tuple[int, ...], str, str]] = []
+    full_types = full_sync_types(settings)
+    # Without the state machine the full sync is the member sync alone: it needs members.
+    if full_types and (full_sync_arn or SyncType.MEMBERS in full_types):
+        plan.append(
+            (
+                SyncKind.FULL,
+                SyncType.MEMBERS,
+                (FULL_SYNC_HOUR,),
+                full_sync_arn or target_arn,
+                f"clubsync full sync (every type) of {location_id}"
+                if full_sync_arn
+                else f"clubsync full member sync of {location_id}",
+            )
         )
-    ]
     # No partial hours, no partial syncs.
     partial_hours = settings.effective_partial_sync_hours()
-    for sync_type in PARTIAL_SYNC_ORDER if partial_hours else ():
+    for sync_type in partial_sync_types(settings) if partial_hours else ():
         target = (
             target_arn
             if sync_type is SyncType.MEMBERS

@@ -19,10 +19,13 @@ from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.store.state import StateRepository
 from clubsync.sync.engine import SyncFailed
-from clubsync.sync.scheduled import InvalidEvent, SyncDependencies, run_scheduled_sync
-from clubsync.sync.sync_types import FULL_SYNC_ORDER, full_sync_types
+from clubsync.sync.scheduled import InvalidEvent, NotOffered, SyncDependencies, run_scheduled_sync
+from clubsync.sync.sync_types import FULL_SYNC_ORDER, full_sync_types, not_offered_types
 
 DEFAULT_ATTEMPTS = 2
+# The status of a type the location's provider does not pull: the shared state machine starts
+# every registered type, and this one ended as intended (a "succeeded" summary, no alarm).
+SKIPPED = "skipped"
 
 
 class TypeResult(BaseModel):
@@ -31,7 +34,10 @@ class TypeResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sync_type: SyncType
-    status: str = Field(description="a RunStatus value, or 'error' when no run was recorded")
+    status: str = Field(
+        description="a RunStatus value, 'error' when no run was recorded, or 'skipped' for a "
+        "type the location's provider does not pull"
+    )
     run_id: str | None = None
     attempts: int = 1
     message: str = ""
@@ -50,6 +56,11 @@ class TypeResult(BaseModel):
             skip_reasons=run.skip_reasons,
         )
 
+    @classmethod
+    def not_offered(cls, refused: NotOffered) -> TypeResult:
+        """A type the location's provider does not pull: skipped, with the provider named."""
+        return cls(sync_type=refused.sync_type, status=SKIPPED, message=str(refused))
+
 
 class RunSummary(BaseModel):
     """`RUNSUMMARY#{date}` in the state table: the full sync of a location on one day."""
@@ -64,7 +75,10 @@ class RunSummary(BaseModel):
 
 
 def summary_status(results: Iterable[TypeResult]) -> str:
-    statuses = {result.status for result in results}
+    # A type skipped because the provider does not pull it counts neither way: a Club Hub
+    # location whose every type is skipped has a "succeeded" summary, and one whose only
+    # pulled type failed a "failed" one.
+    statuses = {result.status for result in results} - {SKIPPED}
     if statuses <= {RunStatus.SUCCEEDED.value}:
         return "succeeded"
     if RunStatus.SUCCEEDED.value in statuses:
@@ -120,6 +134,8 @@ def run_one_type(
             while run.status is RunStatus.CONTINUED:
                 run = run_scheduled_sync({**event, "resume_run_id": run.run_id}, deps)
             return TypeResult.of_run(run, attempt)
+        except NotOffered as refused:
+            return TypeResult.not_offered(refused)
         except SyncFailed as failed:
             last = TypeResult.of_run(failed.run, attempt)
         except InvalidEvent as error:
@@ -146,11 +162,17 @@ def run_full_sync(
     attempts: int = DEFAULT_ATTEMPTS,
     on_type: Callable[[TypeResult], None] | None = None,
 ) -> RunSummary:
-    """Every sync type of the location in order, each on its own; stores the day's summary."""
+    """Every sync type of the location's provider in order, each on its own; stores the day's
+    summary. The types its provider does not pull are never run and are listed as skipped,
+    as the deployed state machine's summary lists them."""
     settings = deps.state.get_location(location_id)
     if settings is None:
         raise InvalidEvent(f"unknown location {location_id!r}")
     results: list[TypeResult] = []
+    for sync_type in not_offered_types(settings):
+        results.append(TypeResult.not_offered(NotOffered(settings, sync_type)))
+        if on_type is not None:
+            on_type(results[-1])
     for sync_type in full_sync_types(settings):
         result = run_one_type(sync_type, settings, scheduled_time, deps, attempts=attempts)
         results.append(result)

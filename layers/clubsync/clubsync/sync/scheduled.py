@@ -27,6 +27,18 @@ class InvalidEvent(ValueError):
     """The event cannot be run as it is; retrying it would fail the same way."""
 
 
+class NotOffered(InvalidEvent):
+    """The location's provider does not pull this sync type. By design, not a fault: the
+    nightly state machine is shared by every location and starts every registered type, so
+    the full sync records it as "skipped" (never failed, never alarmed); a direct run of it is
+    still refused, before any lease or watermark is touched."""
+
+    def __init__(self, settings: LocationSettings, sync_type: SyncType) -> None:
+        self.sync_type = sync_type
+        self.provider = settings.provider
+        super().__init__(f"not offered by provider {settings.provider}")
+
+
 class ScheduledSyncEvent(BaseModel):
     """What EventBridge Scheduler sends (its payload template fills `scheduled_time` with
     `<aws.scheduler.scheduled-time>`), what the full sync state machine sends (the same plus
@@ -84,6 +96,12 @@ def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
         raise InvalidEvent(
             f"unknown location {parsed.location!r}: register it with `clubsync locations apply`"
         )
+    from clubsync.sync.sync_types import offered_types
+
+    # Checked before any job exists: a Club Hub location's member run must never take the
+    # lease or move the watermark its own scheduled pull (sync/clubhub_sync.py) relies on.
+    if parsed.sync_type not in offered_types(settings):
+        raise NotOffered(settings, parsed.sync_type)
     if parsed.sync_type is not SyncType.MEMBERS:
         return _run_record_sync(parsed, settings, deps)
     job = MemberSync(

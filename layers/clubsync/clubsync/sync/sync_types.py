@@ -183,10 +183,39 @@ def spec_of(sync_type: SyncType) -> SyncTypeSpec:
     return _BY_TYPE[sync_type]
 
 
+def offered_types(settings: LocationSettings) -> frozenset[SyncType]:
+    """The types the location's provider pulls (its `capabilities`); none for an unknown one.
+
+    The registry is imported here, not at the top: it loads every provider's client, which the
+    location registry Lambda's cold start must not pay for (test_sync_types)."""
+    from clubsync.providers.registry import offered_sync_types
+
+    return offered_sync_types(settings)
+
+
 def full_sync_types(settings: LocationSettings) -> list[SyncType]:
-    """The types the location's full sync runs, in order (marketing sources only with the
-    option on)."""
-    return [spec.sync_type for spec in SYNC_TYPES if spec.runs_for(settings)]
+    """The types the location's full sync runs, in order: those its provider pulls, and
+    marketing sources only with the option on. Empty for a provider with no scheduled pulls
+    (Club Hub: its own reconciliation Lambda pulls it)."""
+    offered = offered_types(settings)
+    return [
+        spec.sync_type
+        for spec in SYNC_TYPES
+        if spec.sync_type in offered and spec.runs_for(settings)
+    ]
+
+
+def not_offered_types(settings: LocationSettings) -> list[SyncType]:
+    """The registered types the location's provider does not pull, in full-sync order: the
+    shared state machine still starts them, and each ends "skipped" (docs/decisions.md)."""
+    offered = offered_types(settings)
+    return [sync_type for sync_type in FULL_SYNC_ORDER if sync_type not in offered]
+
+
+def partial_sync_types(settings: LocationSettings) -> list[SyncType]:
+    """The partial-sync types the location's provider pulls, in order (its partial schedules)."""
+    offered = offered_types(settings)
+    return [sync_type for sync_type in PARTIAL_SYNC_ORDER if sync_type in offered]
 
 
 def record_engine(
