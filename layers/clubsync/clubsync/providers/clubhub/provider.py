@@ -1,11 +1,11 @@
 """Club Hub (Anytime Fitness) as a `Provider` (docs/clubhub.md): a location's account is its
 Club Hub club id (the `club_id` of every delivery).
 
-What it offers the engine today is nothing yet: its members arrive by webhook and by
-`clubsync clubhub pull`, both applied by sync/clubhub_webhook.py outside the engine, so its
-capabilities are empty and the registry refuses a scheduled Club Hub sync with a reason
-instead of failing inside it. Moving Club Hub onto the engine (issue 12, item 3) adds
-`SyncType.MEMBERS` below and a member stream to `ClubHubConnection`.
+Its members reach the engine two ways of their own (sync/clubhub_sync.py): webhook deliveries
+through `SyncEngine.ingest`, and the hourly reconciliation pull (functions/clubhub_pull,
+`clubsync clubhub pull`) as an engine run over `ClubHubMemberSource`. Neither is one of the
+scheduled sync types, so its capabilities are empty: a Club Hub location gets no 21:00 full
+sync and no partial schedules, and a scheduled type that reaches it is skipped as not offered.
 """
 
 from __future__ import annotations
@@ -61,7 +61,10 @@ class ClubHubConnection:
 
     # The registry asks only for what `capabilities` declare; these say why if called.
     def member_source(self) -> MemberSource:
-        raise ProviderRefused("Club Hub members are not a stream on the engine yet")
+        raise ProviderRefused(
+            "Club Hub members are pulled by its hourly reconciliation (functions/clubhub_pull), "
+            "not by the sync schedules"
+        )
 
     def record_source(self, sync_type: SyncType) -> RecordSource:
         raise ProviderRefused(f"Club Hub offers no {sync_type.value} pull")
