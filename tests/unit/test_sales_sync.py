@@ -19,6 +19,7 @@ from clubsync.domain.people import FollowUpStatus
 from clubsync.domain.runs import SyncType
 from clubsync.domain.sales import Invoice, InvoiceItemUse, MarketingSource, ServiceAgreement
 from clubsync.domain.settings import LocationSettings, Product
+from clubsync.domain.windows import Sweep
 from clubsync.providers.abc.recurring_services import repeat_type, service_description
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
@@ -123,11 +124,11 @@ def test_service_agreements_sold_in_30_days_plus_modified_sweep(
     source = source_for(SyncType.SERVICE_AGREEMENTS, settings, [service("s1")])
     run = run_type(SyncType.SERVICE_AGREEMENTS, settings, entities, state, source)
     sold, modified = source.queries
-    assert (sold.range_param, sold.start) == (
-        "saleTimestampRange",
-        datetime(2026, 10, 22, 5, 0, tzinfo=UTC),
-    )
-    assert modified.range_param == "lastModifiedTimestampRange"
+    assert (sold.sweep, sold.start) == (Sweep.OCCURRED, datetime(2026, 10, 22, 5, 0, tzinfo=UTC))
+    assert modified.sweep is Sweep.MODIFIED
+    # ABC's source turns each window into its own range parameter, in club-local time.
+    assert source.translator.params(sold) == {"saleTimestampRange": "2026-10-22 00:00:00,"}
+    assert set(source.translator.params(modified)) == {"lastModifiedTimestampRange"}
     # Both sweeps return it: merged once.
     assert (run.counts.created, run.counts.unchanged) == (1, 1)
     stored = load(entities, SERVICE_AGREEMENT_PREFIX, ServiceAgreement)["s1"]

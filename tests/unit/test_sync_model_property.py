@@ -25,7 +25,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings, RecordOwner
-from clubsync.providers.base import RangeQuery, SourcePage
+from clubsync.domain.windows import Window
+from clubsync.providers.base import SourcePage
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.records import CHECKIN_PREFIX
@@ -293,7 +294,7 @@ class WindowedCheckinSource(ListRecordSource):
     """Check-ins as ABC serves them: only those inside the query's range, club-local."""
 
     def pages(self, query: Any, start_page: int = 1) -> Iterator[SourcePage]:
-        assert isinstance(query, RangeQuery)
+        assert isinstance(query, Window)
         every = self.records
 
         def inside(record: dict[str, Any]) -> bool:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from clubsync.domain.billing import BillingMember
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.domain.windows import Window
 from clubsync.providers.prospects import ProspectTarget
 
 RawRecord = dict[str, Any]
@@ -35,18 +36,6 @@ class MemberQuery(BaseModel):
     name: str
     active_status: ActiveStatus
     modified_since: datetime | None = None
-
-
-class RangeQuery(BaseModel):
-    """One request series of a sync type other than members: records whose `range_param`
-    timestamp lies in [start, end] (either side open), or all records without a range."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    range_param: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
 
 
 class SourcePage(BaseModel):
@@ -94,14 +83,15 @@ class MemberSource(Protocol):
 
 
 class RecordSource(Protocol):
-    """A billing resource read page by page (employees, check-ins, events, ...)."""
+    """A billing resource read page by page (employees, check-ins, events, ...). It turns the
+    job's provider-neutral `Window` into its own request parameters (docs/providers.md)."""
 
     provider: str
 
     @property
     def request_count(self) -> int: ...
 
-    def pages(self, query: RangeQuery, start_page: int = 1) -> Iterator[SourcePage]: ...
+    def pages(self, query: Window, start_page: int = 1) -> Iterator[SourcePage]: ...
 
     def record_id(self, record: RawRecord) -> str | None: ...
 

@@ -12,8 +12,6 @@ from pydantic import BaseModel
 
 from clubsync.domain.activity import CalendarEvent, CheckIn, confirms_attendance
 from clubsync.domain.runs import SyncKind, SyncType
-from clubsync.providers.abc.checkins import CHECKIN_RANGE
-from clubsync.providers.base import RangeQuery
 from clubsync.store.entities import location_pk
 from clubsync.store.records import CHECKIN_PREFIX, EVENT_PREFIX, record_item
 from clubsync.sync.engine import Accepted, PageMerge
@@ -37,7 +35,7 @@ class CheckInJob(RecordJob):
         self, kind: SyncKind, *, now: datetime, last_success: datetime | None
     ) -> list[BaseModel]:
         start = checkin_window_start(now=now, zone=self.settings.zone, last_success=last_success)
-        return [RangeQuery(name="since-last-synced-day", range_param=CHECKIN_RANGE, start=start)]
+        return [self.window("since-last-synced-day", start=start)]
 
     def begin(self) -> None:
         super().begin()

@@ -20,7 +20,6 @@ from clubsync.domain.employees import (
     role_from_departments,
 )
 from clubsync.domain.runs import SyncKind, SyncType
-from clubsync.providers.base import RangeQuery
 from clubsync.store.entities import location_pk
 from clubsync.store.records import (
     EMPLOYEE_REF_PREFIX,
@@ -52,7 +51,7 @@ class EmployeeJob(RecordJob):
     def queries(
         self, kind: SyncKind, *, now: datetime, last_success: datetime | None
     ) -> list[BaseModel]:
-        return [RangeQuery(name="all-employees")]
+        return [self.window("all-employees")]
 
     def begin(self) -> None:
         super().begin()

@@ -19,8 +19,6 @@ from pydantic import BaseModel
 from clubsync.domain.activity import BillingEvent, CalendarEvent, CheckIn, confirms_attendance
 from clubsync.domain.follow_up_rules import PtSignal
 from clubsync.domain.runs import SyncKind, SyncType
-from clubsync.providers.abc.events import EVENT_DATE_RANGE
-from clubsync.providers.base import RangeQuery
 from clubsync.store.records import CHECKIN_PREFIX, EVENT_PREFIX
 from clubsync.sync.employee_sync import employee_refs
 from clubsync.sync.engine import Accepted, PageMerge
@@ -63,14 +61,7 @@ class EventJob(RecordJob):
         self, kind: SyncKind, *, now: datetime, last_success: datetime | None
     ) -> list[BaseModel]:
         start, end = event_window(now=now, zone=self.settings.zone)
-        return [
-            RangeQuery(
-                name="previous-current-next-month",
-                range_param=EVENT_DATE_RANGE,
-                start=start,
-                end=end,
-            )
-        ]
+        return [self.window("previous-current-next-month", start=start, end=end)]
 
     def begin(self) -> None:
         super().begin()

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.sales import MarketingSource
-from clubsync.providers.base import RangeQuery
 from clubsync.store.records import MARKETING_SOURCE_PREFIX
 from clubsync.sync.engine import Accepted, PageMerge
 from clubsync.sync.record_job import RecordJob
@@ -29,7 +28,7 @@ class MarketingSourceJob(RecordJob):
         # Option off: marketing sources are kept in the CRM; nothing is asked of ABC.
         if not self.settings.sync_marketing_sources:
             return []
-        return [RangeQuery(name="all-campaigns")]
+        return [self.window("all-campaigns")]
 
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
         merged = PageMerge()

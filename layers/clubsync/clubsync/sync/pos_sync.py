@@ -14,8 +14,6 @@ from clubsync.domain.follow_up_rules import PtSignal
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.sales import Invoice, InvoiceItem, InvoiceItemUse
 from clubsync.domain.settings import LocationSettings, ProfitCenterType
-from clubsync.providers.abc.pos import POS_RANGE
-from clubsync.providers.base import RangeQuery
 from clubsync.store.records import INVOICE_PREFIX
 from clubsync.sync.engine import Accepted, PageMerge
 from clubsync.sync.record_job import PtFollowUpBook, RecordJob
@@ -62,7 +60,7 @@ class PosJob(RecordJob):
         self, kind: SyncKind, *, now: datetime, last_success: datetime | None
     ) -> list[BaseModel]:
         start = days_before_midnight(now=now, zone=self.settings.zone, days=SALES_LOOKBACK_DAYS)
-        return [RangeQuery(name="last-30-days", range_param=POS_RANGE, start=start)]
+        return [self.window("last-30-days", start=start)]
 
     def begin(self) -> None:
         super().begin()

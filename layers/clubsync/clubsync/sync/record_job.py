@@ -1,4 +1,4 @@
-"""The part every non-member sync type shares on the engine: range queries, the content-hash
+"""The part every non-member sync type shares on the engine: windows, the content-hash
 index of its stored records, the billing-id -> person lookup, and the PT follow-up book."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from clubsync.domain.follow_up_rules import (
 )
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.base import RangeQuery, RawRecord, RecordSource, SourcePage
+from clubsync.domain.windows import Sweep, Window
+from clubsync.providers.base import RawRecord, RecordSource, SourcePage
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import Item
 from clubsync.store.records import PT_FOLLOW_UP_PREFIX, RecordRepository, record_item
@@ -60,15 +61,28 @@ class RecordJob:
     ) -> list[BaseModel]:
         raise NotImplementedError
 
+    def window(
+        self,
+        name: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        sweep: Sweep = Sweep.OCCURRED,
+    ) -> Window:
+        """A window of this location (its zone); the provider's source makes it a request."""
+        return Window(name=name, sweep=sweep, start=start, end=end, zone=self.settings.time_zone)
+
     def load_query(self, data: dict[str, Any]) -> BaseModel:
-        return RangeQuery.model_validate(data)
+        if "range_param" in data:
+            data = legacy_window(data, self.settings.time_zone)
+        return Window.model_validate(data)
 
     def window_start(self, queries: Sequence[BaseModel]) -> datetime | None:
-        starts = [q.start for q in queries if isinstance(q, RangeQuery) and q.start is not None]
+        starts = [q.start for q in queries if isinstance(q, Window) and q.start is not None]
         return min(starts) if starts else None
 
     def pages(self, query: BaseModel, start_page: int) -> Iterator[SourcePage]:
-        assert isinstance(query, RangeQuery)
+        assert isinstance(query, Window)
         return self.source.pages(query, start_page)
 
     def fingerprint(self) -> bytes:
@@ -113,6 +127,23 @@ class RecordJob:
             for entry in self.entities.person_index(self.location_id)
             if entry.billing_member_id
         }
+
+
+def legacy_window(data: dict[str, Any], zone: str) -> dict[str, Any]:
+    """A checkpoint saved before windows held `RangeQuery(name, range_param, start, end)` with
+    an ABC parameter name. A checkpoint lives one night at most, but a deploy during a paused
+    run must not fail it: the only ABC range of a modification date was
+    `lastModifiedTimestampRange` (service agreements' second sweep), every other range bounded
+    when the record happened."""
+    range_param = data.get("range_param") or ""
+    sweep = Sweep.MODIFIED if range_param.startswith("lastModified") else Sweep.OCCURRED
+    return {
+        "name": data["name"],
+        "sweep": sweep,
+        "start": data.get("start"),
+        "end": data.get("end"),
+        "zone": zone,
+    }
 
 
 @dataclass

@@ -14,8 +14,7 @@ from pydantic import BaseModel
 from clubsync.domain.follow_up_rules import PtSignal
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.sales import ServiceAgreement
-from clubsync.providers.abc.recurring_services import MODIFIED_RANGE, SALE_RANGE
-from clubsync.providers.base import RangeQuery
+from clubsync.domain.windows import Sweep, Window
 from clubsync.store.records import SERVICE_AGREEMENT_PREFIX
 from clubsync.sync.engine import Accepted, PageMerge
 from clubsync.sync.record_job import PtFollowUpBook, RecordJob
@@ -29,20 +28,22 @@ from clubsync.sync.windows import (
 
 def service_agreement_queries(
     *, now: datetime, zone: ZoneInfo, last_success: datetime | None
-) -> list[RangeQuery]:
+) -> list[Window]:
     """Sold in the 30 days before midnight, plus everything modified since the last sync."""
     return [
-        RangeQuery(
+        Window(
             name="sold-last-30-days",
-            range_param=SALE_RANGE,
+            sweep=Sweep.OCCURRED,
             start=days_before_midnight(now=now, zone=zone, days=SALES_LOOKBACK_DAYS),
+            zone=zone.key,
         ),
-        RangeQuery(
+        Window(
             name="modified-since-last-sync",
-            range_param=MODIFIED_RANGE,
+            sweep=Sweep.MODIFIED,
             start=modified_sweep_start(
                 now=now, zone=zone, last_success=last_success, margin=CATCH_UP_SAFETY_MARGIN
             ),
+            zone=zone.key,
         ),
     ]
 

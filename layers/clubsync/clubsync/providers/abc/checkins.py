@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from clubsync.domain.windows import Sweep
 from clubsync.providers.abc.client import AbcClient
 from clubsync.providers.abc.resources import AbcResourceSource
 from clubsync.providers.abc.wire import LocalTimestamp, Text, _Wire
@@ -57,4 +58,5 @@ def checkin_source(client: AbcClient | None, zone: ZoneInfo) -> AbcResourceSourc
         id_field="checkInId",
         wire=AbcCheckIn,
         mapping=mapping,
+        range_params={Sweep.OCCURRED: CHECKIN_RANGE},
     )

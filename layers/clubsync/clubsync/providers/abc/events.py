@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BeforeValidator, Field
 
 from clubsync.domain.activity import BillingEvent, BillingEventAttendee
+from clubsync.domain.windows import Sweep
 from clubsync.providers.abc.client import AbcClient
 from clubsync.providers.abc.resources import AbcResourceSource
 from clubsync.providers.abc.wire import Amount, LocalTimestamp, Text, _Wire, one_or_many
@@ -96,4 +97,5 @@ def event_source(client: AbcClient | None, zone: ZoneInfo) -> AbcResourceSource:
         mapping=mapping,
         # ABC touches modifiedTimestamp without a change we read.
         volatile_fields=("modifiedTimestamp",),
+        range_params={Sweep.OCCURRED: EVENT_DATE_RANGE},
     )

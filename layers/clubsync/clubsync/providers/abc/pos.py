@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BeforeValidator, Field
 
 from clubsync.domain.sales import Invoice, InvoiceItem
+from clubsync.domain.windows import Sweep
 from clubsync.providers.abc.client import AbcClient
 from clubsync.providers.abc.resources import AbcResourceSource
 from clubsync.providers.abc.wire import Amount, Flag, LocalTimestamp, Text, _Wire, one_or_many
@@ -108,4 +109,5 @@ def pos_source(client: AbcClient | None, zone: ZoneInfo, location_id: str) -> Ab
         id_field="transactionId",
         wire=AbcPosTransaction,
         mapping=mapping,
+        range_params={Sweep.OCCURRED: POS_RANGE},
     )

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from clubsync.domain.sales import ServiceAgreement
+from clubsync.domain.windows import Sweep
 from clubsync.providers.abc.client import AbcClient
 from clubsync.providers.abc.resources import AbcResourceSource
 from clubsync.providers.abc.wire import Amount, Day, Flag, Text, _Wire
@@ -119,4 +120,6 @@ def recurring_service_source(
         wire=AbcRecurringService,
         mapping=lambda wire: map_recurring_service(wire, location_id),
         volatile_fields=("lastModifiedTimestamp",),
+        # Sold recently, and changed recently (an older agreement's new status).
+        range_params={Sweep.OCCURRED: SALE_RANGE, Sweep.MODIFIED: MODIFIED_RANGE},
     )

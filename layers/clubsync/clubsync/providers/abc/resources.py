@@ -1,18 +1,21 @@
 """ABC resources other than members as `RecordSource`s: one generic reader, configured per
-resource by its path, list key, id field and mapping (the per-resource modules next to it)."""
+resource by its path, list key, id field, range parameters and mapping (the per-resource
+modules next to it). A provider-neutral `Window` becomes ABC's `...TimestampRange` parameter
+of the window's sweep, written in the club's local time."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from clubsync.domain.windows import Sweep, Window
 from clubsync.providers.abc.client import AbcClient, AbcError, abc_range
 from clubsync.providers.abc.members import describe_validation_error
-from clubsync.providers.base import InvalidRecord, RangeQuery, RawRecord, SourceError, SourcePage
+from clubsync.providers.base import InvalidRecord, RawRecord, SourceError, SourcePage
 
 
 class AbcResourceSource:
@@ -32,6 +35,7 @@ class AbcResourceSource:
         mapping: Callable[[Any], Any],
         volatile_fields: tuple[str, ...] = (),
         fixed_params: dict[str, str] | None = None,
+        range_params: Mapping[Sweep, str] | None = None,
     ) -> None:
         self._client = client
         self.zone = zone
@@ -42,19 +46,27 @@ class AbcResourceSource:
         self._mapping = mapping
         self._volatile = volatile_fields
         self._fixed = fixed_params or {}
+        # Which ABC range parameter bounds each sweep this resource can be read by.
+        self._ranges = dict(range_params or {})
         self._requests_without_client = 0
 
     @property
     def request_count(self) -> int:
         return self._client.request_count if self._client is not None else 0
 
-    def params(self, query: RangeQuery) -> dict[str, str]:
+    def params(self, window: Window) -> dict[str, str]:
+        """ABC's request parameters for a window: the range parameter of its sweep, in the
+        club's local time (ABC reads and writes wall-clock times of the club)."""
         params = dict(self._fixed)
-        if query.range_param and (query.start is not None or query.end is not None):
-            params[query.range_param] = abc_range(query.start, query.end, self.zone)
+        if window.bounded:
+            range_param = self._ranges.get(window.sweep)
+            if range_param is None:
+                # Reading everything instead would silently widen the sync: refuse it.
+                raise SourceError(f"ABC {self.path} cannot be read by {window.sweep.value} time")
+            params[range_param] = abc_range(window.start, window.end, window.zoneinfo)
         return params
 
-    def pages(self, query: RangeQuery, start_page: int = 1) -> Iterator[SourcePage]:
+    def pages(self, query: Window, start_page: int = 1) -> Iterator[SourcePage]:
         if self._client is None:
             raise SourceError("no billing client")
         try:
