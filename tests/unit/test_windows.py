@@ -3,11 +3,12 @@ request parameters, and how a checkpoint's saved query loads back (old shape inc
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
 
+from clubsync.domain.activity import BillingCheckIn
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Sweep, Window
@@ -114,3 +115,21 @@ def test_abc_refuses_a_sweep_the_resource_has_no_range_for(settings: LocationSet
     window = Window(name="w", sweep=Sweep.MODIFIED, start=NOW, zone=settings.time_zone)
     with pytest.raises(SourceError, match="modified"):
         source.params(window)
+
+
+def test_abc_check_ins_translate_into_the_canonical_record(settings: LocationSettings) -> None:
+    source = abc_record_source(SyncType.CHECKINS, None, settings)
+    checkin = source.translate(
+        {
+            "checkInId": "c1",
+            "checkInTimestamp": "2026-11-21 08:30:00",
+            "member": {"memberId": "m1", "homeClub": "0451"},
+        }
+    )
+    assert checkin == BillingCheckIn(
+        checkin_id="c1",
+        billing_member_id="m1",
+        system_club_id="0451",
+        checked_in_at=datetime(2026, 11, 21, 14, 30, tzinfo=UTC),
+        local_day=date(2026, 11, 21),
+    )

@@ -25,6 +25,21 @@ class CheckIn(BaseModel):
     station: str | None = None
 
 
+class BillingCheckIn(BaseModel):
+    """A check-in as billing describes it (the canonical record every provider translates
+    into); the check-in job adds the location and the person it belongs to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    checkin_id: str
+    billing_member_id: str | None = None
+    system_club_id: str | None = None
+    checked_in_at: datetime = Field(description="UTC")
+    local_day: date = Field(description="The club-local day of the check-in")
+    status: str | None = None
+    station: str | None = None
+
+
 class BillingEventAttendee(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
-from clubsync.domain.activity import CalendarEvent, CheckIn, confirms_attendance
+from clubsync.domain.activity import BillingCheckIn, CalendarEvent, CheckIn, confirms_attendance
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.store.entities import location_pk
 from clubsync.store.records import CHECKIN_PREFIX, EVENT_PREFIX, record_item
@@ -49,12 +48,12 @@ class CheckInJob(RecordJob):
         merged = PageMerge()
         by_day = events_by_member_day(self._events)
         for record in accepted:
-            fields: dict[str, Any] = record.value
-            member = fields["billing_member_id"]
+            billing: BillingCheckIn = record.value
+            member = billing.billing_member_id
             checkin = CheckIn(
                 location_id=self.location_id,
                 person_id=self._people.get(member) if member else None,
-                **fields,
+                **billing.model_dump(),
             )
             merged.count("created")
             if checkin.person_id is None:

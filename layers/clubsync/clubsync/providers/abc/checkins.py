@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from clubsync.domain.activity import BillingCheckIn
 from clubsync.domain.windows import Sweep
 from clubsync.providers.abc.client import AbcClient
 from clubsync.providers.abc.resources import AbcResourceSource
@@ -36,19 +37,19 @@ class AbcCheckIn(_Wire):
 
 
 def checkin_source(client: AbcClient | None, zone: ZoneInfo) -> AbcResourceSource:
-    def mapping(wire: AbcCheckIn) -> dict[str, object]:
+    def mapping(wire: AbcCheckIn) -> BillingCheckIn:
         if wire.check_in_timestamp is None:
             raise InvalidRecord("checkInTimestamp: missing")
         local = wire.check_in_timestamp.replace(tzinfo=zone)
-        return {
-            "checkin_id": wire.check_in_id,
-            "billing_member_id": wire.member.member_id,
-            "system_club_id": wire.member.home_club,
-            "checked_in_at": local.astimezone(UTC),
-            "local_day": local.date(),
-            "status": wire.check_in_status,
-            "station": wire.station_name,
-        }
+        return BillingCheckIn(
+            checkin_id=wire.check_in_id,
+            billing_member_id=wire.member.member_id,
+            system_club_id=wire.member.home_club,
+            checked_in_at=local.astimezone(UTC),
+            local_day=local.date(),
+            status=wire.check_in_status,
+            station=wire.station_name,
+        )
 
     return AbcResourceSource(
         client,
