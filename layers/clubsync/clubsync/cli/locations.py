@@ -26,7 +26,14 @@ from clubsync.domain.settings import (
     LocationSettings,
     locations_sharing_a_club,
 )
-from clubsync.providers.registry import account_problems
+from clubsync.providers.abc.client import DEFAULT_BASE_URL
+from clubsync.providers.base import ProviderRefused
+from clubsync.providers.registry import (
+    SecretReader,
+    account_problems,
+    connect_location,
+    named_secret,
+)
 from clubsync.scheduling import (
     CHECKINS_TARGET_ENV,
     FULL_SYNC_TARGET_ENV,
@@ -35,9 +42,10 @@ from clubsync.scheduling import (
     reconcile,
     unsafe_local_hours,
 )
+from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
-from clubsync.store.tables import STATE
+from clubsync.store.tables import ENTITIES, STATE
 
 locations_app = typer.Typer(
     no_args_is_help=True,
@@ -509,3 +517,69 @@ def reconcile_command(
     target = _target(endpoint, group, target_arn, role_arn, dlq_arn, full_sync_arn, checkins_arn)
     state = _state(endpoint, table_prefix)
     _print_reconciled(reconcile_locations(_scheduler(endpoint, group), state, target, None))
+
+
+@locations_app.command("onboard")
+def onboard_command(
+    location_id: Annotated[str, typer.Argument(help="The registered location to integrate.")],
+    dry_run: Annotated[
+        bool, typer.Option(help="Check the marker and the zone against billing; write nothing.")
+    ] = False,
+    again: Annotated[
+        bool, typer.Option(help="Run the integration again on an integrated location.")
+    ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option(help="Use the billing sandbox's credentials instead of Secrets Manager."),
+    ] = False,
+    abc_base_url: Annotated[
+        str,
+        typer.Option(envvar="CLUBSYNC_ABC_BASE_URL", help="ABC API base URL (or the sandbox's)."),
+    ] = DEFAULT_BASE_URL,
+    endpoint: EndpointOption = None,
+    table_prefix: PrefixOption = "",
+) -> None:
+    """Initial integration of LOCATION, once: active members, employees and the billing
+    system's prospects; refused when its zone is not the billing system's."""
+    from clubsync.local import sandbox_client_options, sandbox_secret
+    from clubsync.sync.onboarding import OnboardingRefused, describe, onboard_location
+
+    client = aws_client("dynamodb", endpoint)
+    state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
+    entities = EntityRepository(DynamoItemTable(client, ENTITIES.resolved_name(table_prefix)))
+    settings = state.get_location(location_id)
+    if settings is None:
+        console.print(f"[red]No location {location_id!r} is registered.[/]")
+        raise typer.Exit(1)
+    reader: SecretReader
+    if sandbox:
+        reader = sandbox_secret
+        options = sandbox_client_options(abc_base_url)
+    else:
+        secrets = aws_client("secretsmanager", endpoint)
+
+        def read(name: str) -> Any:
+            return json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
+
+        reader = named_secret(read)
+        options = {"abc": {"base_url": abc_base_url}}
+    try:
+        connection = connect_location(settings, reader, client_options=options)
+    except ProviderRefused as refused:
+        console.print(f"[red]{refused}[/]", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from refused
+    try:
+        report = onboard_location(
+            settings, connection, entities, state, again=again, dry_run=dry_run
+        )
+    except OnboardingRefused as refused:
+        console.print(f"{refused}", style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from refused
+    finally:
+        connection.close()
+    for line in describe(report):
+        console.print(f"  {line}", markup=False, soft_wrap=True)
+    if dry_run:
+        console.print(f"{location_id}: zone checked with {report.provider}; nothing written.")
+        return
+    console.print(f"{location_id}: integrated onto {report.provider}.")

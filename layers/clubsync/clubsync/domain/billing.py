@@ -61,3 +61,15 @@ class BillingMember(BaseModel):
         default=(), description="Every alert text billing shows for the member."
     )
     agreement: BillingAgreement | None = None
+
+
+class BillingProspect(BaseModel):
+    """A prospect kept in the billing system (not a member), in CRM terms: what a location's
+    initial integration imports (sync/onboarding.py). Prospects are the CRM's afterwards."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The billing system's own id of the prospect (ABC: `prospectId`, its own id space).
+    billing_prospect_id: str
+    contact: ContactData
+    created_at: datetime | None = None

@@ -155,6 +155,22 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
+class IntegrationHooks(Protocol):
+    """What a connection may offer a location's initial integration (sync/onboarding.py),
+    besides its pulls. Both are optional: a connection without them is onboarded without a
+    zone check and without billing prospects (the registry's CheckedConnection answers None).
+
+    * `check_zone()`: why the location's configured zone is not the one billing writes its
+      times in (a line for a person), or None when they agree. Raises SourceError when billing
+      cannot be read.
+    * `prospect_source()`: the billing system's own prospects, all of them, read with one
+      `RangeQuery` without a range; `translate` gives `domain.billing.BillingProspect`s."""
+
+    def check_zone(self) -> str | None: ...
+
+    def prospect_source(self) -> RecordSource: ...
+
+
 class Provider(Protocol):
     """A billing system: what it is called, what a location's account and credentials in it
     look like (pydantic models, validated at `clubsync locations apply` and on every connect),

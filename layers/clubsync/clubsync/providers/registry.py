@@ -97,7 +97,7 @@ def connect_location(
     client_options: Mapping[str, Mapping[str, Any]] | None = None,
     seconds_left: Callable[[], float] | None = None,
     transport: Any = None,
-) -> Connection:
+) -> CheckedConnection:
     """The location's connection to its billing system: its provider from the registry, its
     account and its secret validated by the provider's models, and only what the provider's
     capabilities declare (anything else is refused with the reason, never a crash inside).
@@ -174,6 +174,19 @@ class CheckedConnection:
     def prospect_target(self) -> ProspectTarget:
         self._require("prospect push", self.capabilities.prospect_push)
         return self.connection.prospect_target()
+
+    # -- initial integration: optional hooks (providers/base.py, IntegrationHooks) ---------
+    def check_zone(self) -> str | None:
+        """The provider's zone check, or None when it has none (nothing to compare with)."""
+        check = getattr(self.connection, "check_zone", None)
+        result: str | None = check() if check is not None else None
+        return result
+
+    def prospect_source(self) -> RecordSource | None:
+        """The billing system's own prospects, or None when the provider offers none."""
+        source = getattr(self.connection, "prospect_source", None)
+        found: RecordSource | None = source() if source is not None else None
+        return found
 
     def close(self) -> None:
         self.connection.close()

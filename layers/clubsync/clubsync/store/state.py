@@ -17,6 +17,8 @@ from clubsync.store.items import ConditionFailed, Item, ItemTable, Key
 
 LOCATIONS_PK = "LOCATIONS"
 RUN_RETENTION = timedelta(days=400)
+# One item per location, kept for good: a location is integrated once (per provider).
+INTEGRATED_SK = "INTEGRATED#"
 
 
 class QuarantinedRecord(BaseModel):
@@ -137,6 +139,16 @@ class StateRepository:
         # A lease taken over after expiry belongs to the new owner, who releases it.
         with contextlib.suppress(ConditionFailed):
             self.table.delete((location_pk(location_id), f"LEASE#{sync_type}"), only_if_owner=owner)
+
+    # -- initial integration (sync/onboarding.py) -----------------------------------------
+    def integration(self, location_id: str) -> dict[str, Any] | None:
+        """The location's integration marker (when, onto which provider, what it brought in),
+        or None when it was never onboarded."""
+        item = self.table.get((location_pk(location_id), INTEGRATED_SK))
+        return item["integration"] if item else None
+
+    def put_integration(self, location_id: str, marker: dict[str, Any]) -> None:
+        self.table.put({"pk": location_pk(location_id), "sk": INTEGRATED_SK, "integration": marker})
 
     # -- checkpoints ---------------------------------------------------------------------
     def checkpoint(self, location_id: str, sync_type: str) -> dict[str, Any] | None:

@@ -62,6 +62,13 @@ def member_queries(
     ]
 
 
+def integration_member_queries() -> list[MemberQuery]:
+    """A location's initial integration (FAQ: "All active members, employees, prospects"):
+    active members only. Inactive members are not pulled at integration; the nightly full sync
+    reads those modified in the past 90 days from then on."""
+    return [MemberQuery(name="integration-active", active_status=ActiveStatus.ACTIVE)]
+
+
 def partial_window_start(
     *, now: datetime, zone: ZoneInfo, last_success: datetime | None, margin: timedelta
 ) -> datetime:

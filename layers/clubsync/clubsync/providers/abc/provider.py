@@ -9,11 +9,19 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from clubsync.domain.runs import SyncType
-from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials
+from clubsync.providers.abc.billing_prospects import billing_prospect_source
+from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials, AbcError
+from clubsync.providers.abc.club import club_zone_mismatch
 from clubsync.providers.abc.members import AbcMemberSource
 from clubsync.providers.abc.prospects import AbcProspectTarget
 from clubsync.providers.abc.sources import abc_record_source
-from clubsync.providers.base import Capabilities, ConnectContext, MemberSource, RecordSource
+from clubsync.providers.base import (
+    Capabilities,
+    ConnectContext,
+    MemberSource,
+    RecordSource,
+    SourceError,
+)
 
 
 class AbcAccount(BaseModel):
@@ -44,6 +52,22 @@ class AbcConnection:
 
     def prospect_target(self) -> AbcProspectTarget:
         return AbcProspectTarget(self.client, self.context.location.zone)
+
+    # -- initial integration (sync/onboarding.py) ---------------------------------------
+    def check_zone(self) -> str | None:
+        """Why the location's configured zone is not the club's (GET /clubs `timeZone`), or
+        None when they agree. ABC's times carry no zone: a wrong one shifts every time read."""
+        try:
+            club = self.client.get_club()
+        except AbcError as error:
+            raise SourceError(str(error)) from error
+        return club_zone_mismatch(
+            club, self.context.location.zone, club_number=self.client.club_number
+        )
+
+    def prospect_source(self) -> RecordSource:
+        """The club's own prospects (GET /prospects), imported once at integration."""
+        return billing_prospect_source(self.client, self.context.location.zone)
 
     def close(self) -> None:
         self.client.close()
