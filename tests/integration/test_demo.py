@@ -7,8 +7,8 @@ import io
 import pytest
 from rich.console import Console
 
-from clubsync.cli.demo import run_demo
-from clubsync.domain.runs import RunStatus
+from clubsync.cli.demo import CLUBHUB_ACCOUNTS, run_demo
+from clubsync.domain.runs import RunStatus, SyncKind
 
 pytestmark = pytest.mark.enable_socket
 
@@ -43,3 +43,22 @@ def test_demo_pushes_prospects_syncs_converts_quarantines_and_replays_without_ch
     # The next morning: the due list stored after the club's midnight, the duplicate report.
     assert "Follow-ups due on 2026-11-22:" in output.getvalue()
     assert "Duplicate report:" in output.getvalue()
+    # Club Hub, the second location, through the same engine: a pull (kind full), two pushes
+    # (pending, then the real membership replacing it), a redelivery answered "duplicate", and
+    # a second pull that writes nothing; every run is in the state table `clubsync runs` reads.
+    clubhub = result.clubhub
+    assert clubhub is not None
+    assert [name for name, _ in clubhub.runs] == ["pull", "push", "push", "pull again"]
+    pulled, pending, real, again = (run for _, run in clubhub.runs)
+    assert all(run.status is RunStatus.SUCCEEDED for _, run in clubhub.runs)
+    assert pulled.kind is again.kind is SyncKind.FULL
+    assert pending.kind is real.kind is SyncKind.PUSH
+    assert pulled.counts.fetched == pulled.counts.created == CLUBHUB_ACCOUNTS
+    assert pending.counts.fetched == pending.counts.created == 1
+    assert real.counts.fetched == real.counts.updated == 1
+    assert again.counts.fetched == again.counts.unchanged == CLUBHUB_ACCOUNTS + 1
+    assert again.counts.created == again.counts.updated == 0
+    assert clubhub.answers == ["added", "replaced_pending", "duplicate"]
+    assert clubhub.buyer_agreements == ["R-9001"]  # the pending one archived, not a copy
+    assert clubhub.people == CLUBHUB_ACCOUNTS + 1
+    assert f"Sync runs of {clubhub.location_id}" in output.getvalue()

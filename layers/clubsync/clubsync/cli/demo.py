@@ -3,10 +3,12 @@ laptop, with no AWS account and no credentials (moto and the sandbox both on 127
 
 from __future__ import annotations
 
+import json
 import random
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from faker import Faker
@@ -15,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clubsync.cli.runs import runs_table
 from clubsync.domain.people import PersonKind, ProspectPushState
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind
 from clubsync.domain.settings import LocationSettings
@@ -29,8 +32,13 @@ from clubsync.local import (
 )
 from clubsync.local_streams import local_prospect_push
 from clubsync.providers.base import Connection
+from clubsync.providers.clubhub.client import ClubHubClient
+from clubsync.providers.clubhub.wire import ClubHubMember
 from clubsync.sandbox import BillingSandbox
+from clubsync.sandbox.clubhub import ClubHubSandbox
 from clubsync.sandbox.generator import make_malformed_member
+from clubsync.sync.clubhub_sync import pull
+from clubsync.sync.clubhub_webhook import ClubHubWebhook, signed_headers
 from clubsync.sync.duplicates import Duplicates
 from clubsync.sync.follow_ups import FollowUps
 from clubsync.sync.full_sync import TypeResult, run_one_type, store_run_summary
@@ -45,6 +53,21 @@ DEMO_LOCATION = LocationSettings(
     time_zone="America/Chicago",
     ignored_membership_types=frozenset({"CORPORATE"}),
 )
+# The second location bills on Club Hub: no schedules, a reconciliation pull and pushes.
+CLUBHUB_LOCATION = LocationSettings(
+    location_id="demo-anytime-shelbyville",
+    name="Demo Anytime Shelbyville",
+    provider="clubhub",
+    account={"club_id": "AF-1203"},
+    time_zone="America/Chicago",
+)
+# Small: the Club Hub part shows the other path into the engine, not volume.
+CLUBHUB_ACCOUNTS = 40
+# The Club Hub part's day (after the ABC part's): the morning pull, then a sale at the desk.
+CLUBHUB_PULL_LOCAL = datetime(2026, 11, 22, 9, 0)
+# The account whose pending membership is pushed, then replaced by the real one.
+CLUBHUB_BUYER = "CH-DEMO-BUYER"
+
 # The demo's day: guests in the morning, the 21:00 full sync on a Friday, then the next day's
 # 12:00 partial sync.
 INTAKE_LOCAL = datetime(2026, 11, 20, 10, 0)
@@ -75,6 +98,20 @@ class DemoResult:
     quarantined: list[tuple[str, str]]
     # The rest of the nightly full sync: every other sync type, after members.
     other_types: list[TypeResult] = field(default_factory=list)
+    # The Club Hub location: its runs (pull, pushes, pull again) as `clubsync runs` lists them.
+    clubhub: ClubHubDemo | None = None
+
+
+@dataclass
+class ClubHubDemo:
+    location_id: str
+    # ("pull" | "push" | "pull again", the run), in the order they ran.
+    runs: list[tuple[str, RunRecord]]
+    # What the webhook answered each delivery ("added", "replaced_pending", "duplicate", ...).
+    answers: list[str]
+    # The buyer's live agreements at the end: one, the real membership.
+    buyer_agreements: list[str]
+    people: int
 
 
 def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = None) -> DemoResult:
@@ -153,8 +190,163 @@ def run_demo(members: int = 3000, *, seed: int = 7, console: Console | None = No
 
         result = _result(repos, settings, pushed, runs)
         result.other_types = other_types
-    _print_summary(console, result)
+        # Printed before the Club Hub part, so the ABC part reads as it always did.
+        _print_summary(console, result)
+        result.clubhub = _clubhub_part(repos, seed, console)
     return result
+
+
+def _clubhub_part(repos: Repositories, seed: int, console: Console) -> ClubHubDemo:
+    """A second location on Club Hub through the same engine: its reconciliation pull (an
+    engine run of kind full), then signed webhook deliveries through `SyncEngine.ingest` (kind
+    push): a pending membership sold at the desk, replaced by the real one (docs/clubhub.md,
+    the duplicated-agreements article), and a redelivery."""
+    settings = CLUBHUB_LOCATION
+    zone = settings.zone
+    club_id = str(settings.account["club_id"])
+    # Generated per run: the demo needs a signing key, never a stored one.
+    secret = secrets.token_bytes(32)
+    clock = {"at": CLUBHUB_PULL_LOCAL.replace(tzinfo=zone).astimezone(UTC)}
+    repos.state.put_location(settings)
+    sandbox = ClubHubSandbox(club_id)
+    _clubhub_accounts(sandbox, random.Random(seed), clock["at"].date())
+    webhook = ClubHubWebhook(repos.entities, repos.state, secret, clock=lambda: clock["at"])
+    url = sandbox.start()
+    runs: list[tuple[str, RunRecord]] = []
+    answers: list[str] = []
+    try:
+        console.rule(
+            f"Club Hub: location {settings.location_id} (club {club_id}), "
+            f"{CLUBHUB_PULL_LOCAL:%a %H:%M} club time"
+        )
+        console.print(
+            f"[bold]Club Hub sandbox[/] on {url}: {CLUBHUB_ACCOUNTS} accounts; the "
+            "reconciliation pull runs on the same engine (lease, watermark, run record)."
+        )
+        with ClubHubClient(url) as client:
+            pulled = pull(settings, repos.entities, repos.state, client, clock=webhook.clock)
+        runs.append(("pull", pulled.run))
+        console.print(_counts_line(pulled.run))
+
+        sale = clock["at"] + timedelta(hours=1)
+        sandbox.add_account(
+            ClubHubMember(
+                member_id=CLUBHUB_BUYER,
+                first_name="Mary",
+                last_name="Member",
+                email="mary.member@example.org",
+                mobile_phone="(555) 010-0142",
+            )
+        )
+        sandbox.sell_pending(CLUBHUB_BUYER, "P-9001", sale.astimezone(zone).date())
+        console.print(
+            "At the desk Mary buys a membership; Club Hub pushes its pending membership, then "
+            "Anytime replaces it with the real one (new id, no link) and pushes that:"
+        )
+        clock["at"] = sale
+        pushed = _deliver(webhook, sandbox, secret, sale)
+        sandbox.replace_pending(CLUBHUB_BUYER, "P-9001", "R-9001", sale.astimezone(zone).date())
+        clock["at"] = sale + timedelta(hours=1)
+        replaced = _deliver(webhook, sandbox, secret, clock["at"])
+        # Club Hub re-sends: same delivery id, signed again when sent.
+        clock["at"] += timedelta(minutes=5)
+        redelivered = [
+            _answer(webhook, body, secret, clock["at"]) for body, _ in replaced.deliveries
+        ]
+        for label, answer in (
+            ("pending P-9001", pushed.answers),
+            ("real R-9001", replaced.answers),
+            ("redelivery of R-9001", redelivered),
+        ):
+            console.print(f"  {label}: {', '.join(answer)}")
+            answers += answer
+        runs += [("push", run) for run in (*pushed.runs, *replaced.runs)]
+
+        clock["at"] += timedelta(hours=1)
+        with ClubHubClient(url) as client:
+            again = pull(settings, repos.entities, repos.state, client, clock=webhook.clock)
+        runs.append(("pull again", again.run))
+        console.print(f"The next reconciliation pull: {_counts_line(again.run)}")
+    finally:
+        sandbox.stop()
+    buyer = [
+        a.agreement_number
+        for a in repos.entities.agreements(settings.location_id)
+        if a.entry_source == f"clubhub:{CLUBHUB_BUYER}" and not a.archived
+    ]
+    console.print(
+        f"Mary holds {len(buyer)} live agreement ({', '.join(buyer)}): the pending one is "
+        "archived, not copied (the duplicated-agreements article)."
+    )
+    # Exactly what `clubsync runs --location ...` prints, newest first.
+    stored = sorted(
+        repos.state.runs(settings.location_id), key=lambda run: run.started_at, reverse=True
+    )
+    console.print(runs_table(settings.location_id, stored))
+    return ClubHubDemo(
+        location_id=settings.location_id,
+        runs=runs,
+        answers=answers,
+        buyer_agreements=buyer,
+        people=len(repos.entities.people(settings.location_id)),
+    )
+
+
+def _clubhub_accounts(sandbox: ClubHubSandbox, rng: random.Random, today: date) -> None:
+    """Generated members, each with a real membership (sold pending, since replaced)."""
+    fake = Faker("en_US")
+    fake.seed_instance(rng.getrandbits(32))
+    for n in range(CLUBHUB_ACCOUNTS):
+        first, last = fake.first_name(), fake.last_name()
+        account = f"CH-{n:04d}"
+        sandbox.add_account(
+            ClubHubMember(
+                member_id=account,
+                first_name=first,
+                last_name=last,
+                email=f"{first}.{last}.{n}@example.org".lower(),
+                mobile_phone=f"555-02{n:02d}",
+            )
+        )
+        sold = today - timedelta(days=rng.randint(40, 400))
+        sandbox.sell_pending(account, f"P-{n:04d}", sold)
+        sandbox.replace_pending(account, f"P-{n:04d}", f"R-{n:04d}", sold)
+
+
+@dataclass
+class _Delivered:
+    deliveries: list[tuple[bytes, dict[str, str]]]
+    answers: list[str]
+    runs: list[RunRecord]
+
+
+def _deliver(
+    webhook: ClubHubWebhook, sandbox: ClubHubSandbox, secret: bytes, at: datetime
+) -> _Delivered:
+    """The buyer's signed deliveries through the webhook code the Lambda runs (the sandbox
+    signs every account's; the others are unchanged and would only lengthen the demo)."""
+    mine = [
+        (body, headers)
+        for body, headers in sandbox.signed_deliveries(secret, at)
+        if json.loads(body)["member"]["member_id"] == CLUBHUB_BUYER
+    ]
+    before = {run.run_id for run in webhook.state.runs(CLUBHUB_LOCATION.location_id)}
+    answers = [_answer(webhook, body, secret, at, headers) for body, headers in mine]
+    runs = [
+        run for run in webhook.state.runs(CLUBHUB_LOCATION.location_id) if run.run_id not in before
+    ]
+    return _Delivered(mine, answers, sorted(runs, key=lambda run: run.started_at))
+
+
+def _answer(
+    webhook: ClubHubWebhook,
+    body: bytes,
+    secret: bytes,
+    at: datetime,
+    headers: dict[str, str] | None = None,
+) -> str:
+    answer = webhook.handle(body, headers or signed_headers(secret, body, at))
+    return str(answer.body.get("status") or f"refused {answer.status}")
 
 
 def _next_morning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clubsync.aws import ENDPOINT_ENV, aws_client
+from clubsync.domain.runs import RunRecord
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import STATE
@@ -39,6 +41,12 @@ def show_runs(
     if not runs:
         console.print(f"No runs recorded for location {location!r}.")
         raise typer.Exit(1)
+    console.print(runs_table(location, runs[:limit]))
+
+
+def runs_table(location: str, runs: Sequence[RunRecord]) -> Table:
+    """The table `clubsync runs` prints, one row per run in the order given (the demo prints
+    it too, so what it shows is exactly what the command would)."""
     table = Table(title=f"Sync runs of {location}")
     for column in (
         "started (UTC)",
@@ -54,7 +62,7 @@ def show_runs(
         "message",
     ):
         table.add_column(column)
-    for run in runs[:limit]:
+    for run in runs:
         counts = run.counts
         table.add_row(
             f"{run.started_at:%Y-%m-%d %H:%M}",
@@ -74,7 +82,7 @@ def show_runs(
             ),
             run.message,
         )
-    console.print(table)
+    return table
 
 
 def show_summaries(state: StateRepository, location: str, limit: int) -> None:

@@ -23,6 +23,7 @@ from clubsync.providers.clubhub.members import (
     ClubHubMemberSource,
     record_of_delivery,
 )
+from clubsync.providers.clubhub.provider import club_id_of
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
 from clubsync.sync.engine import SyncEngine, SyncFailed, utc_now
@@ -38,7 +39,7 @@ def clubhub_member_job(
     state: StateRepository,
     client: ClubHubListing | None = None,
 ) -> MemberJob:
-    source = ClubHubMemberSource(settings.club_number, client)
+    source = ClubHubMemberSource(club_id_of(settings), client)
     return MemberJob(settings, source, entities, policy=source.policy, state=state)
 
 

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from clubsync.domain.runs import RunStatus
 from clubsync.domain.settings import LocationSettings
+from clubsync.providers.clubhub.provider import club_id_of
 from clubsync.providers.clubhub.signing import DEFAULT_TOLERANCE_SECONDS, signature_problem
 
 # Re-exported: the sandbox, the scenarios and the tests sign with these names.
@@ -160,7 +161,7 @@ class ClubHubWebhook:
 
     def _location(self, club_id: str) -> LocationSettings | None:
         for settings in self.state.locations():
-            if settings.club_number == club_id:
+            if club_id_of(settings) == club_id:
                 return settings
         return None
 

@@ -15,6 +15,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from clubsync.domain.runs import SyncType
+from clubsync.domain.settings import LocationSettings
 from clubsync.providers.base import (
     Capabilities,
     ConnectContext,
@@ -32,6 +33,13 @@ class ClubHubAccount(BaseModel):
     club_id: str = Field(
         min_length=1, max_length=128, description="Club Hub's club id ('AF-1203')."
     )
+
+
+def club_id_of(settings: LocationSettings) -> str:
+    """The Club Hub club id of a location: its account's `club_id`. Locations written before
+    providers had accounts (the Club Hub scenarios, older tests) gave it as `club_number`, which
+    is still read so they keep working."""
+    return str(settings.account.get("club_id") or settings.club_number)
 
 
 class ClubHubCredentials(BaseModel):
