@@ -15,12 +15,12 @@ from clubsync.domain.billing import BillingProspect
 from clubsync.domain.people import ContactData, Person, PersonKind, ProspectPushState
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.domain.windows import Window
 from clubsync.providers.base import (
     ActiveStatus,
     Capabilities,
     InvalidRecord,
     MemberSource,
-    RangeQuery,
     RawRecord,
     RecordSource,
     SourcePage,
@@ -54,7 +54,7 @@ class FakeProspects:
     def __init__(self, records: list[RawRecord]) -> None:
         self.records = records
 
-    def pages(self, query: RangeQuery, start_page: int = 1) -> Iterator[SourcePage]:
+    def pages(self, query: Window, start_page: int = 1) -> Iterator[SourcePage]:
         yield SourcePage(number=1, next_page=None, records=self.records)
 
     def record_id(self, record: RawRecord) -> str | None:

@@ -40,11 +40,11 @@ from clubsync.domain.follow_up_rules import starting_status
 from clubsync.domain.people import Person, PersonKind, ProspectPush, ProspectPushState
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.domain.windows import Window
 from clubsync.providers.base import (
     Capabilities,
     InvalidRecord,
     MemberSource,
-    RangeQuery,
     RecordSource,
     SourceError,
 )
@@ -59,7 +59,6 @@ from clubsync.sync.windows import integration_member_queries
 
 # Where imported prospects start in the membership follow-up schedule: as if staff entered them.
 IMPORTED_PROSPECT_SOURCE = "staff"
-ALL_PROSPECTS = RangeQuery(name="integration-prospects")
 
 
 class OnboardingRefused(Exception):
@@ -138,8 +137,9 @@ def imported_prospect_id(provider: str, location_id: str, billing_prospect_id: s
     return hashlib.sha256(seed).hexdigest()[:32]
 
 
-def _prospect_records(source: RecordSource) -> Iterator[dict[str, Any]]:
-    for page in source.pages(ALL_PROSPECTS):
+def _prospect_records(source: RecordSource, zone: str) -> Iterator[dict[str, Any]]:
+    # Every prospect billing holds: an open window.
+    for page in source.pages(Window(name="integration-prospects", zone=zone)):
         yield from page.records
 
 
@@ -160,7 +160,7 @@ def import_billing_prospects(
     index = MatchIndex(entities.person_index(settings.location_id, region), region)
     counts: Counter[str] = Counter()
     created: list[Person] = []
-    for record in _prospect_records(source):
+    for record in _prospect_records(source, settings.time_zone):
         try:
             prospect = source.translate(record)
         except InvalidRecord as error:
