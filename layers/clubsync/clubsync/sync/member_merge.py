@@ -6,7 +6,6 @@ location's settings, it returns what to write. The rules themselves live in `dom
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,11 +76,6 @@ def merge_fingerprint(settings: LocationSettings) -> bytes:
     re-evaluates every member once."""
     relevant = settings.model_dump(mode="json", include=set(_MERGE_SETTINGS))
     return json.dumps([MERGE_VERSION, relevant], sort_keys=True).encode()
-
-
-def content_hash(fingerprint: bytes, record_content: bytes) -> str:
-    """The hash stored on a person as `source_hash`; equal hash, nothing to merge."""
-    return hashlib.sha256(fingerprint + b"\0" + record_content).hexdigest()[:32]
 
 
 def person_id_for_billing_member(provider: str, billing_member_id: str) -> str:
