@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: setup demo test test-all lint format bench layers synth deploy clean
+.PHONY: setup demo test check test-all lint format bench layers synth deploy clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,8 @@ demo: $(INSTALLED) ## the member sync end to end: moto + billing sandbox on 127.
 test: $(INSTALLED) ## the default test run (unit, integration, infra); slow soak/fuzz runs excluded
 	$(BIN)/python -m pytest
 
+check: lint test ## what CI runs (.ci/run): lint, import rules, then the default test run
+
 test-all: $(INSTALLED) ## every test, including the slow soak and fuzz runs
 	$(BIN)/python -m pytest -m ""
 
@@ -29,6 +31,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

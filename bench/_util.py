@@ -258,7 +258,7 @@ class RecordingTransport(httpx.BaseTransport):
 def json_loads_seconds(urls: Sequence[str], sizes: Sequence[int], repeats: int) -> float:
     """Fetches `urls` from the sandbox once more, checks each answer has the size it had
     (`sizes`), and sums the best of `repeats` timings of `json.loads` over each body (CPU)."""
-    from clubsync.local import SANDBOX_CREDENTIALS
+    from clubsync.runtime.local import SANDBOX_CREDENTIALS
 
     headers = {
         "app_id": SANDBOX_CREDENTIALS.app_id.get_secret_value(),

@@ -44,7 +44,15 @@ from _util import (
 
 from clubsync.domain.runs import RunCounts, SyncType
 from clubsync.domain.settings import LocationSettings, Product
-from clubsync.local import (
+from clubsync.engine.full_sync import RunSummary, TypeResult, run_full_sync
+from clubsync.engine.scheduled import SyncDependencies
+from clubsync.engine.sync_types import RECORD_SYNC_TYPES, full_sync_types
+from clubsync.providers.abc.client import AbcClient, AbcClientConfig
+from clubsync.providers.abc.members import AbcMemberSource
+from clubsync.providers.abc.sources import abc_record_source
+from clubsync.providers.base import MemberSource, RecordSource
+from clubsync.resources.member_windows import event_window
+from clubsync.runtime.local import (
     SANDBOX_CREDENTIALS,
     Repositories,
     create_tables,
@@ -53,15 +61,7 @@ from clubsync.local import (
     sandbox_client_config,
     use_fake_aws_credentials,
 )
-from clubsync.providers.abc.client import AbcClient, AbcClientConfig
-from clubsync.providers.abc.members import AbcMemberSource
-from clubsync.providers.abc.sources import abc_record_source
-from clubsync.providers.base import MemberSource, RecordSource
 from clubsync.store.items import TableUsage
-from clubsync.sync.full_sync import RunSummary, TypeResult, run_full_sync
-from clubsync.sync.scheduled import SyncDependencies
-from clubsync.sync.sync_types import RECORD_SYNC_TYPES, full_sync_types
-from clubsync.sync.windows import event_window
 
 # The location as a club would configure it: the default departments, event type mapping and
 # profit centers (Personal Training: PT, Pro Shop: product), the two Pro Shop products the
@@ -108,7 +108,7 @@ class Capture:
 
     def _client(self, sync_type: SyncType, settings: LocationSettings, base_url: str) -> AbcClient:
         transport = self.transports.setdefault(sync_type.value, RecordingTransport())
-        # As `clubsync.local.sandbox_sources`: no client-side rate limit, short backoff.
+        # As `clubsync.runtime.local.sandbox_sources`: no client-side rate limit, short backoff.
         client = AbcClient(
             settings.club_number,
             SANDBOX_CREDENTIALS,

@@ -32,7 +32,7 @@ HANDLERS = {
 DEFERRED = {
     "members_sync": [
         "boto3",
-        "clubsync.sync.scheduled",
+        "clubsync.engine.scheduled",
         "clubsync.providers.abc.members",
         "clubsync.providers.abc.sources",
         "aws_lambda_powertools.utilities.parameters",
@@ -41,7 +41,7 @@ DEFERRED = {
     ],
     "location_registry": [
         "boto3",
-        "clubsync.scheduling",
+        "clubsync.features.scheduling",
         "clubsync.domain.settings",
         "aws_lambda_powertools.tracing",
         "aws_xray_sdk.core",

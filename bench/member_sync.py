@@ -44,7 +44,11 @@ from _util import (
 
 from clubsync.domain.runs import RunCounts, RunRecord
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import (
+from clubsync.engine.scheduled import SyncDependencies, run_scheduled_sync
+from clubsync.providers.abc.client import AbcClient, AbcClientConfig
+from clubsync.providers.abc.members import AbcMemberSource
+from clubsync.providers.base import MemberQuery, MemberSource, SourcePage
+from clubsync.runtime.local import (
     SANDBOX_CREDENTIALS,
     Repositories,
     create_tables,
@@ -52,10 +56,6 @@ from clubsync.local import (
     dynamodb_client,
     use_fake_aws_credentials,
 )
-from clubsync.providers.abc.client import AbcClient, AbcClientConfig
-from clubsync.providers.abc.members import AbcMemberSource
-from clubsync.providers.base import MemberQuery, MemberSource, SourcePage
-from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 
 LOCATION = LocationSettings(
     location_id="bench-members",
@@ -95,7 +95,8 @@ class Capture:
     sources: list[RecordingMemberSource] = field(default_factory=list)
 
     def member_source(self, base_url: str) -> Any:
-        # As `clubsync.local.sandbox_member_source`: no client-side rate limit, short backoff.
+        # As `clubsync.runtime.local.sandbox_member_source`: no client-side rate limit,
+        # short backoff.
         config = AbcClientConfig(
             base_url=base_url,
             min_request_interval_seconds=0,

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("prospect_intake", "clubhub_webhook")
 # What the authenticated path imports (the library, pydantic, the DynamoDB client's boto3).
 LIBRARY = {
-    "prospect_intake": "clubsync.sync.prospect_intake",
-    "clubhub_webhook": "clubsync.sync.clubhub_webhook",
+    "prospect_intake": "clubsync.features.prospect_intake",
+    "clubhub_webhook": "clubsync.providers.clubhub.webhook",
 }
 LAMBDA_LIKE_ENV = {
     "POWERTOOLS_SERVICE_NAME": "bench",

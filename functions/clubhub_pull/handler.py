@@ -1,14 +1,14 @@
 """Lambda: the scheduled Club Hub reconciliation pull (EventBridge Scheduler, hourly).
 
-Thin on purpose: events, wiring and metrics are in `clubsync.clubhub_runtime`; the pulls are
-engine runs (`clubsync.sync.clubhub_sync`).
+Thin on purpose: events, wiring and metrics are in `clubsync.runtime.clubhub_pull`; the pulls are
+engine runs (`clubsync.providers.clubhub.sync`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from clubsync.clubhub_runtime import pull_handler
+from clubsync.runtime.clubhub_pull import pull_handler
 
 _handler = pull_handler()
 

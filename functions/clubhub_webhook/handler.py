@@ -3,10 +3,10 @@ the authentication, as Club Hub cannot sign AWS requests).
 
 The shared secret is read from Secrets Manager (`CLUBSYNC_CLUBHUB_SECRET_NAME`) through
 Powertools parameters, cached for five minutes, so a rotated secret takes effect without a
-deploy. Everything else is the library's (clubsync.sync.clubhub_webhook).
+deploy. Everything else is the library's (clubsync.providers.clubhub.webhook).
 
 The URL is public and runs one delivery at a time: a request without a valid signature over
-its timestamp and body (providers/clubhub/signing.py) is refused by clubsync.public_url
+its timestamp and body (providers/clubhub/signing.py) is refused by clubsync.features.public_url
 (standard library only) before the library, pydantic or the DynamoDB client are imported, and
 counted as `UnauthorizedRequests` (docs/operations.md).
 """
@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clubsync.providers.clubhub.signing import tolerance_seconds
-from clubsync.public_url import (
+from clubsync.features.public_url import (
     UNAUTHORIZED_METRIC,
     clubhub_refusal,
     json_response,
     shared_secret,
 )
+from clubsync.providers.clubhub.signing import tolerance_seconds
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -45,7 +45,7 @@ SECRET_NAME_VARIABLE = "CLUBSYNC_CLUBHUB_SECRET_NAME"
 @cache
 def _repositories() -> tuple[EntityRepository, StateRepository]:
     # Imported on the first authentic delivery only.
-    from clubsync.lambda_runtime import table_repositories
+    from clubsync.runtime.sync_lambda import table_repositories
 
     return table_repositories()
 
@@ -68,7 +68,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         else:
             logger.info("clubhub delivery refused", extra={"status": refusal.status})
         return json_response(refusal.status, {"error": refusal.message})
-    from clubsync.sync.clubhub_webhook import ClubHubWebhook, handle_webhook_event
+    from clubsync.providers.clubhub.webhook import ClubHubWebhook, handle_webhook_event
 
     entities, state = _repositories()
     webhook = ClubHubWebhook(entities, state, secret, tolerance=tolerance)

@@ -16,8 +16,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clubsync.lambda_runtime import table_repositories
-from clubsync.sync.duplicates import Duplicates, store_weekly_reports
+from clubsync.features.duplicates import Duplicates, store_weekly_reports
+from clubsync.runtime.sync_lambda import table_repositories
 
 logger = Logger(service="duplicates-report")
 # One location's report takes seconds; two minutes left never cuts one in half.

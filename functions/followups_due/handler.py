@@ -25,9 +25,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clubsync.domain.settings import LOCATION_ID_PATTERN
-from clubsync.lambda_runtime import table_repositories
+from clubsync.features.follow_ups import DueList, FollowUps
+from clubsync.runtime.sync_lambda import table_repositories
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.follow_ups import DueList, FollowUps
 
 logger = Logger(service="followups-due")
 # One location's list takes seconds; stopping with two minutes left never cuts one in half.

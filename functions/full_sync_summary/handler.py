@@ -2,14 +2,14 @@
 `RUNSUMMARY#{date}` in the state table and emits the summary's status as metrics
 (docs/decisions.md).
 
-Thin on purpose: the handler body lives in `clubsync.lambda_runtime`.
+Thin on purpose: the handler body lives in `clubsync.runtime.sync_lambda`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from clubsync.lambda_runtime import summary_handler
+from clubsync.runtime.sync_lambda import summary_handler
 
 _handler = summary_handler()
 

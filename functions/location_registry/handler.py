@@ -2,9 +2,9 @@
 
 Triggered by the state table's DynamoDB stream, filtered to the registry items (pk
 "LOCATIONS"). For every changed location it computes the schedules the location should have
-and reconciles only that location's schedules (clubsync.scheduling). A removed location loses
-its schedules. Records are processed in order and a failure reports the record back to the
-stream (partial batch response), so a Scheduler hiccup retries from that record on.
+and reconciles only that location's schedules (clubsync.features.scheduling). A removed
+location loses its schedules. Records are processed in order and a failure reports the record
+back to the stream (partial batch response), so a Scheduler hiccup retries from that record on.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     from pydantic import ValidationError
 
     from clubsync.domain.settings import LocationSettings
-    from clubsync.scheduling import desired_schedules, reconcile
+    from clubsync.features.scheduling import desired_schedules, reconcile
 
     keys = record.dynamodb.keys if record.dynamodb else None
     if not keys or keys.get("pk") != LOCATIONS_PK:

@@ -2,7 +2,7 @@
 (docs/decisions.md).
 
 Thin on purpose: the wiring, the handler body and the run metrics live in
-`clubsync.lambda_runtime`, the same for every sync type.
+`clubsync.runtime.sync_lambda`, the same for every sync type.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from clubsync.domain.runs import SyncType
-from clubsync.lambda_runtime import sync_handler
+from clubsync.runtime.sync_lambda import sync_handler
 
 _handler = sync_handler(SyncType.MARKETING_SOURCES)
 

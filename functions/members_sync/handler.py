@@ -3,7 +3,7 @@ EventBridge Scheduler's partial member syncs (docs/decisions.md).
 
 Thin on purpose: the wiring, the handler body, the run metrics and who continues a paused run
 (the state machine, or this function invoking itself for a partial sync) live in
-`clubsync.lambda_runtime`, the same for every sync type.
+`clubsync.runtime.sync_lambda`, the same for every sync type.
 
 Imports are kept cheap (bench/handler_import.py): the library, boto3, httpx and the Powertools
 parameters utility load on the first invocation, which is also what lets tests start moto
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from clubsync.domain.runs import SyncType
-from clubsync.lambda_runtime import sync_handler
+from clubsync.runtime.sync_lambda import sync_handler
 
 _handler = sync_handler(SyncType.MEMBERS)
 

@@ -4,10 +4,10 @@ The digital guest waiver, web lead and referral forms POST a prospect here with 
 secret in the `x-clubsync-intake-secret` header. The secret is read from Secrets Manager
 (`CLUBSYNC_INTAKE_SECRET_NAME`) through Powertools parameters, cached for five minutes, so a
 rotated secret takes effect without a deploy. Everything else is the library's
-(clubsync.sync.prospect_intake), shared with `clubsync prospects add`.
+(clubsync.features.prospect_intake), shared with `clubsync prospects add`.
 
 The URL is public and its reserved concurrency small: a request without the secret is refused
-by clubsync.public_url (standard library only) before the library, pydantic or the DynamoDB
+by clubsync.features.public_url (standard library only) before the library, pydantic or the DynamoDB
 client are imported, and counted as `UnauthorizedRequests` (docs/operations.md).
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clubsync.public_url import (
+from clubsync.features.public_url import (
     UNAUTHORIZED_METRIC,
     intake_refusal,
     json_response,
@@ -29,7 +29,7 @@ from clubsync.public_url import (
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from clubsync.sync.prospect_intake import ProspectIntake
+    from clubsync.features.prospect_intake import ProspectIntake
 
 logger = Logger(service="prospect-intake")
 # Namespace and the one dimension (`service`) come from the stack's POWERTOOLS_METRICS_NAMESPACE
@@ -41,8 +41,8 @@ SECRET_NAME_VARIABLE = "CLUBSYNC_INTAKE_SECRET_NAME"
 @cache
 def _intake() -> ProspectIntake:
     # Imported on the first authenticated request only.
-    from clubsync.lambda_runtime import table_repositories
-    from clubsync.sync.prospect_intake import ProspectIntake
+    from clubsync.features.prospect_intake import ProspectIntake
+    from clubsync.runtime.sync_lambda import table_repositories
 
     return ProspectIntake(*table_repositories())
 
@@ -66,7 +66,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return json_response(
             refusal.status, {"errors": [{"field": refusal.field, "message": refusal.message}]}
         )
-    from clubsync.sync.prospect_intake import handle_intake_event
+    from clubsync.features.prospect_intake import handle_intake_event
 
     response = handle_intake_event(event, _intake(), secret)
     # Status only: the body holds personal data.

@@ -1,6 +1,6 @@
 """Lambda: the entities table's stream (prospect records only, by event filter) -> billing.
 
-Thin: parse the batch, hand each record to the library (clubsync.sync.prospect_stream), report
+Thin: parse the batch, hand each record to the library (clubsync.features.prospect_stream), report
 only the failed records (ReportBatchItemFailures) so the rest of the shard moves on.
 
 Exactly once towards billing, in two layers:
@@ -36,21 +36,21 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clubsync.prospect_runtime import PushEnvironment, pusher_factory
-from clubsync.sync.prospect_push import wall_clock
-from clubsync.sync.prospect_stream import (
+from clubsync.features.prospect_push import wall_clock
+from clubsync.features.prospect_stream import (
     OrderedRecords,
     ProspectChange,
     PusherFactory,
     change_of,
 )
+from clubsync.runtime.prospect_lambdas import PushEnvironment, pusher_factory
 
 logger = Logger(service="prospect-push")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 IDEMPOTENCY_PK = "IDEMPOTENCY#prospect_push"
 
 
-# The wall clock in Lambda; a local replay (clubsync.local_streams) sets the scenario's.
+# The wall clock in Lambda; a local replay (clubsync.runtime.local_streams) sets the scenario's.
 _clock: Callable[[], datetime] = wall_clock
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clubsync.prospect_runtime import PushEnvironment, pusher_factory
-from clubsync.sync.prospect_push import ProspectPusher
-from clubsync.sync.prospect_reintegration import reintegrate
+from clubsync.features.prospect_push import ProspectPusher
+from clubsync.features.prospect_reintegration import reintegrate
+from clubsync.runtime.prospect_lambdas import PushEnvironment, pusher_factory
 
 logger = Logger(service="prospect-reintegration")
 STOP_BEFORE_TIMEOUT_MS = 60_000

@@ -1,6 +1,6 @@
 """Lambda: the hourly staleness check (EventBridge Scheduler target, the stack's own schedule).
 
-Counts the locations with no successful member sync for 26 hours (`clubsync.sync.staleness`)
+Counts the locations with no successful member sync for 26 hours (`clubsync.features.staleness`)
 and emits the count as one metric, `StaleLocations` (the stale-locations alarm), with one log
 line per stale location naming it: per-location detail in the logs, never a metric dimension.
 The metric is emitted every hour, 0 included, so the alarm can treat a missing hour as this
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clubsync.lambda_runtime import table_repositories
+from clubsync.runtime.sync_lambda import table_repositories
 
 if TYPE_CHECKING:
     from clubsync.store.state import StateRepository
@@ -37,7 +37,7 @@ def reset() -> None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    from clubsync.sync.staleness import STALE_AFTER, check_staleness
+    from clubsync.features.staleness import STALE_AFTER, check_staleness
 
     now = datetime.now(UTC)
     report = check_staleness(_state(), now)

@@ -17,7 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from clubsync.clubhub_runtime import BASE_URL_VARIABLE, SERVICE
+from clubsync.runtime.clubhub_pull import BASE_URL_VARIABLE, SERVICE
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.member_sync import TABLE_ACTIONS
 from clubsync_infra.runtime import PythonFunction, stack_schedule

@@ -1,5 +1,5 @@
 """The nightly full sync (docs/decisions.md, issue 5): one Lambda function per registered sync
-type (clubsync.sync.sync_types.SYNC_TYPES) other than members (built by MemberSync), the summary
+type (clubsync.engine.sync_types.SYNC_TYPES) other than members (built by MemberSync), the summary
 function, and the Standard state machine that runs them.
 
 Shape of an execution (input `{"location", "kind": "full", "scheduled_time"}`), one step per
@@ -31,9 +31,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from clubsync.domain.runs import SyncType
-from clubsync.run_metrics import sync_service
+from clubsync.engine.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
+from clubsync.runtime.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
 from clubsync_infra.member_sync import PAUSE_MARGIN_MS, TABLE_ACTIONS, MemberSync
 from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
 from clubsync_infra.storage import Storage

@@ -13,9 +13,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from clubsync.domain.runs import SyncType
-from clubsync.run_metrics import sync_service
+from clubsync.engine.sync_types import spec_of
+from clubsync.runtime.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.sync_types import spec_of
 from clubsync_infra.runtime import PythonFunction, acknowledge, failure_queue, nag_arn
 from clubsync_infra.storage import Storage
 

@@ -22,7 +22,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from clubsync.domain.runs import RunStatus
-from clubsync.run_metrics import (
+from clubsync.engine.sync_types import FULL_SYNC_ORDER
+from clubsync.runtime.run_metrics import (
     EVENT_REFUSED,
     REFUSED_METRIC,
     RUN_FAILED,
@@ -31,7 +32,6 @@ from clubsync.run_metrics import (
     SUMMARY_METRICS,
     sync_service,
 )
-from clubsync.sync.sync_types import FULL_SYNC_ORDER
 from clubsync_infra.clubhub_pull import ClubHubPull
 from clubsync_infra.duplicates import WEBHOOK_SERVICE, Duplicates
 from clubsync_infra.followups import FollowUps
@@ -49,7 +49,7 @@ NO_DATA_IS_FINE = cloudwatch.TreatMissingData.NOT_BREACHING
 # A public URL answering 401 this often in 5 minutes: a caller with a stale secret (a form
 # provider or Club Hub after a rotation) or someone probing the URL.
 UNAUTHORIZED_THRESHOLD = 20
-# What the sync functions' log lines carry (clubsync.run_metrics.run_log_fields).
+# What the sync functions' log lines carry (clubsync.runtime.run_metrics.run_log_fields).
 RUN_LINES = f"filter message in ['{RUN_FINISHED}', '{RUN_FAILED}']"
 
 

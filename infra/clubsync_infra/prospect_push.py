@@ -17,9 +17,9 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from clubsync.features.prospect_push import DEFAULT_MAX_ATTEMPTS
+from clubsync.features.prospect_stream import PROSPECT_RECORD_FILTER
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS
-from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
 from clubsync_infra.runtime import (
     PythonFunction,
     acknowledge,

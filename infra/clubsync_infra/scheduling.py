@@ -1,5 +1,5 @@
 """Scheduling: the schedule group, the role Scheduler uses, and the registry function that
-turns location registry changes into schedules (clubsync.scheduling).
+turns location registry changes into schedules (clubsync.features.scheduling).
 
 The schedules themselves are not CloudFormation resources: they are data, created by API,
 one pair per location (docs/decisions.md).
@@ -17,7 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from clubsync.scheduling import FULL_SYNC_TARGET_ENV, partial_target_env
+from clubsync.features.scheduling import FULL_SYNC_TARGET_ENV, partial_target_env
 from clubsync.store.state import LOCATIONS_PK
 from clubsync_infra.full_sync import FullSync, grant_start
 from clubsync_infra.member_sync import MemberSync
@@ -91,7 +91,7 @@ class Scheduling(Construct):
                 "CLUBSYNC_SYNC_FUNCTION_ARN": member_sync.function.function_arn,
                 "CLUBSYNC_SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
                 "CLUBSYNC_SCHEDULE_DLQ_ARN": member_sync.dead_letters.queue_arn,
-                # Read by clubsync.scheduling.desired_schedules: the 21:00 full sync starts
+                # Read by clubsync.features.scheduling.desired_schedules: the 21:00 full sync starts
                 # the state machine; partial syncs also run the other partial types.
                 FULL_SYNC_TARGET_ENV: full_sync.state_machine.state_machine_arn,
                 **{

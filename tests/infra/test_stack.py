@@ -18,9 +18,13 @@ from typing import Any
 import pytest
 
 from clubsync.domain.runs import SyncType
-from clubsync.scheduling import CHECKINS_TARGET_ENV, FULL_SYNC_TARGET_ENV, partial_target_env
+from clubsync.engine.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
+from clubsync.features.scheduling import (
+    CHECKINS_TARGET_ENV,
+    FULL_SYNC_TARGET_ENV,
+    partial_target_env,
+)
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, TableSpec
-from clubsync.sync.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
@@ -434,7 +438,7 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
         "CLUBSYNC_SCHEDULER_ROLE_ARN",
         "CLUBSYNC_SCHEDULE_DLQ_ARN",
     } <= set(variables)
-    # What clubsync.scheduling.desired_schedules reads for the full and check-in targets.
+    # What clubsync.features.scheduling.desired_schedules reads for the full and check-in targets.
     assert variables[FULL_SYNC_TARGET_ENV] == {"Ref": _logical_id(dev, _state_machine(dev))}
     assert variables[CHECKINS_TARGET_ENV] == {
         "Fn::GetAtt": [_logical_id(dev, _function(dev, "checkins-sync")), "Arn"]
@@ -558,8 +562,8 @@ def test_functions_and_alarms_use_the_stack_namespace_and_no_location_dimension(
 
 
 def test_the_failed_syncs_alarm_sums_every_sync_type(dev: dict[str, Any]) -> None:
-    from clubsync.run_metrics import sync_service
-    from clubsync.sync.sync_types import FULL_SYNC_ORDER
+    from clubsync.engine.sync_types import FULL_SYNC_ORDER
+    from clubsync.runtime.run_metrics import sync_service
 
     services = {sync_service(sync_type) for sync_type in FULL_SYNC_ORDER}
     # Every sync function reports under one of these services, and every one is summed.
@@ -717,8 +721,8 @@ def _prospect_mapping(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_prospect_push_follows_prospect_records_on_the_entities_stream(dev: dict[str, Any]) -> None:
-    from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS
-    from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
+    from clubsync.features.prospect_push import DEFAULT_MAX_ATTEMPTS
+    from clubsync.features.prospect_stream import PROSPECT_RECORD_FILTER
 
     mapping = _prospect_mapping(dev)
     push = _function(dev, "prospect-push")
@@ -743,7 +747,7 @@ def test_prospect_push_follows_prospect_records_on_the_entities_stream(dev: dict
 
 
 def test_the_filter_lets_through_only_prospect_inserts_and_modifies() -> None:
-    from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER, matches_filter
+    from clubsync.features.prospect_stream import PROSPECT_RECORD_FILTER, matches_filter
 
     def record(event: str, entity: str, kind: str) -> dict[str, Any]:
         image = {"entity": {"S": entity}, "kind": {"S": kind}}

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import (
+from clubsync.runtime.local import (
     Repositories,
     create_tables,
     dynamo_repositories,

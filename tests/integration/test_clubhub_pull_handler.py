@@ -10,9 +10,9 @@ from types import ModuleType
 import pytest
 
 from clubsync.domain.runs import RunStatus, SyncKind, SyncType
-from clubsync.local import Repositories
-from clubsync.local_streams import LocalLambdaContext, load_function
 from clubsync.providers.clubhub.wire import ClubHubMember
+from clubsync.runtime.local import Repositories
+from clubsync.runtime.local_streams import LocalLambdaContext, load_function
 from clubsync.sandbox.clubhub import ClubHubSandbox
 from clubsync.store.tables import ENTITIES, STATE
 

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from clubsync.cli.duplicates import duplicates_app
-from clubsync.local import LOCAL_REGION, Repositories
-from clubsync.local_streams import LocalLambdaContext, load_function
-from clubsync.sync.clubhub_webhook import signed_headers
+from clubsync.providers.clubhub.webhook import signed_headers
+from clubsync.runtime.local import LOCAL_REGION, Repositories
+from clubsync.runtime.local_streams import LocalLambdaContext, load_function
 from tests.integration.metrics_helpers import emitted_metrics
 
 SECRET = "clubhub-secret-for-tests"  # a test value, not a credential

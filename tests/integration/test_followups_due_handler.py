@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from clubsync.cli.followups import followups_app
 from clubsync.domain.people import ContactData, FollowUpStatus, OptIns, Person, PersonKind
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import Repositories
-from clubsync.local_streams import LocalLambdaContext, load_function
+from clubsync.features.follow_ups import DueList, FollowUps
+from clubsync.runtime.local import Repositories
+from clubsync.runtime.local_streams import LocalLambdaContext, load_function
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.follow_ups import DueList, FollowUps
 
 DAY = date(2026, 11, 24)
 

@@ -10,10 +10,10 @@ import pytest
 from clubsync.domain.people import PersonKind
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import Repositories, sandbox_member_source
+from clubsync.engine.scheduled import SyncDependencies, run_scheduled_sync
+from clubsync.resources.members import SyncFailed
+from clubsync.runtime.local import Repositories, sandbox_member_source
 from clubsync.sandbox import BillingSandbox, Fault, FaultKind
-from clubsync.sync.member_sync import SyncFailed
-from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 from tests.integration.conftest import CLUB_ZONE, FULL_SYNC_AT
 
 pytestmark = pytest.mark.enable_socket
@@ -204,7 +204,7 @@ def test_a_malformed_record_is_quarantined_and_the_sync_completes(
 def test_unknown_location_and_kind_are_refused_with_a_clear_message(
     repos: Repositories, sandbox: BillingSandbox, location: LocationSettings
 ) -> None:
-    from clubsync.sync.scheduled import InvalidEvent
+    from clubsync.engine.scheduled import InvalidEvent
 
     deps = SyncDependencies(
         entities=repos.entities, state=repos.state, member_source=sandbox_member_source(sandbox.url)

@@ -19,8 +19,7 @@ import pytest
 from moto import mock_aws
 
 from clubsync.domain.settings import LocationSettings
-from clubsync.lambda_runtime import sync_runtime
-from clubsync.local import (
+from clubsync.runtime.local import (
     LOCAL_REGION,
     Repositories,
     create_tables,
@@ -28,6 +27,7 @@ from clubsync.local import (
     dynamodb_client,
     use_fake_aws_credentials,
 )
+from clubsync.runtime.sync_lambda import sync_runtime
 from clubsync.sandbox import BillingSandbox
 from clubsync.store.tables import ENTITIES, STATE
 
@@ -240,7 +240,7 @@ def test_a_location_without_a_billing_secret_is_refused(world: World) -> None:
 
 
 def test_a_failed_sync_raises_so_lambda_retries_it(world: World) -> None:
-    from clubsync.sync.member_sync import SyncFailed
+    from clubsync.resources.members import SyncFailed
 
     secrets = boto3.client("secretsmanager", region_name=LOCAL_REGION)
     secrets.put_secret_value(
@@ -339,7 +339,7 @@ def test_in_the_state_machine_a_paused_run_returns_its_continuation_and_never_in
     """The state machine's contract (docs/decisions.md): `caller_continues` in the event, the
     continuation in the answer, which the Choice loop sends back until the run ends; the last
     answer is a TypeResult like every type's."""
-    from clubsync.sync.full_sync import TypeResult, result_from_step_output
+    from clubsync.engine.full_sync import TypeResult, result_from_step_output
 
     world.repos.state.put_location(location("reference"))
     reference = world.handler.handler(state_machine_event("reference"), Context())
@@ -364,7 +364,7 @@ def test_in_the_state_machine_a_paused_run_returns_its_continuation_and_never_in
 def test_in_the_state_machine_a_refused_event_raises_so_the_catch_records_a_failed_type(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from clubsync.sync.scheduled import InvalidEvent
+    from clubsync.engine.scheduled import InvalidEvent
 
     with pytest.raises(InvalidEvent, match="unknown location 'nowhere'"):
         world.handler.handler(state_machine_event("nowhere"), Context())

@@ -10,10 +10,10 @@ import pytest
 
 from clubsync.domain.people import PersonKind
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import Repositories, sandbox_connection
+from clubsync.features.onboarding import AlreadyIntegrated, ZoneMismatch, onboard_location
+from clubsync.runtime.local import Repositories, sandbox_connection
 from clubsync.sandbox import BillingSandbox
 from clubsync.store.entities import location_pk
-from clubsync.sync.onboarding import AlreadyIntegrated, ZoneMismatch, onboard_location
 from tests.integration.conftest import FULL_SYNC_AT
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
-from clubsync.local import LOCAL_REGION, Repositories
-from clubsync.local_streams import LocalLambdaContext, load_function
+from clubsync.runtime.local import LOCAL_REGION, Repositories
+from clubsync.runtime.local_streams import LocalLambdaContext, load_function
 from tests.integration.metrics_helpers import emitted_metrics
 
 SECRET = "intake-secret-for-tests"  # a test value, not a credential
@@ -144,8 +144,8 @@ context = SimpleNamespace(function_name="f", memory_limit_in_mb=128, aws_request
 event = {"headers": {}, "requestContext": {"http": {"method": "POST"}}, "body": "{}"}
 status = module.lambda_handler(event, context)["statusCode"]
 # (Powertools itself touches botocore for its user agent; boto3 is what a client costs.)
-heavy = ("pydantic", "boto3", "clubsync.lambda_runtime", "clubsync.store.items",
-         "clubsync.sync.prospect_intake", "clubsync.sync.clubhub_webhook")
+heavy = ("pydantic", "boto3", "clubsync.runtime.sync_lambda", "clubsync.store.items",
+         "clubsync.features.prospect_intake", "clubsync.providers.clubhub.webhook")
 print(json.dumps({"status": status, "imported": [m for m in heavy if m in sys.modules]}))
 """
 

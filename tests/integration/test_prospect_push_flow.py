@@ -14,16 +14,21 @@ import pytest
 from clubsync.domain.people import ProspectPushState
 from clubsync.domain.runs import RunStatus, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import LOCAL_REGION, Repositories, sandbox_member_source, sandbox_sources
-from clubsync.local_streams import StreamPoller, load_function, streams_client
+from clubsync.engine.scheduled import SyncDependencies, run_scheduled_sync
+from clubsync.features.prospect_intake import ProspectIntake, parse_form
+from clubsync.features.prospect_stream import PROSPECT_RECORD_FILTER
+from clubsync.resources.employees import employee_refs
+from clubsync.runtime.local import (
+    LOCAL_REGION,
+    Repositories,
+    sandbox_member_source,
+    sandbox_sources,
+)
+from clubsync.runtime.local_streams import StreamPoller, load_function, streams_client
 from clubsync.sandbox import BillingSandbox, Fault, FaultKind
 from clubsync.store.prospects import ProspectStore
 from clubsync.store.records import RecordRepository
 from clubsync.store.tables import ENTITIES
-from clubsync.sync.employee_sync import employee_refs
-from clubsync.sync.prospect_intake import ProspectIntake, parse_form
-from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
-from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 from tests.integration.conftest import FULL_SYNC_AT
 
 pytestmark = pytest.mark.enable_socket

@@ -20,19 +20,19 @@ from typer.testing import CliRunner
 
 from clubsync.cli.locations import ScheduleTarget, locations_app, reconcile_locations
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import (
+from clubsync.features.scheduling import (
+    CHECKINS_TARGET_ENV,
+    FULL_SYNC_TARGET_ENV,
+    desired_schedules,
+    reconcile,
+)
+from clubsync.runtime.local import (
     LOCAL_REGION,
     create_tables,
     dynamo_repositories,
     dynamodb_client,
     moto_server,
     use_fake_aws_credentials,
-)
-from clubsync.scheduling import (
-    CHECKINS_TARGET_ENV,
-    FULL_SYNC_TARGET_ENV,
-    desired_schedules,
-    reconcile,
 )
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import STATE

@@ -16,18 +16,18 @@ from moto import mock_aws
 
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.lambda_runtime import sync_runtime
-from clubsync.local import (
+from clubsync.engine.sync_types import FULL_SYNC_ORDER
+from clubsync.runtime.local import (
     LOCAL_REGION,
     create_tables,
     dynamo_repositories,
     dynamodb_client,
     use_fake_aws_credentials,
 )
-from clubsync.run_metrics import COUNT_METRICS, sync_service
+from clubsync.runtime.run_metrics import COUNT_METRICS, sync_service
+from clubsync.runtime.sync_lambda import sync_runtime
 from clubsync.sandbox import BillingSandbox
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.sync_types import FULL_SYNC_ORDER
 from tests.integration.test_members_sync_handler import (
     CLUB,
     FULL_SYNC_AT,
@@ -158,7 +158,7 @@ def test_every_sync_type_emits_the_same_run_metrics_in_the_configured_namespace(
     assert document["Fetched"] == output["counts"]["fetched"]
 
     # A failed run: the same metric names with SyncFailed, and the run still raises.
-    from clubsync.sync.engine import SyncFailed
+    from clubsync.engine.sync_engine import SyncFailed
 
     boto3.client("secretsmanager", region_name=LOCAL_REGION).put_secret_value(
         SecretId=SECRET, SecretString=json.dumps({"app_id": "sandbox", "app_key": "wrong"})

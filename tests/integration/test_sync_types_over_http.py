@@ -8,10 +8,10 @@ import pytest
 
 from clubsync.domain.runs import RunStatus, SyncType
 from clubsync.domain.settings import LocationSettings, Product
-from clubsync.local import Repositories, sandbox_member_source, sandbox_sources
+from clubsync.engine.full_sync import run_full_sync
+from clubsync.engine.scheduled import SyncDependencies, run_scheduled_sync
+from clubsync.runtime.local import Repositories, sandbox_member_source, sandbox_sources
 from clubsync.sandbox import BillingSandbox, Fault, FaultKind
-from clubsync.sync.full_sync import run_full_sync
-from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 from tests.integration.conftest import FULL_SYNC_AT
 
 TYPES = [t for t in SyncType if t is not SyncType.MEMBERS]

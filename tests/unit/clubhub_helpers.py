@@ -7,7 +7,7 @@ from datetime import date
 
 from clubsync.domain.people import ContactData, MembershipAgreement, Person, PersonKind
 from clubsync.providers.clubhub.mapping import MembershipObservation
-from clubsync.sync.clubhub_memberships import (
+from clubsync.providers.clubhub.memberships import (
     DuplicateAccountsFinding,
     MembershipChange,
     apply_membership,

@@ -10,10 +10,10 @@ from clubsync.domain.people import ContactData, Person, PersonKind
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.prospects import BillingProspect, PushRejected, SalespersonRefused
+from clubsync.resources.employees import employee_refs
 from clubsync.store.entities import EntityRepository
 from clubsync.store.records import RecordRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.employee_sync import employee_refs
 from tests.unit.sync_type_helpers import employee, run_type
 
 # The follow-up person of `make_prospect`: billing's employee "sp-1", Sam Seller in Sales.

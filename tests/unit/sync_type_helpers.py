@@ -7,11 +7,11 @@ from typing import Any
 
 from clubsync.domain.runs import RunRecord, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.engine.sync_types import record_engine
 from clubsync.providers.abc.sources import abc_record_source
+from clubsync.resources.members import MemberSync
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.member_sync import MemberSync
-from clubsync.sync.sync_types import record_engine
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource, ListRecordSource
 

@@ -14,11 +14,11 @@ from clubsync.domain.people import ContactData, FollowUpStatus, OptIns, Person, 
 from clubsync.domain.runs import RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.clubhub.members import ClubHubMemberSource
+from clubsync.providers.clubhub.sync import pull
+from clubsync.providers.clubhub.webhook import ClubHubWebhook, signed_headers
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_sync import pull
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, signed_headers
 
 SECRET = b"webhook-secret-for-tests"  # a test value, not a credential
 NOW = datetime(2022, 1, 3, 15, 0, tzinfo=UTC)
@@ -156,8 +156,8 @@ def test_the_pull_is_an_engine_run_and_one_bad_record_does_not_abort_it(
 def test_a_pull_pauses_between_pages_and_its_continuation_finishes_it(
     settings: LocationSettings, entities: EntityRepository, state: StateRepository
 ) -> None:
-    from clubsync.sync.engine import SyncEngine
-    from clubsync.sync.member_sync import MemberJob
+    from clubsync.engine.sync_engine import SyncEngine
+    from clubsync.resources.members import MemberJob
 
     listing = Listing(
         [
@@ -244,7 +244,7 @@ def test_the_scheduled_pull_takes_due_club_hub_locations_and_continues_unfinishe
 ) -> None:
     """Hourly: a location is pulled when it never was, when its last pull is a day old, or
     when its pull is unfinished (continued from its checkpoint, under the same run)."""
-    import clubsync.sync.clubhub_sync as clubhub_sync
+    import clubsync.providers.clubhub.sync as clubhub_sync
 
     # The settings' provider names are the registry's; here the location stands for Club Hub.
     monkeypatch.setattr(clubhub_sync, "is_clubhub", lambda _: True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from clubsync.sync.clubhub_memberships import MembershipOutcome
+from clubsync.providers.clubhub.memberships import MembershipOutcome
 from tests.unit.clubhub_helpers import Location, observation
 
 SOLD = date(2022, 1, 1)

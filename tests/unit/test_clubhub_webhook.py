@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from clubsync.store.entities import EntityRepository
-from clubsync.store.items import MemoryItemTable
-from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_webhook import (
+from clubsync.providers.clubhub.webhook import (
     ClubHubWebhook,
     handle_webhook_event,
     sign,
     signed_headers,
 )
+from clubsync.store.entities import EntityRepository
+from clubsync.store.items import MemoryItemTable
+from clubsync.store.state import StateRepository
 
 SECRET = b"webhook-secret-for-tests"  # a test value, not a credential
 NOW = datetime(2022, 1, 3, 15, 0, tzinfo=UTC)

@@ -14,11 +14,11 @@ import pytest
 
 from clubsync.domain.runs import RunStatus, SyncKind
 from clubsync.domain.settings import LocationSettings
+from clubsync.engine.sync_engine import LEASE_TTL
+from clubsync.resources.members import MemberSync
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import LEASE_TTL
-from clubsync.sync.member_sync import MemberSync
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource
 from tests.faults import FaultyTable, Killed, StoreError

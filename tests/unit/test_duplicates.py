@@ -9,11 +9,11 @@ import pytest
 
 from clubsync.domain.people import ContactData, MembershipAgreement, Person, PersonKind
 from clubsync.domain.settings import LocationSettings
+from clubsync.features.duplicates import Action, Duplicates, ResolutionRefused, store_weekly_reports
 from clubsync.store.audit import AuditRepository
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.duplicates import Action, Duplicates, ResolutionRefused, store_weekly_reports
 
 LOC = "springfield"
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

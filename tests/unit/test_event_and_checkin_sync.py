@@ -8,6 +8,7 @@ from clubsync.domain.activity import CalendarEvent, CheckIn, PtFollowUp
 from clubsync.domain.people import FollowUpStatus
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import EventKind, EventTypeMapping, LocationSettings
+from clubsync.resources.events import SKIP_DISABLED, SKIP_NO_MEMBER, SKIP_NO_OWNER, SKIP_NOT_MAPPED
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.records import (
@@ -18,7 +19,6 @@ from clubsync.store.records import (
     record_item,
 )
 from clubsync.store.state import StateRepository
-from clubsync.sync.event_sync import SKIP_DISABLED, SKIP_NO_MEMBER, SKIP_NO_OWNER, SKIP_NOT_MAPPED
 from tests.unit.sync_type_helpers import (
     NOW,
     checkin,

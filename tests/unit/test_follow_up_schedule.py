@@ -27,7 +27,7 @@ from clubsync.domain.follow_up_schedule import (
 )
 from clubsync.domain.people import ContactData, FollowUpStatus, OptIns
 from clubsync.domain.settings import LocationSettings
-from clubsync.sync.follow_ups import local_today
+from clubsync.features.follow_ups import local_today
 
 S = FollowUpStatus
 TEN = (0, 1, 2, 3, 4, 5, 6, 7, 8, 5)  # ten stages: the last (5 days) repeats

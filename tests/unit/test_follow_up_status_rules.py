@@ -22,10 +22,10 @@ from clubsync.domain.follow_up_schedule import FollowUpTrack, ScheduleKind
 from clubsync.domain.people import ContactData, FollowUpStatus, Person, PersonKind
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.features.follow_ups import FollowUps, follow_up_person
+from clubsync.features.prospect_intake import _FOLLOW_UP_BY_SOURCE
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.follow_ups import FollowUps, follow_up_person
-from clubsync.sync.prospect_intake import _FOLLOW_UP_BY_SOURCE
 from tests.unit.sync_type_helpers import (
     NOW,
     checkin,

@@ -12,6 +12,7 @@ from clubsync.domain.employees import Employee, EmployeeRole
 from clubsync.domain.follow_up_schedule import Channel
 from clubsync.domain.people import ContactData, FollowUpStatus, OptIns, Person, PersonKind
 from clubsync.domain.settings import EventKind, LocationSettings
+from clubsync.features.follow_ups import DueList, FollowUpError, FollowUps
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.follow_ups import FOLLOW_UP_PREFIX
 from clubsync.store.items import MemoryItemTable
@@ -23,7 +24,6 @@ from clubsync.store.records import (
     record_item,
 )
 from clubsync.store.state import StateRepository
-from clubsync.sync.follow_ups import DueList, FollowUpError, FollowUps
 
 S = FollowUpStatus
 LOC = "springfield"

@@ -10,17 +10,17 @@ from pydantic import ValidationError
 
 from clubsync.domain.runs import RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import EventKind, EventTypeMapping, LocationSettings, ProfitCenter
-from clubsync.providers.base import RecordSource
-from clubsync.store.entities import EntityRepository
-from clubsync.store.state import StateRepository
-from clubsync.sync.full_sync import TypeResult, run_full_sync, summary_status
-from clubsync.sync.scheduled import (
+from clubsync.engine.full_sync import TypeResult, run_full_sync, summary_status
+from clubsync.engine.scheduled import (
     InvalidEvent,
     NotOffered,
     SyncDependencies,
     run_scheduled_sync,
 )
-from clubsync.sync.sync_types import FULL_SYNC_ORDER, full_sync_types
+from clubsync.engine.sync_types import FULL_SYNC_ORDER, full_sync_types
+from clubsync.providers.base import RecordSource
+from clubsync.store.entities import EntityRepository
+from clubsync.store.state import StateRepository
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource, ListRecordSource
 from tests.unit.sync_type_helpers import NOW, checkin, employee, event, source_for

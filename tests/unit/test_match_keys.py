@@ -8,8 +8,8 @@ import pytest
 
 from clubsync.domain.match_keys import email_key, name_key, phone_key, phone_keys
 from clubsync.domain.people import ContactData, Person, PersonKind
+from clubsync.resources.matching import MatchedBy, MatchIndex
 from clubsync.store.entities import PersonIndexEntry, person_to_item
-from clubsync.sync.matching import MatchedBy, MatchIndex
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import pytest
 from clubsync.domain.people import ContactData, FollowUpStatus, OptIns, Person, PersonKind
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind
 from clubsync.domain.settings import LocationSettings
+from clubsync.resources.members import MemberSync, SyncFailed
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.member_sync import MemberSync, SyncFailed
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource
 

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from clubsync.domain.runs import SyncKind
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.base import SourcePage
+from clubsync.resources.members import MemberSync
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.member_sync import MemberSync
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource
 

@@ -1,4 +1,4 @@
-"""Initial integration (sync/onboarding.py) with in-memory stores and fake or mocked billing:
+"""Initial integration (features/onboarding.py) with in-memory stores and fake or mocked billing:
 no sockets."""
 
 from __future__ import annotations
@@ -16,6 +16,14 @@ from clubsync.domain.people import ContactData, Person, PersonKind, ProspectPush
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Window
+from clubsync.features.onboarding import (
+    AlreadyIntegrated,
+    IntegrationMemberJob,
+    ZoneMismatch,
+    import_billing_prospects,
+    onboard_location,
+)
+from clubsync.features.prospect_push import needs_push
 from clubsync.providers.base import (
     ActiveStatus,
     Capabilities,
@@ -26,18 +34,10 @@ from clubsync.providers.base import (
     SourcePage,
 )
 from clubsync.providers.registry import connect_location
+from clubsync.resources.member_windows import integration_member_queries
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.onboarding import (
-    AlreadyIntegrated,
-    IntegrationMemberJob,
-    ZoneMismatch,
-    import_billing_prospects,
-    onboard_location,
-)
-from clubsync.sync.prospect_push import needs_push
-from clubsync.sync.windows import integration_member_queries
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 LOCATION = LocationSettings(

@@ -9,9 +9,7 @@ import pytest
 
 from clubsync.domain.people import Person, PersonKind, ProspectPushState
 from clubsync.domain.settings import DuplicateProspectPermissions, LocationSettings
-from clubsync.store.entities import EntityRepository
-from clubsync.store.state import StateRepository
-from clubsync.sync.prospect_intake import (
+from clubsync.features.prospect_intake import (
     SECRET_HEADER,
     IntakeInvalid,
     IntakeOutcome,
@@ -20,6 +18,8 @@ from clubsync.sync.prospect_intake import (
     is_authorized,
     parse_form,
 )
+from clubsync.store.entities import EntityRepository
+from clubsync.store.state import StateRepository
 from tests.unit.prospect_helpers import make_prospect
 
 FORM: dict[str, Any] = {

@@ -9,12 +9,7 @@ import pytest
 
 from clubsync.domain.people import PersonKind, ProspectPushState
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.prospects import PushOutcomeUnknown, PushTransient
-from clubsync.store.entities import EntityRepository
-from clubsync.store.items import MemoryItemTable
-from clubsync.store.prospects import ClaimState, ProspectStore
-from clubsync.store.state import StateRepository
-from clubsync.sync.prospect_push import (
+from clubsync.features.prospect_push import (
     MemoryDeadLetters,
     ProspectPusher,
     PushOutcome,
@@ -22,7 +17,12 @@ from clubsync.sync.prospect_push import (
     needs_push,
     push_hash,
 )
-from clubsync.sync.prospect_reintegration import redrive, reintegrate
+from clubsync.features.prospect_reintegration import redrive, reintegrate
+from clubsync.providers.prospects import PushOutcomeUnknown, PushTransient
+from clubsync.store.entities import EntityRepository
+from clubsync.store.items import MemoryItemTable
+from clubsync.store.prospects import ClaimState, ProspectStore
+from clubsync.store.state import StateRepository
 from tests.unit.prospect_helpers import (
     FOLLOW_UP_EMPLOYEE_ID,
     FakeProspectTarget,

@@ -1,5 +1,5 @@
-"""The one place a run becomes metrics (clubsync.run_metrics) and the staleness check
-(clubsync.sync.staleness), over the in-memory state table."""
+"""The one place a run becomes metrics (clubsync.runtime.run_metrics) and the staleness check
+(clubsync.features.staleness), over the in-memory state table."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ import pytest
 
 from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.run_metrics import COUNT_METRICS, STATUS_METRICS, run_metric_values, sync_service
+from clubsync.engine.sync_types import FULL_SYNC_ORDER
+from clubsync.features.staleness import STALE_AFTER, check_staleness
+from clubsync.runtime.run_metrics import (
+    COUNT_METRICS,
+    STATUS_METRICS,
+    run_metric_values,
+    sync_service,
+)
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.staleness import STALE_AFTER, check_staleness
-from clubsync.sync.sync_types import FULL_SYNC_ORDER
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

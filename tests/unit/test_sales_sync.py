@@ -21,6 +21,7 @@ from clubsync.domain.sales import Invoice, InvoiceItemUse, MarketingSource, Serv
 from clubsync.domain.settings import LocationSettings, Product
 from clubsync.domain.windows import Sweep
 from clubsync.providers.abc.recurring_services import repeat_type, service_description
+from clubsync.resources.pos import SKIP_NO_PROFIT_CENTER, SKIP_PRODUCT_NOT_LISTED
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.records import (
@@ -31,7 +32,6 @@ from clubsync.store.records import (
     RecordRepository,
 )
 from clubsync.store.state import StateRepository
-from clubsync.sync.pos_sync import SKIP_NO_PROFIT_CENTER, SKIP_PRODUCT_NOT_LISTED
 from tests.unit.sync_type_helpers import (
     NOW,
     employee,

@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 from clubsync.cli.locations import LocationFileError, parse_locations, registry_clashes
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.base import Capabilities
-from clubsync.providers.registry import REGISTRY
-from clubsync.scheduling import (
+from clubsync.features.scheduling import (
     CHECKINS_TARGET_ENV,
     FULL_SYNC_TARGET_ENV,
     MAX_NAME_LENGTH,
@@ -27,6 +25,8 @@ from clubsync.scheduling import (
     schedule_name,
     unsafe_local_hours,
 )
+from clubsync.providers.base import Capabilities
+from clubsync.providers.registry import REGISTRY
 
 TARGET = {
     "target_arn": "arn:aws:lambda:us-east-1:123456789012:function:sync",

@@ -26,14 +26,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings, RecordOwner
 from clubsync.domain.windows import Window
+from clubsync.engine.sync_engine import LEASE_TTL, SyncFailed
+from clubsync.engine.sync_types import record_engine
 from clubsync.providers.base import SourcePage
+from clubsync.resources.members import MemberSync
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.records import CHECKIN_PREFIX
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import LEASE_TTL, SyncFailed
-from clubsync.sync.member_sync import MemberSync
-from clubsync.sync.sync_types import record_engine
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource, ListRecordSource
 from tests.faults import FaultyTable, Killed, StoreError

@@ -11,10 +11,7 @@ import pytest
 
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.scheduling import SCHEDULED_SYNCS
-from clubsync.store.entities import EntityRepository
-from clubsync.store.state import StateRepository
-from clubsync.sync.sync_types import (
+from clubsync.engine.sync_types import (
     FULL_SYNC_ORDER,
     FULL_SYNC_STAGES,
     PARTIAL_SYNC_TYPES,
@@ -26,6 +23,9 @@ from clubsync.sync.sync_types import (
     record_engine,
     spec_of,
 )
+from clubsync.features.scheduling import SCHEDULED_SYNCS
+from clubsync.store.entities import EntityRepository
+from clubsync.store.state import StateRepository
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
@@ -106,14 +106,14 @@ def test_the_registry_refuses_duplicates_and_stages_out_of_order() -> None:
 
 
 def test_reading_the_registry_imports_no_job() -> None:
-    """The location registry Lambda reads the partial types through clubsync.scheduling: its
-    cold start must not load the jobs, the engine or the store."""
+    """The location registry Lambda reads the partial types through clubsync.features.scheduling:
+    its cold start must not load the jobs, the engine or the store."""
     code = (
-        "import sys, clubsync.scheduling, clubsync.sync.sync_types; "
-        "print(sorted(m for m in sys.modules if m.startswith(('clubsync.sync.', "
-        "'clubsync.store', 'clubsync.providers'))))"
+        "import sys, clubsync.features.scheduling, clubsync.engine.sync_types; "
+        "print(sorted(m for m in sys.modules if m.startswith(('clubsync.engine.', "
+        "'clubsync.resources', 'clubsync.store', 'clubsync.providers'))))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
-    assert loaded.strip() == "['clubsync.sync.sync_types']"
+    assert loaded.strip() == "['clubsync.engine.sync_types']"

@@ -1,4 +1,4 @@
-"""Member sync windows in the location's time zone (clubsync.sync.windows)."""
+"""Member sync windows in the location's time zone (clubsync.resources.member_windows)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from clubsync.domain.runs import SyncKind
 from clubsync.providers.base import ActiveStatus
-from clubsync.sync.windows import (
+from clubsync.resources.member_windows import (
     CATCH_UP_SAFETY_MARGIN,
     local_midnight,
     member_queries,

@@ -14,13 +14,13 @@ from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Sweep, Window
 from clubsync.providers.abc.sources import abc_record_source
 from clubsync.providers.base import SourceError
+from clubsync.resources.checkins import CheckInJob
+from clubsync.resources.employees import EmployeeJob
+from clubsync.resources.events import EventJob
+from clubsync.resources.pos import PosJob
+from clubsync.resources.record_job import RecordJob
+from clubsync.resources.service_agreements import ServiceAgreementJob
 from clubsync.store.entities import EntityRepository
-from clubsync.sync.checkin_sync import CheckInJob
-from clubsync.sync.employee_sync import EmployeeJob
-from clubsync.sync.event_sync import EventJob
-from clubsync.sync.pos_sync import PosJob
-from clubsync.sync.record_job import RecordJob
-from clubsync.sync.service_agreement_sync import ServiceAgreementJob
 from tests.unit.sync_type_helpers import NOW
 
 JOBS: dict[SyncType, type[RecordJob]] = {

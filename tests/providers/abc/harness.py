@@ -10,13 +10,13 @@ from typing import Any
 
 from clubsync.domain.runs import RunRecord, SyncKind
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import sandbox_client_options, sandbox_secret
 from clubsync.providers.registry import connect_location
+from clubsync.resources.members import MemberSync
+from clubsync.runtime.local import sandbox_client_options, sandbox_secret
 from clubsync.sandbox import BillingSandbox
 from clubsync.sandbox.generator import format_timestamp
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.member_sync import MemberSync
 from tests.conftest import abc_member
 from tests.providers.contract.harness import ContractMember
 

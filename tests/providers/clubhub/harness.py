@@ -13,12 +13,12 @@ from typing import Any
 from clubsync.domain.runs import RunRecord, SyncKind
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.clubhub.members import PAGE_SIZE
+from clubsync.providers.clubhub.sync import pull
 from clubsync.providers.clubhub.wire import ClubHubMember
 from clubsync.providers.registry import connect_location
 from clubsync.sandbox.clubhub import ClubHubSandbox
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_sync import pull
 from tests.providers.contract.harness import ContractMember
 
 CLUB_ID = "AF-1203"

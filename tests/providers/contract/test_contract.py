@@ -17,11 +17,11 @@ import pytest
 
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings, RecordOwner
+from clubsync.engine.sync_engine import LEASE_TTL, SyncFailed
+from clubsync.resources.member_windows import CATCH_UP_SAFETY_MARGIN
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import LEASE_TTL, SyncFailed
-from clubsync.sync.windows import CATCH_UP_SAFETY_MARGIN
 from tests.faults import FaultyTable, Killed, StoreError
 from tests.providers.contract.harness import ContractMember, Harness, members
 

@@ -10,9 +10,9 @@ from typing import Any
 from clubsync.domain.runs import RunRecord, SyncKind
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.registry import REGISTRY, connect_location
+from clubsync.resources.members import MemberSync
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.member_sync import MemberSync
 from tests.providers.contract.harness import ContractMember
 from tests.providers.fake.provider import FakeProvider, fake_member
 

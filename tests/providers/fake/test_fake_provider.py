@@ -12,12 +12,12 @@ import pytest
 from clubsync.cli.locations import LocationFileError, parse_locations
 from clubsync.domain.runs import RunRecord, RunStatus, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.engine.scheduled import InvalidEvent, SyncDependencies, run_scheduled_sync
 from clubsync.providers.base import ProviderRefused
 from clubsync.providers.registry import REGISTRY, connect_location
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.scheduled import InvalidEvent, SyncDependencies, run_scheduled_sync
 from tests.providers.fake.provider import FakeConnection, fake_member
 
 SECRET = "clubsync/fake-site-1"

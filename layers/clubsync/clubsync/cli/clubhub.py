@@ -12,16 +12,16 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from clubsync.aws import ENDPOINT_ENV, aws_client
 from clubsync.domain.runs import RunStatus
+from clubsync.engine.sync_engine import SyncFailed
 from clubsync.providers.clubhub.client import ClubHubClient
+from clubsync.providers.clubhub.sync import pull as pull_location
+from clubsync.runtime.aws import ENDPOINT_ENV, aws_client
 from clubsync.scenario.clubhub import EXAMPLES, load_clubhub_scenario, run_clubhub_scenario
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.clubhub_sync import pull as pull_location
-from clubsync.sync.engine import SyncFailed
 
 clubhub_app = typer.Typer(no_args_is_help=True, help="Club Hub: replay pushes and pulls.")
 console = Console()

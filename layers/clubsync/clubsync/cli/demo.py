@@ -21,7 +21,18 @@ from clubsync.cli.runs import runs_table
 from clubsync.domain.people import PersonKind, ProspectPushState
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import (
+from clubsync.engine.full_sync import TypeResult, run_one_type, store_run_summary
+from clubsync.engine.scheduled import SyncDependencies, run_scheduled_sync
+from clubsync.engine.sync_types import full_sync_types
+from clubsync.features.duplicates import Duplicates
+from clubsync.features.follow_ups import FollowUps
+from clubsync.features.prospect_intake import ProspectIntake, parse_form
+from clubsync.providers.base import Connection
+from clubsync.providers.clubhub.client import ClubHubClient
+from clubsync.providers.clubhub.sync import pull
+from clubsync.providers.clubhub.webhook import ClubHubWebhook, signed_headers
+from clubsync.providers.clubhub.wire import ClubHubMember
+from clubsync.runtime.local import (
     Repositories,
     create_tables,
     dynamo_repositories,
@@ -30,21 +41,10 @@ from clubsync.local import (
     sandbox_member_source,
     sandbox_sources,
 )
-from clubsync.local_streams import local_prospect_push
-from clubsync.providers.base import Connection
-from clubsync.providers.clubhub.client import ClubHubClient
-from clubsync.providers.clubhub.wire import ClubHubMember
+from clubsync.runtime.local_streams import local_prospect_push
 from clubsync.sandbox import BillingSandbox
 from clubsync.sandbox.clubhub import ClubHubSandbox
 from clubsync.sandbox.generator import make_malformed_member
-from clubsync.sync.clubhub_sync import pull
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, signed_headers
-from clubsync.sync.duplicates import Duplicates
-from clubsync.sync.follow_ups import FollowUps
-from clubsync.sync.full_sync import TypeResult, run_one_type, store_run_summary
-from clubsync.sync.prospect_intake import ProspectIntake, parse_form
-from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
-from clubsync.sync.sync_types import full_sync_types
 
 DEMO_LOCATION = LocationSettings(
     location_id="demo-springfield",

@@ -9,13 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clubsync.aws import ENDPOINT_ENV, aws_client
+from clubsync.features.duplicates import Action, DuplicateReport, Duplicates, ResolutionRefused
+from clubsync.runtime.aws import ENDPOINT_ENV, aws_client
 from clubsync.store.audit import AuditEntry
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.duplicates import Action, DuplicateReport, Duplicates, ResolutionRefused
 
 duplicates_app = typer.Typer(no_args_is_help=True, help="Duplicate accounts and agreements.")
 console = Console()

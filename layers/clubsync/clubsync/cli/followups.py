@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clubsync.aws import ENDPOINT_ENV, aws_client
 from clubsync.domain.follow_up_schedule import (
     APPOINTMENT_STATUSES,
     MAX_STAGES,
@@ -21,11 +20,12 @@ from clubsync.domain.follow_up_schedule import (
     Channel,
     FollowUpSchedule,
 )
+from clubsync.features.follow_ups import DueList, FollowUpError, FollowUps, local_today
+from clubsync.runtime.aws import ENDPOINT_ENV, aws_client
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.follow_ups import DueList, FollowUpError, FollowUps, local_today
 
 followups_app = typer.Typer(
     no_args_is_help=True, help="Follow-up schedules, the daily due list and contacts."

@@ -20,11 +20,18 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from clubsync.aws import aws_client, endpoint_url
 from clubsync.domain.settings import (
     DEFAULT_PROVIDER,
     LocationSettings,
     locations_sharing_a_club,
+)
+from clubsync.features.scheduling import (
+    CHECKINS_TARGET_ENV,
+    FULL_SYNC_TARGET_ENV,
+    ReconcileReport,
+    desired_schedules,
+    reconcile,
+    unsafe_local_hours,
 )
 from clubsync.providers.abc.client import DEFAULT_BASE_URL
 from clubsync.providers.base import ProviderRefused
@@ -34,14 +41,7 @@ from clubsync.providers.registry import (
     connect_location,
     named_secret,
 )
-from clubsync.scheduling import (
-    CHECKINS_TARGET_ENV,
-    FULL_SYNC_TARGET_ENV,
-    ReconcileReport,
-    desired_schedules,
-    reconcile,
-    unsafe_local_hours,
-)
+from clubsync.runtime.aws import aws_client, endpoint_url
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
@@ -220,7 +220,7 @@ class ScheduleTarget:
     target_arn: str
     role_arn: str
     dlq_arn: str
-    # None: the environment's (clubsync.scheduling), as the registry function reads them.
+    # None: the environment's (clubsync.features.scheduling), as the registry function reads them.
     full_sync_arn: str | None = None
     checkins_arn: str | None = None
 
@@ -541,8 +541,8 @@ def onboard_command(
 ) -> None:
     """Initial integration of LOCATION, once: active members, employees and the billing
     system's prospects; refused when its zone is not the billing system's."""
-    from clubsync.local import sandbox_client_options, sandbox_secret
-    from clubsync.sync.onboarding import OnboardingRefused, describe, onboard_location
+    from clubsync.features.onboarding import OnboardingRefused, describe, onboard_location
+    from clubsync.runtime.local import sandbox_client_options, sandbox_secret
 
     client = aws_client("dynamodb", endpoint)
     state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))

@@ -26,7 +26,7 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from botocore.exceptions import NoCredentialsError
 
-        from clubsync.aws import AwsNotConfigured
+        from clubsync.runtime.aws import AwsNotConfigured
 
         try:
             return super().invoke(ctx)

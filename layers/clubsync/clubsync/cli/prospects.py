@@ -16,22 +16,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clubsync.aws import aws_client
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import sandbox_secret
+from clubsync.features.prospect_intake import IntakeInvalid, ProspectIntake, parse_form
+from clubsync.features.prospect_push import ProspectPusher
+from clubsync.features.prospect_reintegration import redrive as redrive_prospects
+from clubsync.features.prospect_reintegration import reintegrate as reintegrate_prospects
+from clubsync.features.prospect_stream import PusherFactory
 from clubsync.providers.abc.client import DEFAULT_BASE_URL
 from clubsync.providers.base import Connection
 from clubsync.providers.registry import SecretReader, connect_location, named_secret
+from clubsync.runtime.aws import aws_client
+from clubsync.runtime.local import sandbox_secret
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.prospects import ProspectStore
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.prospect_intake import IntakeInvalid, ProspectIntake, parse_form
-from clubsync.sync.prospect_push import ProspectPusher
-from clubsync.sync.prospect_reintegration import redrive as redrive_prospects
-from clubsync.sync.prospect_reintegration import reintegrate as reintegrate_prospects
-from clubsync.sync.prospect_stream import PusherFactory
 
 prospects_app = typer.Typer(no_args_is_help=True, help="Prospects pushed to billing.")
 console = Console()

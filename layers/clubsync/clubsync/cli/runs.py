@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clubsync.aws import ENDPOINT_ENV, aws_client
 from clubsync.domain.runs import RunRecord
+from clubsync.runtime.aws import ENDPOINT_ENV, aws_client
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import STATE

@@ -1,6 +1,6 @@
 """How a billing system's agreements land on a person: the agreement policy its provider picks.
 
-The member merge (`sync/member_merge.py`) is one path for every provider: create, convert,
+The member merge (`resources/member_merge.py`) is one path for every provider: create, convert,
 contact owner, active status and opt-ins are the same rules everywhere. What differs is what an
 agreement arriving from billing does to the person's agreements, and that is this strategy:
 

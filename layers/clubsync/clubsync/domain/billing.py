@@ -65,7 +65,7 @@ class BillingMember(BaseModel):
 
 class BillingProspect(BaseModel):
     """A prospect kept in the billing system (not a member), in CRM terms: what a location's
-    initial integration imports (sync/onboarding.py). Prospects are the CRM's afterwards."""
+    initial integration imports (features/onboarding.py). Prospects are the CRM's afterwards."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -156,7 +156,7 @@ class Connection(Protocol):
 
 
 class IntegrationHooks(Protocol):
-    """What a connection may offer a location's initial integration (sync/onboarding.py),
+    """What a connection may offer a location's initial integration (features/onboarding.py),
     besides its pulls. Both are optional: a connection without them is onboarded without a
     zone check and without billing prospects (the registry's CheckedConnection answers None).
 

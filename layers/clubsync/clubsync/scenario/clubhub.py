@@ -5,7 +5,7 @@ instead, so its timeline is a list of what happened in Club Hub (accounts opened
 memberships sold, pending ones replaced by real ones, memberships set inactive) and of what
 Club Hub sent (pushes, redeliveries of the same deliveries, full pulls over HTTP). Every push is
 signed and goes through `ClubHubWebhook.handle`, the code the Lambda runs (`SyncEngine.ingest`);
-every pull is an engine run reading the Club Hub sandbox over HTTP (`sync/clubhub_sync.py`).
+every pull is an engine run reading the Club Hub sandbox over HTTP (`providers/clubhub/sync.py`).
 State is kept in memory (no AWS needed). docs/clubhub.md describes the file;
 examples/clubhub-duplicated-agreements.json is the article's timeline.
 """
@@ -22,17 +22,17 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clubsync.domain.settings import LocationSettings
+from clubsync.features.duplicates import Duplicates
 from clubsync.providers.clubhub.client import ClubHubClient
+from clubsync.providers.clubhub.memberships import is_pending
+from clubsync.providers.clubhub.sync import pull
+from clubsync.providers.clubhub.webhook import ClubHubWebhook, signed_headers
 from clubsync.providers.clubhub.wire import ClubHubMember
 from clubsync.sandbox.clubhub import ClubHubSandbox
 from clubsync.scenario.model import LocalTime, parse_local
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_memberships import is_pending
-from clubsync.sync.clubhub_sync import pull
-from clubsync.sync.clubhub_webhook import ClubHubWebhook, signed_headers
-from clubsync.sync.duplicates import Duplicates
 
 EXAMPLES = Path(__file__).parent / "clubhub_examples"
 # The scenario signs its own pushes; not a credential.

@@ -1,6 +1,6 @@
 """Replays a scenario: the billing sandbox over HTTP, moto's DynamoDB, and the real sync.
 
-Each run starts a fresh moto server (`clubsync.local.moto_server`, on 127.0.0.1) and a fresh
+Each run starts a fresh moto server (`clubsync.runtime.local.moto_server`, on 127.0.0.1) and a fresh
 billing sandbox, so nothing leaks from one replay into the next and the same file always gives
 the same result. moto runs as a server rather than in-process (`mock_aws`) because:
 - the sync then talks to DynamoDB exactly as it does in AWS: boto3 serialises real requests
@@ -35,7 +35,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from clubsync.domain.people import MembershipAgreement, Person, PersonKind
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.local import (
+from clubsync.engine.scheduled import SyncDependencies, run_scheduled_sync
+from clubsync.features.prospect_intake import IntakeInvalid, ProspectIntake, parse_form
+from clubsync.providers.base import Connection, MemberSource
+from clubsync.resources.members import SyncFailed
+from clubsync.runtime.local import (
     Repositories,
     create_tables,
     dynamo_repositories,
@@ -43,8 +47,7 @@ from clubsync.local import (
     moto_server,
     sandbox_connection,
 )
-from clubsync.local_streams import StreamPoller, local_prospect_push
-from clubsync.providers.base import Connection, MemberSource
+from clubsync.runtime.local_streams import StreamPoller, local_prospect_push
 from clubsync.sandbox import BillingSandbox, Fault
 from clubsync.scenario.model import (
     Expectations,
@@ -54,9 +57,6 @@ from clubsync.scenario.model import (
     describe_errors,
     local_to_aware,
 )
-from clubsync.sync.member_sync import SyncFailed
-from clubsync.sync.prospect_intake import IntakeInvalid, ProspectIntake, parse_form
-from clubsync.sync.scheduled import SyncDependencies, run_scheduled_sync
 
 SYNC_TYPE = SyncType.MEMBERS.value
 SANDBOX_URL_PLACEHOLDER = "<sandbox>"
@@ -420,9 +420,9 @@ class _Replay:
 
     def _other_types(self, deps: SyncDependencies, outcome: StepOutcome) -> None:
         """The rest of the nightly full sync: every other type, each on its own."""
-        from clubsync.local import sandbox_sources
-        from clubsync.sync.full_sync import run_one_type
-        from clubsync.sync.sync_types import full_sync_types
+        from clubsync.engine.full_sync import run_one_type
+        from clubsync.engine.sync_types import full_sync_types
+        from clubsync.runtime.local import sandbox_sources
 
         deps.sources = sandbox_sources(self.sandbox.url, self._open_clients)
         done: list[str] = []

@@ -110,7 +110,7 @@ def finding_item(
     location_id: str, provider: str, finding: DuplicateAccountsFinding, now: datetime
 ) -> Item:
     """A duplicate-accounts finding in the state table, one per membership + sale date (or per
-    set of accounts), read by the duplicate report (sync/duplicates.py). Ids only."""
+    set of accounts), read by the duplicate report (features/duplicates.py). Ids only."""
     subject = (
         f"MEMBERSHIP#{finding.membership_id}#{finding.sale_date.isoformat()}"
         if finding.membership_id

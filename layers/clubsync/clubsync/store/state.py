@@ -140,7 +140,7 @@ class StateRepository:
         with contextlib.suppress(ConditionFailed):
             self.table.delete((location_pk(location_id), f"LEASE#{sync_type}"), only_if_owner=owner)
 
-    # -- initial integration (sync/onboarding.py) -----------------------------------------
+    # -- initial integration (features/onboarding.py) -----------------------------------------
     def integration(self, location_id: str) -> dict[str, Any] | None:
         """The location's integration marker (when, onto which provider, what it brought in),
         or None when it was never onboarded."""

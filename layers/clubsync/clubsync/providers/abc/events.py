@@ -1,7 +1,7 @@
 """ABC calendar events: wire shape and mapping to `BillingEvent` (spec: "Calendar Events").
 
 The CRM event type comes from the location's event type mapping (by ABC eventName), applied in
-the sync (sync/event_sync.py), not here: this module only reads what ABC says.
+the sync (resources/events.py), not here: this module only reads what ABC says.
 """
 
 from __future__ import annotations

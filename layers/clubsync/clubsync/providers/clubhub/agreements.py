@@ -1,8 +1,8 @@
 """Club Hub's agreement policy: pending replaced by real, never copied
 (spec/clubhub-duplicated-agreements.txt; the rules are `memberships.apply_membership`).
 
-The member merge (`sync/member_merge.py`) runs the same person rules for Club Hub as for ABC and
-hands each membership to this policy (`domain/agreement_policy.py` says what a policy is).
+The member merge (`resources/member_merge.py`) runs the same person rules for Club Hub as for ABC
+and hands each membership to this policy (`domain/agreement_policy.py` says what a policy is).
 """
 
 from __future__ import annotations

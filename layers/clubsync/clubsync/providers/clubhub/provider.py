@@ -1,7 +1,7 @@
 """Club Hub (Anytime Fitness) as a `Provider` (docs/clubhub.md): a location's account is its
 Club Hub club id (the `club_id` of every delivery).
 
-Its members reach the engine two ways of their own (sync/clubhub_sync.py): webhook deliveries
+Its members reach the engine two ways of their own (providers/clubhub/sync.py): webhook deliveries
 through `SyncEngine.ingest`, and the hourly reconciliation pull (functions/clubhub_pull,
 `clubsync clubhub pull`) as an engine run over `ClubHubMemberSource`. Neither is one of the
 scheduled sync types, so its capabilities are empty: a Club Hub location gets no 21:00 full

@@ -10,7 +10,7 @@ receiver's clock are refused. Within the tolerance a replay carries a delivery i
 still remembers (30 days). A redelivery is signed again with the time it is sent.
 
 Standard library only: the webhook handler checks a signature with this before it imports
-anything else (clubsync/public_url.py).
+anything else (clubsync/features/public_url.py).
 """
 
 from __future__ import annotations

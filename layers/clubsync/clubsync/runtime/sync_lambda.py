@@ -15,7 +15,7 @@ Who continues a paused run is the event's `caller_continues` (docs/decisions.md)
   asynchronous retries do not repeat it; a failed run raises (Lambda retries, then the sync
   dead-letter queue).
 
-Every type's runs become the same metrics and log lines (clubsync.run_metrics), in the
+Every type's runs become the same metrics and log lines (clubsync.runtime.run_metrics), in the
 namespace the stack sets (POWERTOOLS_METRICS_NAMESPACE), without a location dimension.
 
 The other functions (prospect intake, Club Hub webhook, duplicate report, due lists) take their
@@ -38,8 +38,10 @@ from clubsync.domain.settings import LocationSettings
 
 # Re-exported: the shared-secret lookup lives with the public URLs' gate, which runs before
 # anything of this module (pydantic models) is imported.
-from clubsync.public_url import SHARED_SECRET_MAX_AGE_SECONDS as SHARED_SECRET_MAX_AGE_SECONDS
-from clubsync.public_url import shared_secret as shared_secret
+from clubsync.features.public_url import (
+    SHARED_SECRET_MAX_AGE_SECONDS as SHARED_SECRET_MAX_AGE_SECONDS,
+)
+from clubsync.features.public_url import shared_secret as shared_secret
 from clubsync.store.tables import ENTITIES, STATE
 
 if TYPE_CHECKING:
@@ -182,10 +184,8 @@ def handle_sync_event(
     """Runs the sync of `sync_type` the event asks for and records it (metrics, log line).
     Returns a TypeResult (what the state machine collects), plus `continuation` when paused
     and the caller continues, or `continued_by_invocation` when this function did."""
-    from clubsync.run_metrics import record_crash, record_run
-    from clubsync.sync.engine import SyncFailed
-    from clubsync.sync.full_sync import TypeResult
-    from clubsync.sync.scheduled import (
+    from clubsync.engine.full_sync import TypeResult
+    from clubsync.engine.scheduled import (
         InvalidEvent,
         NotOffered,
         SyncDependencies,
@@ -193,6 +193,8 @@ def handle_sync_event(
         parse_event,
         run_scheduled_sync,
     )
+    from clubsync.engine.sync_engine import SyncFailed
+    from clubsync.runtime.run_metrics import record_crash, record_run
 
     # The event names its type only when the state machine sent it; each function runs one.
     payload = {**event, "sync_type": sync_type.value} if isinstance(event, dict) else event
@@ -278,7 +280,7 @@ def _refused(
 ) -> dict[str, Any]:
     """An event that can never succeed: counted and logged; raised for the state machine (a
     failed type, never retried), answered for an asynchronous invocation (not retried)."""
-    from clubsync.run_metrics import record_refused
+    from clubsync.runtime.run_metrics import record_refused
 
     record_refused(metrics, logger, sync_type, str(error), event)
     if raise_it:
@@ -292,7 +294,7 @@ def sync_handler(sync_type: SyncType) -> Callable[[dict[str, Any], Any], dict[st
     given here would override them."""
     from aws_lambda_powertools import Logger, Metrics
 
-    from clubsync.run_metrics import sync_service
+    from clubsync.runtime.run_metrics import sync_service
 
     service = os.environ.get("POWERTOOLS_SERVICE_NAME") or sync_service(sync_type)
     logger = Logger(service=service)
@@ -325,8 +327,8 @@ def summary_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from datetime import datetime
 
-        from clubsync.run_metrics import record_summary
-        from clubsync.sync.full_sync import result_from_step_output, store_run_summary
+        from clubsync.engine.full_sync import result_from_step_output, store_run_summary
+        from clubsync.runtime.run_metrics import record_summary
 
         runtime = sync_runtime()
         settings = runtime.state.get_location(event["location"])

@@ -23,10 +23,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from clubsync.sync.prospect_stream import matches_filter
+from clubsync.features.prospect_stream import matches_filter
 
 Handler = Callable[[dict[str, Any], Any], Any]
-FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[4] / "functions"
 
 
 def streams_client(endpoint_url: str | None = None, region: str = "us-east-1") -> Any:
@@ -206,9 +206,9 @@ def local_prospect_push(
     """The real prospect_push handler, fed from the entities stream of moto's server at
     `endpoint_url`, pushing to the billing sandbox at `billing_url` (demo, scenarios).
     `clock`: the time the push records (a scenario's clock); the wall clock without it."""
+    from clubsync.features.prospect_stream import PROSPECT_RECORD_FILTER
     from clubsync.store.items import dynamodb_client
     from clubsync.store.tables import ENTITIES
-    from clubsync.sync.prospect_stream import PROSPECT_RECORD_FILTER
 
     settings = {
         "AWS_ENDPOINT_URL": endpoint_url,

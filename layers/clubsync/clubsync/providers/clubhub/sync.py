@@ -17,6 +17,7 @@ from typing import Any
 
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.engine.sync_engine import SyncEngine, SyncFailed, utc_now
 from clubsync.providers.clubhub.mapping import PROVIDER
 from clubsync.providers.clubhub.members import (
     ClubHubListing,
@@ -24,10 +25,9 @@ from clubsync.providers.clubhub.members import (
     record_of_delivery,
 )
 from clubsync.providers.clubhub.provider import club_id_of
+from clubsync.resources.members import MemberJob
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import SyncEngine, SyncFailed, utc_now
-from clubsync.sync.member_sync import MemberJob
 
 # What a pushed record that could not be read answers (it is quarantined with its reason).
 QUARANTINED = "quarantined"

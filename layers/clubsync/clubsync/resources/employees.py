@@ -20,6 +20,8 @@ from clubsync.domain.employees import (
     role_from_departments,
 )
 from clubsync.domain.runs import SyncKind, SyncType
+from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.resources.record_job import RecordJob
 from clubsync.store.entities import location_pk
 from clubsync.store.records import (
     EMPLOYEE_REF_PREFIX,
@@ -27,8 +29,6 @@ from clubsync.store.records import (
     employee_item,
     model_of,
 )
-from clubsync.sync.engine import Accepted, PageMerge
-from clubsync.sync.record_job import RecordJob
 
 
 class EmployeeRef(BaseModel):

@@ -14,6 +14,7 @@ import httpx
 
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.engine.sync_types import RECORD_SYNC_TYPES
 from clubsync.providers.abc.client import AbcClientConfig, AbcCredentials
 from clubsync.providers.base import Connection, MemberSource, RecordSource
 from clubsync.providers.registry import connect_location
@@ -22,7 +23,6 @@ from clubsync.store.items import DynamoItemTable
 from clubsync.store.items import dynamodb_client as store_dynamodb_client
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, create_table_request
-from clubsync.sync.sync_types import RECORD_SYNC_TYPES
 
 LOCAL_REGION = "us-east-1"
 SANDBOX_SECRET = {"app_id": "sandbox", "app_key": "sandbox"}

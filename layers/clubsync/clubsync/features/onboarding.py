@@ -21,7 +21,7 @@ prospects". Run once per location, in this order:
 A step the provider does not offer (Club Hub has no employees, no billing prospects) is skipped
 and reported so. Re-integration onto a new provider keeps its own path: the CRM's prospects are
 pushed once to the new billing system by `clubsync prospects reintegrate`
-(sync/prospect_reintegration.py); onboarding never pushes.
+(features/prospect_reintegration.py); onboarding never pushes.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ from clubsync.domain.people import Person, PersonKind, ProspectPush, ProspectPus
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Window
+from clubsync.engine.sync_engine import SyncEngine, SyncFailed, utc_now
+from clubsync.engine.sync_types import record_engine
+from clubsync.features.prospect_push import push_hash
 from clubsync.providers.base import (
     Capabilities,
     InvalidRecord,
@@ -48,14 +51,11 @@ from clubsync.providers.base import (
     RecordSource,
     SourceError,
 )
+from clubsync.resources.matching import MatchIndex
+from clubsync.resources.member_windows import integration_member_queries
+from clubsync.resources.members import MemberJob
 from clubsync.store.entities import EntityRepository, PersonIndexEntry
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import SyncEngine, SyncFailed, utc_now
-from clubsync.sync.matching import MatchIndex
-from clubsync.sync.member_sync import MemberJob
-from clubsync.sync.prospect_push import push_hash
-from clubsync.sync.sync_types import record_engine
-from clubsync.sync.windows import integration_member_queries
 
 # Where imported prospects start in the membership follow-up schedule: as if staff entered them.
 IMPORTED_PROSPECT_SOURCE = "staff"

@@ -1,6 +1,6 @@
 """The scheduled Club Hub reconciliation pull's Lambda runtime (functions/clubhub_pull): its
 environment, its event, and the handler factory. The pulls themselves are the engine's
-(`sync/clubhub_sync.py reconcile`).
+(`providers/clubhub/sync.py reconcile`).
 
 Events:
 - `{}` (the hourly schedule): every Club Hub location whose last successful pull is a day old,
@@ -8,7 +8,7 @@ Events:
 - `{"location_id": "springfield"}`: that location now (an operator's catch-up, e.g. after the
   webhook was down longer than Club Hub redelivers).
 
-Every run becomes the same metrics and log line as any sync (clubsync.run_metrics). If any
+Every run becomes the same metrics and log line as any sync (clubsync.runtime.run_metrics). If any
 location's pull failed the invocation raises after trying the others, so the function's
 Errors reach the `clubhub-pull-errors` alarm; the next hour retries it.
 """
@@ -75,7 +75,7 @@ def pull_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 
     @cache
     def repositories() -> tuple[Any, Any]:
-        from clubsync.lambda_runtime import table_repositories
+        from clubsync.runtime.sync_lambda import table_repositories
 
         return table_repositories()
 
@@ -83,8 +83,8 @@ def pull_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from clubsync.providers.clubhub.client import ClubHubClient
-        from clubsync.run_metrics import record_run
-        from clubsync.sync.clubhub_sync import reconcile
+        from clubsync.providers.clubhub.sync import reconcile
+        from clubsync.runtime.run_metrics import record_run
 
         parsed = parse_event(event)
         env = environment()

@@ -16,9 +16,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from clubsync.domain.runs import PullKind, RunCounts, RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LOCATION_ID_PATTERN, LocationSettings
 from clubsync.providers.base import MemberSource, ProviderRefused, RecordSource
+from clubsync.resources.members import MemberSync, utc_now
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
-from clubsync.sync.member_sync import MemberSync, utc_now
 
 _Source = TypeVar("_Source")
 
@@ -96,10 +96,10 @@ def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
         raise InvalidEvent(
             f"unknown location {parsed.location!r}: register it with `clubsync locations apply`"
         )
-    from clubsync.sync.sync_types import offered_types
+    from clubsync.engine.sync_types import offered_types
 
     # Checked before any job exists: a Club Hub location's member run must never take the
-    # lease or move the watermark its own scheduled pull (sync/clubhub_sync.py) relies on.
+    # lease or move the watermark its own scheduled pull (providers/clubhub/sync.py) relies on.
     if parsed.sync_type not in offered_types(settings):
         raise NotOffered(settings, parsed.sync_type)
     if parsed.sync_type is not SyncType.MEMBERS:
@@ -123,7 +123,7 @@ def run_scheduled_sync(event: Any, deps: SyncDependencies) -> RunRecord:
 def _run_record_sync(
     parsed: ScheduledSyncEvent, settings: LocationSettings, deps: SyncDependencies
 ) -> RunRecord:
-    from clubsync.sync.sync_types import PARTIAL_SYNC_TYPES, record_engine
+    from clubsync.engine.sync_types import PARTIAL_SYNC_TYPES, record_engine
 
     if parsed.kind is SyncKind.PARTIAL and parsed.sync_type not in PARTIAL_SYNC_TYPES:
         raise InvalidEvent(

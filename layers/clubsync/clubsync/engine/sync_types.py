@@ -9,8 +9,8 @@ here plus its job and its `functions/<name>_sync/handler.py` (tests/unit/test_sy
 checks the folders against the registry).
 
 Cheap to import on purpose: the location registry Lambda reads the partial types through
-`clubsync.scheduling` and must not load every job, the engine and the store on a cold start,
-so job classes are imported when a job is built (`SyncTypeSpec.job`).
+`clubsync.features.scheduling` and must not load every job, the engine and the store on a cold
+start, so job classes are imported when a job is built (`SyncTypeSpec.job`).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from clubsync.domain.runs import RunCounts, SyncType
 from clubsync.domain.settings import LocationSettings
 
 if TYPE_CHECKING:
+    from clubsync.engine.sync_engine import SyncEngine, SyncJob
     from clubsync.providers.base import MemberSource, RecordSource
     from clubsync.store.entities import EntityRepository
     from clubsync.store.state import StateRepository
-    from clubsync.sync.engine import SyncEngine, SyncJob
 
 
 class JobClass(Protocol):
@@ -82,43 +82,43 @@ class SyncTypeSpec:
 
 # The job classes, imported only when a job is built (see the module docstring).
 def _members() -> JobClass:
-    from clubsync.sync.member_sync import MemberJob
+    from clubsync.resources.members import MemberJob
 
     return MemberJob
 
 
 def _employees() -> JobClass:
-    from clubsync.sync.employee_sync import EmployeeJob
+    from clubsync.resources.employees import EmployeeJob
 
     return EmployeeJob
 
 
 def _events() -> JobClass:
-    from clubsync.sync.event_sync import EventJob
+    from clubsync.resources.events import EventJob
 
     return EventJob
 
 
 def _checkins() -> JobClass:
-    from clubsync.sync.checkin_sync import CheckInJob
+    from clubsync.resources.checkins import CheckInJob
 
     return CheckInJob
 
 
 def _pos() -> JobClass:
-    from clubsync.sync.pos_sync import PosJob
+    from clubsync.resources.pos import PosJob
 
     return PosJob
 
 
 def _service_agreements() -> JobClass:
-    from clubsync.sync.service_agreement_sync import ServiceAgreementJob
+    from clubsync.resources.service_agreements import ServiceAgreementJob
 
     return ServiceAgreementJob
 
 
 def _marketing_sources() -> JobClass:
-    from clubsync.sync.marketing_source_sync import MarketingSourceJob
+    from clubsync.resources.marketing_sources import MarketingSourceJob
 
     return MarketingSourceJob
 
@@ -230,7 +230,7 @@ def record_engine(
     on_page: Callable[[RunCounts], None] | None = None,
 ) -> SyncEngine:
     """The engine running one sync of `sync_type` with its registered job."""
-    from clubsync.sync.engine import SyncEngine, utc_now
+    from clubsync.engine.sync_engine import SyncEngine, utc_now
 
     job = spec_of(sync_type).job()(settings=settings, source=source, entities=entities)
     return SyncEngine(

@@ -13,6 +13,8 @@ import boto3
 from pydantic import BaseModel, ConfigDict, Field
 
 from clubsync.domain.settings import LocationSettings
+from clubsync.features.prospect_push import DEFAULT_MAX_ATTEMPTS, wall_clock
+from clubsync.features.prospect_stream import PusherFactory
 from clubsync.providers.abc.client import DEFAULT_BASE_URL
 from clubsync.providers.base import Connection
 from clubsync.providers.registry import SecretReader, connect_location, named_secret
@@ -20,8 +22,6 @@ from clubsync.store.items import DynamoItemTable
 from clubsync.store.prospects import ProspectStore
 from clubsync.store.state import StateRepository
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync.sync.prospect_push import DEFAULT_MAX_ATTEMPTS, wall_clock
-from clubsync.sync.prospect_stream import PusherFactory
 
 
 class PushEnvironment(BaseModel):

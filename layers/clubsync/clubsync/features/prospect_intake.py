@@ -2,7 +2,7 @@
 functions/prospect_intake) and staff (`clubsync prospects add`). One validation for all.
 
 Writing the prospect is all intake does: the entities table's stream then pushes it to billing
-(sync/prospect_push.py). What billing would refuse is not refused here; the prospect is kept
+(features/prospect_push.py). What billing would refuse is not refused here; the prospect is kept
 and the problems are returned at once (and later recorded on it by the push), so staff can fix
 them (DESIGN.md: "bad input is kept, not dropped").
 
@@ -56,7 +56,7 @@ from clubsync.domain.prospect_validation import (
 )
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.text import text_problem
-from clubsync.public_url import (
+from clubsync.features.public_url import (
     INTAKE_MAX_BODY_BYTES,
     BodyRefused,
     intake_refusal,
@@ -65,7 +65,7 @@ from clubsync.public_url import (
     raw_body,
     secret_matches,
 )
-from clubsync.public_url import INTAKE_SECRET_HEADER as SECRET_HEADER
+from clubsync.features.public_url import INTAKE_SECRET_HEADER as SECRET_HEADER
 from clubsync.store.entities import EntityRepository, person_key
 from clubsync.store.state import StateRepository
 

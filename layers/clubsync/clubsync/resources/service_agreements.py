@@ -15,15 +15,15 @@ from clubsync.domain.follow_up_rules import PtSignal
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.sales import ServiceAgreement
 from clubsync.domain.windows import Sweep, Window
-from clubsync.store.records import SERVICE_AGREEMENT_PREFIX
-from clubsync.sync.engine import Accepted, PageMerge
-from clubsync.sync.record_job import PtFollowUpBook, RecordJob
-from clubsync.sync.windows import (
+from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.resources.member_windows import (
     CATCH_UP_SAFETY_MARGIN,
     SALES_LOOKBACK_DAYS,
     days_before_midnight,
     modified_sweep_start,
 )
+from clubsync.resources.record_job import PtFollowUpBook, RecordJob
+from clubsync.store.records import SERVICE_AGREEMENT_PREFIX
 
 
 def service_agreement_queries(

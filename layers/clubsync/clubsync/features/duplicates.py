@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clubsync.domain.people import MembershipAgreement, Person, PersonKind
 from clubsync.domain.rules import merge_contact
 from clubsync.domain.settings import RecordOwner
+from clubsync.providers.clubhub.memberships import PENDING_REPLACEMENT_WINDOW, is_pending
 from clubsync.store.audit import AuditEntry, AuditRepository, ItemChange
 from clubsync.store.entities import (
     AGREEMENT_PREFIX,
@@ -45,7 +46,6 @@ from clubsync.store.entities import (
 )
 from clubsync.store.items import Item, Key
 from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_memberships import PENDING_REPLACEMENT_WINDOW, is_pending
 
 DELETED_PREFIX = "DELETED#"
 DUPLICATE_ACCOUNTS_REASON = "duplicate accounts in billing"

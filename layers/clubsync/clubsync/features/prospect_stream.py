@@ -15,11 +15,7 @@ from typing import Any
 
 from clubsync.domain.people import Person
 from clubsync.domain.settings import LocationSettings
-from clubsync.providers.base import Connection
-from clubsync.store.items import from_attribute
-from clubsync.store.prospects import ProspectStore, person_from_item
-from clubsync.store.state import StateRepository
-from clubsync.sync.prospect_push import (
+from clubsync.features.prospect_push import (
     DEFAULT_MAX_ATTEMPTS,
     DeadLetters,
     ProspectPusher,
@@ -27,6 +23,10 @@ from clubsync.sync.prospect_push import (
     push_hash,
     wall_clock,
 )
+from clubsync.providers.base import Connection
+from clubsync.store.items import from_attribute
+from clubsync.store.prospects import ProspectStore, person_from_item
+from clubsync.store.state import StateRepository
 
 # Lambda event filter (FilterCriteria pattern) for the prospect push's event source.
 PROSPECT_RECORD_FILTER: dict[str, Any] = {

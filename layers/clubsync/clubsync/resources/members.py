@@ -1,6 +1,6 @@
 """The member sync type: window -> pages -> translate -> match -> merge -> write.
 
-Runs on the shared engine (`sync/engine.py`: lease, checkpoint, quarantine, run record,
+Runs on the shared engine (`engine/sync_engine.py`: lease, checkpoint, quarantine, run record,
 content-hash skip); this module holds what is particular to members: the queries, the match
 index read once per run, and the merge of a page into people and agreements.
 
@@ -29,6 +29,14 @@ from clubsync.domain.people import MembershipAgreement, Person
 from clubsync.domain.rules import agreement_key, missing_member_names
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.engine.sync_engine import (
+    LEASE_TTL,
+    Accepted,
+    PageMerge,
+    SyncEngine,
+    SyncFailed,
+    utc_now,
+)
 from clubsync.providers.base import (
     InvalidRecord,
     MemberQuery,
@@ -36,6 +44,9 @@ from clubsync.providers.base import (
     RawRecord,
     SourcePage,
 )
+from clubsync.resources.matching import MatchIndex
+from clubsync.resources.member_merge import merge_fingerprint, merge_member
+from clubsync.resources.member_windows import member_queries
 from clubsync.store.audit import finding_item
 from clubsync.store.entities import (
     EntityRepository,
@@ -44,17 +55,6 @@ from clubsync.store.entities import (
     person_to_item,
 )
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import (
-    LEASE_TTL,
-    Accepted,
-    PageMerge,
-    SyncEngine,
-    SyncFailed,
-    utc_now,
-)
-from clubsync.sync.matching import MatchIndex
-from clubsync.sync.member_merge import merge_fingerprint, merge_member
-from clubsync.sync.windows import member_queries
 
 SYNC_TYPE = SyncType.MEMBERS
 

@@ -21,11 +21,11 @@ from clubsync.domain.follow_up_rules import (
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Sweep, Window
+from clubsync.engine.sync_engine import Accepted, PageMerge
 from clubsync.providers.base import RawRecord, RecordSource, SourcePage
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import Item
 from clubsync.store.records import PT_FOLLOW_UP_PREFIX, RecordRepository, record_item
-from clubsync.sync.engine import Accepted, PageMerge
 
 # Bump when a merge of these types changes meaning, so stored hashes are re-evaluated once.
 RECORD_MERGE_VERSION = 1

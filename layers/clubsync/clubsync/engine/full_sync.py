@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.engine.scheduled import InvalidEvent, NotOffered, SyncDependencies, run_scheduled_sync
+from clubsync.engine.sync_engine import SyncFailed
+from clubsync.engine.sync_types import FULL_SYNC_ORDER, full_sync_types, not_offered_types
 from clubsync.store.state import StateRepository
-from clubsync.sync.engine import SyncFailed
-from clubsync.sync.scheduled import InvalidEvent, NotOffered, SyncDependencies, run_scheduled_sync
-from clubsync.sync.sync_types import FULL_SYNC_ORDER, full_sync_types, not_offered_types
 
 DEFAULT_ATTEMPTS = 2
 # The status of a type the location's provider does not pull: the shared state machine starts

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import FULL_SYNC_HOUR, LocationSettings
-from clubsync.sync.sync_types import (
+from clubsync.engine.sync_types import (
     PARTIAL_SYNC_ORDER,
     full_sync_types,
     partial_sync_types,
@@ -175,7 +175,7 @@ def desired_schedules(
     - the full sync at 21:00: an execution of the full sync state machine (`full_sync_arn`),
       or, without one, the member sync function (`target_arn`) as before issue 5;
     - the partial syncs at its partial hours (none when it has none), one per partial-sync
-      type of the registry (clubsync.sync.sync_types: members and check-ins): the member
+      type of the registry (clubsync.engine.sync_types: members and check-ins): the member
       sync (`target_arn`) and every other type's function from `partial_arns` (the check-in
       one also as `checkins_arn`); a type without a function has no schedule
       (docs/decisions.md: "partial syncs run members and check-ins").

@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from clubsync.domain.activity import BillingCheckIn, CalendarEvent, CheckIn, confirms_attendance
 from clubsync.domain.runs import SyncKind, SyncType
+from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.resources.events import apply_follow_up, events_by_member_day
+from clubsync.resources.member_windows import checkin_window_start
+from clubsync.resources.record_job import PtFollowUpBook, RecordJob
 from clubsync.store.entities import location_pk
 from clubsync.store.records import CHECKIN_PREFIX, EVENT_PREFIX, record_item
-from clubsync.sync.engine import Accepted, PageMerge
-from clubsync.sync.event_sync import apply_follow_up, events_by_member_day
-from clubsync.sync.record_job import PtFollowUpBook, RecordJob
-from clubsync.sync.windows import checkin_window_start
 
 
 @dataclass

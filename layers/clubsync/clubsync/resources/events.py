@@ -19,11 +19,11 @@ from pydantic import BaseModel
 from clubsync.domain.activity import BillingEvent, CalendarEvent, CheckIn, confirms_attendance
 from clubsync.domain.follow_up_rules import PtSignal
 from clubsync.domain.runs import SyncKind, SyncType
+from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.resources.employees import employee_refs
+from clubsync.resources.member_windows import event_window
+from clubsync.resources.record_job import PtFollowUpBook, RecordJob
 from clubsync.store.records import CHECKIN_PREFIX, EVENT_PREFIX
-from clubsync.sync.employee_sync import employee_refs
-from clubsync.sync.engine import Accepted, PageMerge
-from clubsync.sync.record_job import PtFollowUpBook, RecordJob
-from clubsync.sync.windows import event_window
 
 SKIP_NOT_MAPPED = "event type not mapped"
 SKIP_DISABLED = "event type disabled"

@@ -15,8 +15,8 @@ checks here, each answering before anything is read or written:
 6. a delivery id already recorded -> 200 "duplicate", nothing applied.
 
 Applying is `SyncEngine.ingest` through the member job with Club Hub's agreement policy
-(sync/clubhub_sync.py): the same translate -> quarantine -> merge -> write path as a pull, under
-the location's members lease, with a run record of kind `push`. It is replay-safe, so the
+(providers/clubhub/sync.py): the same translate -> quarantine -> merge -> write path as a pull,
+under the location's members lease, with a run record of kind `push`. It is replay-safe, so the
 delivery record is written *after* it: a crash in between means a redelivery applies again and
 writes nothing, never a lost delivery. While a pull holds the lease the answer is 503 and
 nothing is recorded, so Club Hub's redelivery applies it.
@@ -34,6 +34,14 @@ from pydantic import ValidationError
 
 from clubsync.domain.runs import RunStatus
 from clubsync.domain.settings import LocationSettings
+from clubsync.features.public_url import (
+    CLUBHUB_MAX_BODY_BYTES,
+    BodyRefused,
+    clubhub_refusal,
+    json_response,
+    load_json_object,
+    raw_body,
+)
 from clubsync.providers.clubhub.provider import club_id_of
 from clubsync.providers.clubhub.signing import DEFAULT_TOLERANCE_SECONDS, signature_problem
 
@@ -42,19 +50,11 @@ from clubsync.providers.clubhub.signing import SIGNATURE_HEADER as SIGNATURE_HEA
 from clubsync.providers.clubhub.signing import TIMESTAMP_HEADER as TIMESTAMP_HEADER
 from clubsync.providers.clubhub.signing import sign as sign
 from clubsync.providers.clubhub.signing import signed_headers as signed_headers
+from clubsync.providers.clubhub.sync import ingest_delivery
 from clubsync.providers.clubhub.wire import ClubHubDelivery
-from clubsync.public_url import (
-    CLUBHUB_MAX_BODY_BYTES,
-    BodyRefused,
-    clubhub_refusal,
-    json_response,
-    load_json_object,
-    raw_body,
-)
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import ConditionFailed
 from clubsync.store.state import StateRepository
-from clubsync.sync.clubhub_sync import ingest_delivery
 
 # Club Hub redelivers for a while after a failure; a month of delivery ids is plenty and the
 # TTL keeps the state table from growing with every push. It is also the oldest `occurred_at`
@@ -106,7 +106,7 @@ class ClubHubWebhook:
 
     def handle_authentic(self, body: bytes) -> WebhookResult:
         """A delivery whose signature and timestamp were checked (`handle`, or the handler's
-        gate in clubsync/public_url.py)."""
+        gate in clubsync/features/public_url.py)."""
         try:
             data = load_json_object(body)
         except BodyRefused as refused:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from clubsync.domain.people import ProspectPushState
+from clubsync.features.prospect_push import ProspectPusher, PushOutcome, RetryLater
 from clubsync.store.prospects import ProspectStore
 from clubsync.store.state import StateRepository
-from clubsync.sync.prospect_push import ProspectPusher, PushOutcome, RetryLater
 
 REINTEGRATION = "prospect_reintegration"
 REDRIVEN_STATES = frozenset({ProspectPushState.FAILING, ProspectPushState.PENDING})

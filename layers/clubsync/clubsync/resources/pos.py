@@ -14,10 +14,10 @@ from clubsync.domain.follow_up_rules import PtSignal
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.sales import Invoice, InvoiceItem, InvoiceItemUse
 from clubsync.domain.settings import LocationSettings, ProfitCenterType
+from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.resources.member_windows import SALES_LOOKBACK_DAYS, days_before_midnight
+from clubsync.resources.record_job import PtFollowUpBook, RecordJob
 from clubsync.store.records import INVOICE_PREFIX
-from clubsync.sync.engine import Accepted, PageMerge
-from clubsync.sync.record_job import PtFollowUpBook, RecordJob
-from clubsync.sync.windows import SALES_LOOKBACK_DAYS, days_before_midnight
 
 SKIP_NO_PROFIT_CENTER = "POS item of a profit center not configured"
 SKIP_PRODUCT_NOT_LISTED = "POS product not on the location's product list"

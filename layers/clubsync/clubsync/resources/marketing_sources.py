@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.sales import MarketingSource
+from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.resources.record_job import RecordJob
 from clubsync.store.records import MARKETING_SOURCE_PREFIX
-from clubsync.sync.engine import Accepted, PageMerge
-from clubsync.sync.record_job import RecordJob
 
 
 @dataclass
