@@ -22,10 +22,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from clubsync.features.public_url import (
     UNAUTHORIZED_METRIC,
-    clubhub_refusal,
     json_response,
     shared_secret,
 )
+from clubsync.providers.clubhub.gate import clubhub_refusal
 from clubsync.providers.clubhub.signing import tolerance_seconds
 
 if TYPE_CHECKING:

@@ -18,10 +18,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-from clubsync.providers.clubhub import signing
 
 # The CloudWatch metric both handlers emit once per refused-auth request (dimension `service`
 # only; the alarm on it is in infra/clubsync_infra/observability.py).
@@ -34,8 +31,6 @@ MAX_JSON_DEPTH = 16
 INTAKE_SECRET_HEADER = "x-clubsync-intake-secret"
 # A form is a few hundred bytes (notes at most 4000 characters); function URLs would take 6 MB.
 INTAKE_MAX_BODY_BYTES = 64 * 1024
-# A Club Hub delivery is one member and one membership.
-CLUBHUB_MAX_BODY_BYTES = 256 * 1024
 
 
 class BodyRefused(Exception):
@@ -182,21 +177,4 @@ def intake_refusal(event: Mapping[str, Any], expected_secret: str) -> Refusal | 
         return Refusal(401, INTAKE_SECRET_HEADER, "missing or wrong")
     if http_method(event) != "POST":
         return Refusal(405, "method", "use POST")
-    return None
-
-
-def clubhub_refusal(
-    event: Mapping[str, Any], secret: bytes, now: datetime, tolerance: int
-) -> Refusal | None:
-    """The Club Hub webhook's gate: method, size (before hashing the body), then the signed
-    timestamp and signature (providers/clubhub/signing.py)."""
-    if http_method(event) != "POST":
-        return Refusal(405, "method", "use POST")
-    try:
-        body = raw_body(event, CLUBHUB_MAX_BODY_BYTES)
-    except BodyRefused as refused:
-        return Refusal(refused.status, "body", refused.message)
-    problem = signing.signature_problem(secret, body, lowered_headers(event), now, tolerance)
-    if problem is not None:
-        return Refusal(401, "X-ClubHub-Signature", problem)
     return None

@@ -35,13 +35,12 @@ from pydantic import ValidationError
 from clubsync.domain.runs import RunStatus
 from clubsync.domain.settings import LocationSettings
 from clubsync.features.public_url import (
-    CLUBHUB_MAX_BODY_BYTES,
     BodyRefused,
-    clubhub_refusal,
     json_response,
     load_json_object,
     raw_body,
 )
+from clubsync.providers.clubhub.gate import CLUBHUB_MAX_BODY_BYTES, clubhub_refusal
 from clubsync.providers.clubhub.provider import club_id_of
 from clubsync.providers.clubhub.signing import DEFAULT_TOLERANCE_SECONDS, signature_problem
 
