@@ -53,7 +53,7 @@ class AbcConnection:
     def prospect_target(self) -> AbcProspectTarget:
         return AbcProspectTarget(self.client, self.context.location.zone)
 
-    # -- initial integration (features/onboarding.py) ---------------------------------------
+    # -- initial integration (features/onboarding.py) -------------------------------
     def check_zone(self) -> str | None:
         """Why the location's configured zone is not the club's (GET /clubs `timeZone`), or
         None when they agree. ABC's times carry no zone: a wrong one shifts every time read."""

@@ -19,7 +19,7 @@ from clubsync.features.public_url import (
 from clubsync.providers.clubhub import signing
 
 # A Club Hub delivery is one member and one membership.
-CLUBHUB_MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_BYTES = 256 * 1024
 
 
 def clubhub_refusal(
@@ -30,7 +30,7 @@ def clubhub_refusal(
     if http_method(event) != "POST":
         return Refusal(405, "method", "use POST")
     try:
-        body = raw_body(event, CLUBHUB_MAX_BODY_BYTES)
+        body = raw_body(event, MAX_BODY_BYTES)
     except BodyRefused as refused:
         return Refusal(refused.status, "body", refused.message)
     problem = signing.signature_problem(secret, body, lowered_headers(event), now, tolerance)

@@ -40,7 +40,7 @@ from clubsync.features.public_url import (
     load_json_object,
     raw_body,
 )
-from clubsync.providers.clubhub.gate import CLUBHUB_MAX_BODY_BYTES, clubhub_refusal
+from clubsync.providers.clubhub.gate import MAX_BODY_BYTES, clubhub_refusal
 from clubsync.providers.clubhub.provider import club_id_of
 from clubsync.providers.clubhub.signing import DEFAULT_TOLERANCE_SECONDS, signature_problem
 
@@ -59,7 +59,6 @@ from clubsync.store.state import StateRepository
 # TTL keeps the state table from growing with every push. It is also the oldest `occurred_at`
 # accepted: an older event's id may be forgotten, so a replay of it could not be recognised.
 DELIVERY_RETENTION = timedelta(days=30)
-MAX_BODY_BYTES = CLUBHUB_MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)
