@@ -17,6 +17,7 @@ from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Window
 from clubsync.features.onboarding import (
+    BILLING_PROSPECTS,
     AlreadyIntegrated,
     IntegrationMemberJob,
     ZoneMismatch,
@@ -162,6 +163,32 @@ def test_onboard_imports_prospects_and_records_the_marker_once(stores: Any) -> N
     again = onboard_location(LOCATION, connection, entities, state, clock=lambda: NOW, again=True)
     assert again.prospects is not None and again.prospects["matched"] == 1
     assert len(entities.people(LOCATION.location_id)) == 1
+
+
+def test_an_invalid_billing_prospect_is_quarantined_until_it_reads_valid(stores: Any) -> None:
+    entities, state, _, state_table = stores
+    bad = {"id": "p2", "bad": True}
+    import_billing_prospects(
+        LOCATION, FakeProspects([bad]), entities, provider="fake", now=NOW, state=state
+    )
+    [kept] = state.quarantined(LOCATION.location_id, BILLING_PROSPECTS)
+    assert (kept.record_id, kept.reason) == ("p2", "personal.birthDate: expected a date YYYY-MM-DD")
+    assert kept.payload == bad
+
+    # The same import again writes nothing new.
+    before = state_table.all_items()
+    import_billing_prospects(
+        LOCATION, FakeProspects([bad]), entities, provider="fake", now=NOW, state=state
+    )
+    assert state_table.all_items() == before
+
+    # Fixed in billing: the next import creates the prospect and releases the quarantine.
+    fixed = {"id": "p2", "first": "Bo", "last": "Ng"}
+    counts = import_billing_prospects(
+        LOCATION, FakeProspects([fixed]), entities, provider="fake", now=NOW, state=state
+    )
+    assert dict(counts) == {"created": 1}
+    assert state.quarantined(LOCATION.location_id, BILLING_PROSPECTS) == []
 
 
 def test_dry_run_checks_the_zone_and_writes_nothing(stores: Any) -> None:

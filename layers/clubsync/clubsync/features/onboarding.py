@@ -14,7 +14,9 @@ prospects". Run once per location, in this order:
    this is an import, not a sync: a billing prospect matching a person of the location (its
    billing id; else an identical full name and the same email or phone, linked or not) is left
    as it is (never overwritten); otherwise a CRM prospect is created, linked to its billing id
-   and marked as already in billing, so the prospect push does not send it back.
+   and marked as already in billing, so the prospect push does not send it back. A billing
+   prospect that cannot be read is quarantined with its reason (type `billing_prospects`, as
+   `clubsync runs` and the quarantine lists show) until a later import reads it valid.
 5. **The marker** `INTEGRATED#` in the state table: when, onto which provider, the run ids and
    the counts. Onboarding again is refused unless `again` is given.
 
@@ -41,7 +43,13 @@ from clubsync.domain.people import Person, PersonKind, ProspectPush, ProspectPus
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Window
-from clubsync.engine.sync_engine import SyncEngine, SyncFailed, utc_now
+from clubsync.engine.sync_engine import (
+    UNIDENTIFIED_PREFIX,
+    SyncEngine,
+    SyncFailed,
+    content_hash,
+    utc_now,
+)
 from clubsync.engine.sync_types import record_engine
 from clubsync.features.prospect_push import push_hash
 from clubsync.providers.base import (
@@ -55,10 +63,12 @@ from clubsync.resources.matching import MatchIndex
 from clubsync.resources.member_windows import integration_member_queries
 from clubsync.resources.members import MemberJob
 from clubsync.store.entities import EntityRepository, PersonIndexEntry
-from clubsync.store.state import StateRepository
+from clubsync.store.state import QuarantinedRecord, StateRepository
 
 # Where imported prospects start in the membership follow-up schedule: as if staff entered them.
 IMPORTED_PROSPECT_SOURCE = "staff"
+# The quarantine's type for billing prospects: they are imported once, not a sync type.
+BILLING_PROSPECTS = "billing_prospects"
 
 
 class OnboardingRefused(Exception):
@@ -150,24 +160,47 @@ def import_billing_prospects(
     *,
     provider: str,
     now: datetime,
+    state: StateRepository | None = None,
     invalid: Counter[str] | None = None,
 ) -> Counter[str]:
     """Creates a CRM prospect for every billing prospect no person of the location matches;
     returns the counts (created, matched, invalid). `invalid` gathers the reasons (never a
-    value). Written in one batch at the end: the import is a few thousand people at most, and
-    a crash before the write leaves nothing half done (running it again is the same import)."""
+    value); with `state`, each invalid record is quarantined with its reason, and released
+    once an import reads it valid. Written in one batch at the end: the import is a few
+    thousand people at most, and a crash before the write leaves nothing half done (running it
+    again is the same import)."""
     region = settings.country
     index = MatchIndex(entities.person_index(settings.location_id, region), region)
+    quarantine = state.quarantine_index(settings.location_id, BILLING_PROSPECTS) if state else {}
+    quarantined: list[QuarantinedRecord] = []
+    released: list[tuple[str, str, str]] = []
     counts: Counter[str] = Counter()
     created: list[Person] = []
     for record in _prospect_records(source, settings.time_zone):
+        record_hash = content_hash(BILLING_PROSPECTS.encode(), source.content(record))
+        record_id = source.record_id(record) or f"{UNIDENTIFIED_PREFIX}{record_hash[:16]}"
         try:
             prospect = source.translate(record)
         except InvalidRecord as error:
             counts["invalid"] += 1
             if invalid is not None:
                 invalid[error.reason] += 1
+            if quarantine.get(record_id) != record_hash:
+                quarantined.append(
+                    QuarantinedRecord(
+                        location_id=settings.location_id,
+                        sync_type=BILLING_PROSPECTS,
+                        record_id=record_id,
+                        reason=error.reason,
+                        payload=record,
+                        content_hash=record_hash,
+                        first_seen=now,
+                        last_seen=now,
+                    )
+                )
             continue
+        if record_id in quarantine:
+            released.append((settings.location_id, BILLING_PROSPECTS, record_id))
         assert isinstance(prospect, BillingProspect)
         person_id = imported_prospect_id(
             provider, settings.location_id, prospect.billing_prospect_id
@@ -207,6 +240,8 @@ def import_billing_prospects(
         counts["created"] += 1
     if created:
         entities.save(created, default_region=region)
+    if state is not None and (quarantined or released):
+        state.save_quarantine(quarantined, released)
     return counts
 
 
@@ -281,6 +316,7 @@ def onboard_location(
                 entities,
                 provider=connection.provider,
                 now=now,
+                state=state,
                 invalid=report.invalid_prospects,
             )
     except SyncFailed as failed:
@@ -308,7 +344,7 @@ def describe(report: OnboardReport) -> Sequence[str]:
         p = report.prospects
         lines.append(
             f"billing prospects: {p['created']} created, {p['matched']} matched (left as "
-            f"they are), {p['invalid']} invalid"
+            f"they are), {p['invalid']} invalid (quarantined with their reasons)"
         )
     lines += [f"skipped: {what}" for what in report.skipped]
     return lines
