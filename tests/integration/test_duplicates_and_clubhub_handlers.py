@@ -13,12 +13,24 @@ import pytest
 from typer.testing import CliRunner
 
 from clubsync.cli.duplicates import duplicates_app
+from clubsync.domain.settings import LocationSettings
 from clubsync.providers.clubhub.webhook import signed_headers
 from clubsync.runtime.local import LOCAL_REGION, Repositories
 from clubsync.runtime.local_streams import LocalLambdaContext, load_function
 from tests.integration.metrics_helpers import emitted_metrics
 
 SECRET = "clubhub-secret-for-tests"  # a test value, not a credential
+
+
+@pytest.fixture
+def location() -> LocationSettings:
+    """A Club Hub location (the webhook serves Club Hub's locations only)."""
+    return LocationSettings(
+        location_id="springfield",
+        provider="clubhub",
+        account={"club_id": "0451"},
+        time_zone="America/Chicago",
+    )
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from clubsync.domain.people import ContactData, MembershipAgreement, Person, PersonKind
+from clubsync.domain.settings import LocationSettings
 from clubsync.providers.clubhub.mapping import MembershipObservation
 from clubsync.providers.clubhub.memberships import (
     DuplicateAccountsFinding,
@@ -14,6 +15,15 @@ from clubsync.providers.clubhub.memberships import (
 )
 
 LOCATION = "springfield"
+
+
+# A Club Hub location: club 0451, as the deliveries of these tests name it.
+CLUBHUB_LOCATION = LocationSettings(
+    location_id="springfield",
+    provider="clubhub",
+    account={"club_id": "0451"},
+    time_zone="America/Chicago",
+)
 
 
 def observation(

@@ -19,6 +19,7 @@ from clubsync.providers.clubhub.webhook import ClubHubWebhook, signed_headers
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
+from tests.unit.clubhub_helpers import CLUBHUB_LOCATION
 
 SECRET = b"webhook-secret-for-tests"  # a test value, not a credential
 NOW = datetime(2022, 1, 3, 15, 0, tzinfo=UTC)
@@ -66,6 +67,12 @@ class Listing:
     def listing(self, club_id: str) -> Any:
         self.requests += 1
         return {"members": self.entries}
+
+
+@pytest.fixture
+def settings() -> LocationSettings:
+    """The webhook serves Club Hub's locations only."""
+    return CLUBHUB_LOCATION
 
 
 @pytest.fixture

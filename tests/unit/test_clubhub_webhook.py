@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from clubsync.domain.settings import LocationSettings
 from clubsync.providers.clubhub.webhook import (
     ClubHubWebhook,
     handle_webhook_event,
@@ -19,6 +20,7 @@ from clubsync.providers.clubhub.webhook import (
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.state import StateRepository
+from tests.unit.clubhub_helpers import CLUBHUB_LOCATION
 
 SECRET = b"webhook-secret-for-tests"  # a test value, not a credential
 NOW = datetime(2022, 1, 3, 15, 0, tzinfo=UTC)
@@ -68,6 +70,12 @@ def url_event(
         "body": base64.b64encode(body).decode() if b64 else body.decode(),
         "isBase64Encoded": b64,
     }
+
+
+@pytest.fixture
+def settings() -> LocationSettings:
+    """The webhook serves Club Hub's locations only."""
+    return CLUBHUB_LOCATION
 
 
 @pytest.fixture
@@ -323,3 +331,20 @@ def test_a_member_update_fills_blank_contact_fields_and_repeats_write_nothing(
     written = entity_table.usage.items_written
     post(webhook, delivery("d3", "A", None, mobile_phone="555 010 0199"))
     assert entity_table.usage.items_written == written
+
+
+def test_an_abc_club_with_the_same_number_is_not_a_club_hub_location(
+    entities: EntityRepository, state_table: Any
+) -> None:
+    """Club numbers and Club Hub club ids are different spaces: an ABC club 0451 takes no
+    Club Hub delivery for club 0451."""
+    abc_only = StateRepository(state_table)
+    for stored in abc_only.locations():
+        abc_only.delete_location(stored.location_id)
+    abc_only.put_location(
+        LocationSettings(location_id="abc-0451", club_number="0451", time_zone="America/Chicago")
+    )
+    webhook = ClubHubWebhook(entities, abc_only, SECRET, clock=lambda: NOW)
+    response = post(webhook, delivery("d1", "A", "456", pending=True))
+    assert response["statusCode"] == 422
+    assert entities.people("abc-0451") == []

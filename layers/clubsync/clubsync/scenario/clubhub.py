@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clubsync.domain.settings import LocationSettings
 from clubsync.features.duplicates import Duplicates
 from clubsync.providers.clubhub.client import ClubHubClient
 from clubsync.providers.clubhub.memberships import is_pending
+from clubsync.providers.clubhub.provider import ClubHubProvider, club_id_of
 from clubsync.providers.clubhub.sync import pull
 from clubsync.providers.clubhub.webhook import ClubHubWebhook, signed_headers
 from clubsync.providers.clubhub.wire import ClubHubMember
@@ -113,6 +114,17 @@ class ClubHubScenario(BaseModel):
     steps: list[ClubHubStep] = Field(min_length=1)
     expect: ClubHubExpect | None = None
 
+    @field_validator("location")
+    @classmethod
+    def _a_clubhub_location(cls, location: LocationSettings) -> LocationSettings:
+        # The webhook serves Club Hub's locations only, so a scenario's must be one.
+        if location.provider != ClubHubProvider.name:
+            raise ValueError(
+                f'a Club Hub scenario\'s location gives "provider": "{ClubHubProvider.name}" '
+                'and "account": {"club_id": "..."}'
+            )
+        return location
+
 
 class ClubHubScenarioResult(BaseModel):
     name: str
@@ -163,7 +175,7 @@ def run_clubhub_scenario(scenario: ClubHubScenario) -> ClubHubScenarioResult:
     now = {"at": datetime.now(UTC)}
     webhook = ClubHubWebhook(entities, state, _SCENARIO_SECRET, clock=lambda: now["at"])
     duplicates = Duplicates(entities, state, clock=lambda: now["at"])
-    sandbox = ClubHubSandbox(settings.club_number)
+    sandbox = ClubHubSandbox(club_id_of(settings))
     for account in scenario.accounts:
         sandbox.add_account(account)
     result = ClubHubScenarioResult(name=scenario.name)

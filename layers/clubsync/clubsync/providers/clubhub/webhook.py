@@ -49,7 +49,7 @@ from clubsync.providers.clubhub.signing import SIGNATURE_HEADER as SIGNATURE_HEA
 from clubsync.providers.clubhub.signing import TIMESTAMP_HEADER as TIMESTAMP_HEADER
 from clubsync.providers.clubhub.signing import sign as sign
 from clubsync.providers.clubhub.signing import signed_headers as signed_headers
-from clubsync.providers.clubhub.sync import ingest_delivery
+from clubsync.providers.clubhub.sync import ingest_delivery, is_clubhub
 from clubsync.providers.clubhub.wire import ClubHubDelivery
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import ConditionFailed
@@ -158,8 +158,9 @@ class ClubHubWebhook:
         return WebhookResult(200, {"status": outcome, "delivery_id": delivery.delivery_id})
 
     def _location(self, club_id: str) -> LocationSettings | None:
+        # Only Club Hub's locations: an ABC club number may equal a Club Hub club id.
         for settings in self.state.locations():
-            if club_id_of(settings) == club_id:
+            if is_clubhub(settings) and club_id_of(settings) == club_id:
                 return settings
         return None
 
