@@ -27,7 +27,7 @@ from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, Sync
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.base import InvalidRecord, RawRecord, SourceError, SourcePage
 from clubsync.store.entities import EntityRepository
-from clubsync.store.items import Item
+from clubsync.store.items import Item, Key
 from clubsync.store.state import LeaseHeld, QuarantinedRecord, StateRepository
 
 LEASE_TTL = timedelta(minutes=15)
@@ -78,6 +78,9 @@ class PageMerge:
 
     intents: list[Item] = field(default_factory=list)
     puts: list[Item] = field(default_factory=list)
+    # Items the page replaces under another key (an event moved to another day), deleted
+    # with `puts`: before the commit, so a crash leaves the record to merge again.
+    deletes: list[Key] = field(default_factory=list)
     commits: list[Item] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -454,7 +457,7 @@ class SyncEngine:
         counts.update(merged.counts)
         # Separate calls: a batch request applies its items in no particular order.
         self.entities.table.batch_write(merged.intents)
-        self.entities.table.batch_write(merged.puts)
+        self.entities.table.batch_write(merged.puts, merged.deletes)
         self.entities.table.batch_write(merged.commits)
         if quarantined or released:
             self.state.save_quarantine(quarantined, released)

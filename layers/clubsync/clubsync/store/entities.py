@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from clubsync.domain.match_keys import DEFAULT_REGION, email_key, name_key, phone_key, phone_keys
 from clubsync.domain.people import MembershipAgreement, Person, PersonKind
 from clubsync.store.items import Item, ItemTable, Key
+from clubsync.store.tables import BILLING_ID_INDEX
 
 PERSON_PREFIX = "PERSON#"
 AGREEMENT_PREFIX = "AGREEMENT#"
@@ -139,6 +140,15 @@ class EntityRepository:
             PersonIndexEntry.from_item(item, default_region)
             for item in self.table.query(location_pk(location_id), PERSON_PREFIX, _INDEX_PROJECTION)
         ]
+
+    def person_of_billing_id(self, location_id: str, billing_member_id: str) -> str | None:
+        """The person linked to a billing id, by the by-billing-id index (eventually
+        consistent: a person linked in the last second may not be found yet)."""
+        key = billing_id_index_key(location_id, billing_member_id)
+        for entry in self.table.query_index(BILLING_ID_INDEX, key):
+            if entry["sk"].startswith(PERSON_PREFIX):
+                return str(entry["sk"].removeprefix(PERSON_PREFIX))
+        return None
 
     def get_people(self, location_id: str, person_ids: Iterable[str]) -> dict[str, Person]:
         items = self.table.batch_get([person_key(location_id, pid) for pid in person_ids])
