@@ -119,6 +119,11 @@ class SyncJob(Protocol):
         """Reads the indexes a run needs, once per run (and once per continuation)."""
         ...
 
+    def prepare_page(self, records: Sequence[RawRecord]) -> None:
+        """Reads what checking this page's records needs that `begin` did not read (a partial
+        member sync looks its people up by billing id). Most jobs need nothing here."""
+        ...
+
     def record_id(self, record: RawRecord) -> str | None: ...
 
     def content(self, record: RawRecord) -> bytes: ...
@@ -424,6 +429,7 @@ class SyncEngine:
         released: list[tuple[str, str, str]] = []
         fingerprint = self.job.fingerprint()
         accepted: list[Accepted] = []
+        self.job.prepare_page(page.records)
         for raw in page.records:
             record_id = self.job.record_id(raw)
             record_hash = content_hash(fingerprint, self.job.content(raw))

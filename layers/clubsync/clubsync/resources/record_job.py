@@ -170,6 +170,9 @@ class RecordJob:
         self.entities.table.batch_write(moved)
         self.entities.table.batch_write(deletes=[(item["pk"], item["sk"]) for item in legacy])
 
+    def prepare_page(self, records: Sequence[RawRecord]) -> None:
+        """People are looked up for the records that changed, in `merge_page`."""
+
     def record_id(self, record: RawRecord) -> str | None:
         return self.source.record_id(record)
 

@@ -37,6 +37,19 @@ def billing_id_index_key(location_id: str, billing_member_id: str) -> str:
     return f"BILLING#{location_id}#{billing_member_id}"
 
 
+def name_index_key(location_id: str, name: str) -> str:
+    """The by-billing-id index also holds the people *not* linked to billing, by name key:
+    what a partial member sync matches a new billing record against (spec: identical full
+    name and the same email or phone), without reading the location's whole person index."""
+    return f"NAME#{location_id}#{name}"
+
+
+# Written by the full member sync once every unlinked person of the location carries its
+# name entry (people stored before there were any get it then); until it exists, a partial
+# sync reads the whole person index as before.
+NAME_INDEX_MARKER = "PERSONINDEX#names"
+
+
 @dataclass(frozen=True, slots=True)
 class PersonIndexEntry:
     """What the sync keeps in memory for every person of a location, read once per sync:
@@ -110,6 +123,9 @@ def person_to_item(person: Person, default_region: str = DEFAULT_REGION) -> Item
     if person.billing_member_id:
         item["gsi1pk"] = billing_id_index_key(person.location_id, person.billing_member_id)
         item["gsi1sk"] = item["sk"]
+    elif name := name_key(person.contact.first_name, person.contact.last_name):
+        item["gsi1pk"] = name_index_key(person.location_id, name)
+        item["gsi1sk"] = item["sk"]
     return item
 
 
@@ -149,6 +165,32 @@ class EntityRepository:
             if entry["sk"].startswith(PERSON_PREFIX):
                 return str(entry["sk"].removeprefix(PERSON_PREFIX))
         return None
+
+    def unlinked_named(self, location_id: str, name: str) -> list[str]:
+        """Person ids of the people not linked to billing with this name key (the index)."""
+        return [
+            str(entry["sk"].removeprefix(PERSON_PREFIX))
+            for entry in self.table.query_index(BILLING_ID_INDEX, name_index_key(location_id, name))
+            if entry["sk"].startswith(PERSON_PREFIX)
+        ]
+
+    def people_missing_name_entry(self, location_id: str) -> list[str]:
+        """Unlinked people stored before the index held names (see `NAME_INDEX_MARKER`)."""
+        return [
+            item["sk"].removeprefix(PERSON_PREFIX)
+            for item in self.table.query(
+                location_pk(location_id), PERSON_PREFIX, (*_INDEX_PROJECTION, "gsi1pk")
+            )
+            if not item.get("billing_member_id")
+            and "gsi1pk" not in item
+            and json.loads(item["match"])[1]
+        ]
+
+    def name_index_ready(self, location_id: str) -> bool:
+        return self.table.get((location_pk(location_id), NAME_INDEX_MARKER)) is not None
+
+    def mark_name_index_ready(self, location_id: str) -> None:
+        self.table.put({"pk": location_pk(location_id), "sk": NAME_INDEX_MARKER})
 
     def get_people(self, location_id: str, person_ids: Iterable[str]) -> dict[str, Person]:
         items = self.table.batch_get([person_key(location_id, pid) for pid in person_ids])

@@ -320,7 +320,8 @@ class MemoryItemTable:
             self.usage.requests += math.ceil(len(unique) / BATCH_GET_LIMIT)
             found = [copy.deepcopy(self._items[key]) for key in unique if key in self._items]
             self.usage.items_read += len(found)
-            self.usage.read_units += len(found)
+            # A key not found costs a read too.
+            self.usage.read_units += len(unique)
             return found
 
     def _count_index_writes(self, old: Item | None, new: Item | None) -> None:
@@ -526,7 +527,11 @@ class DynamoItemTable:
                 answer = self._client.batch_get_item(RequestItems=pending)
                 items = answer["Responses"].get(self.name, [])
                 self.usage.items_read += len(items)
-                self.usage.read_units += len(items)
+                # Every key asked costs a read, found or not (items under 4 KB).
+                unprocessed = (answer.get("UnprocessedKeys") or {}).get(self.name, {})
+                self.usage.read_units += len(pending[self.name]["Keys"]) - len(
+                    unprocessed.get("Keys", [])
+                )
                 for raw in items:
                     item = self._from_dynamo(raw)
                     self._remember(item)
