@@ -89,6 +89,15 @@ class EventJob(RecordJob):
         self._checkins, self._checkin_days = {}, set()
         self._book = PtFollowUpBook(self.settings, self.records)
 
+    def _mapped_with_owner(self, billing: BillingEvent) -> bool:
+        mapping = self.settings.event_type_mapping(billing.event_name)
+        return (
+            mapping is not None
+            and mapping.enabled
+            and billing.billing_employee_id is not None
+            and billing.billing_employee_id in self._owners
+        )
+
     def _read_checkins_of(self, days: set[date]) -> None:
         for day in sorted(days - self._checkin_days):
             found = self.records.items_between(
@@ -106,11 +115,14 @@ class EventJob(RecordJob):
 
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
         merged = PageMerge()
-        events: list[BillingEvent] = [record.value for record in accepted]
+        # Looked up for the events that pass the mapping and owner checks only: a skipped
+        # event comes again every run (it is not stored), and must not cost reads each time.
         people = self.people_by_billing_id(
-            attendee.billing_member_id for event in events for attendee in event.attendees
+            attendee.billing_member_id
+            for record in accepted
+            if self._mapped_with_owner(record.value)
+            for attendee in record.value.attendees
         )
-        self._read_checkins_of({event.local_day for event in events})
         for record in accepted:
             billing: BillingEvent = record.value
             mapping = self.settings.event_type_mapping(billing.event_name)
@@ -155,6 +167,7 @@ class EventJob(RecordJob):
                 attended=bool(attendee.attended) or confirmed_by is not None,
                 attendance_confirmed_by=confirmed_by,
             )
+            self._read_checkins_of({billing.local_day})
             checkin = self._checkins.get(
                 (attendee.billing_member_id, billing.local_day.isoformat())
             )
