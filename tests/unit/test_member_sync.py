@@ -531,8 +531,11 @@ def test_a_successful_sync_moves_the_watermark_to_its_start(
     assert state.watermark("springfield", "members") == NOW
 
 
-def test_unchanged_records_are_skipped_without_translation(
-    settings: LocationSettings, entities: EntityRepository, state: StateRepository
+def test_unchanged_records_are_translated_once_and_merge_nothing(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    state: StateRepository,
+    entity_table: MemoryItemTable,
 ) -> None:
     run_full(settings, entities, state, three_members())
     source = ListMemberSource(three_members(), settings.zone)
@@ -544,8 +547,34 @@ def test_unchanged_records_are_skipped_without_translation(
         return original(record)
 
     source.translate = counting  # type: ignore[method-assign]
-    make_job(settings, entities, state, source).run(SyncKind.FULL, NOW)
-    assert translated == []
+    entity_table.usage.reset()
+    run = make_job(settings, entities, state, source).run(SyncKind.FULL, NOW)
+    # The hash is the canonical record's: each record is translated once, for it, and no more.
+    assert sorted(translated) == sorted(r["memberId"] for r in three_members())
+    assert run.counts.unchanged == 3 and entity_table.usage.items_written == 0
+
+
+def test_billing_fields_the_mapping_does_not_carry_re_merge_nothing(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    state: StateRepository,
+    entity_table: MemoryItemTable,
+) -> None:
+    run_full(settings, entities, state, three_members())
+    entity_table.usage.reset()
+    visited = [
+        {
+            **r,
+            "personal": {
+                **r["personal"],
+                "lastCheckInTimestamp": "2026-11-21 09:00:00.000000",
+                "totalCheckInCount": "118",
+            },
+        }
+        for r in three_members()
+    ]
+    run = run_full(settings, entities, state, visited)
+    assert run.counts.unchanged == 3 and entity_table.usage.items_written == 0
 
 
 def test_a_bumped_modification_time_alone_writes_nothing(

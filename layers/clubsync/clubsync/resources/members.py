@@ -47,6 +47,7 @@ from clubsync.providers.base import (
 )
 from clubsync.resources.matching import MatchIndex
 from clubsync.resources.member_merge import (
+    canonical_content,
     merge_fingerprint,
     merge_member,
     person_id_for_billing_member,
@@ -87,6 +88,8 @@ class MemberJob:
     _bounded: bool = field(default=False, init=False)
     _looked_up: set[str] = field(default_factory=set, init=False)
     _names_looked_up: set[str] = field(default_factory=set, init=False)
+    # The last record translated and its translation (`content` then `translate`).
+    _translated: tuple[RawRecord, BillingMember] | None = field(default=None, init=False)
     # People read by `prepare_page`, used once by the page's merge.
     _read: dict[str, Person] = field(default_factory=dict, init=False)
 
@@ -203,7 +206,13 @@ class MemberJob:
         return self.source.record_id(record)
 
     def content(self, record: RawRecord) -> bytes:
-        return self.source.content(record)
+        """The canonical record's content (`canonical_content`); a record that does not
+        translate is hashed as billing sent it, for its quarantine entry. The translation is
+        kept for `translate`, so a changed record is parsed once."""
+        try:
+            return canonical_content(self.translate(record))
+        except InvalidRecord:
+            return self.source.content(record)
 
     def known_hash(self, record_id: str) -> str | None:
         if not self.policy.one_record_per_account:
@@ -213,10 +222,13 @@ class MemberJob:
         return known.source_hash if known is not None else None
 
     def translate(self, record: RawRecord) -> BillingMember:
+        if self._translated is not None and self._translated[0] is record:
+            return self._translated[1]
         member = self.source.translate(record)
         missing = missing_member_names(member.contact)
         if missing:
             raise InvalidRecord(missing)
+        self._translated = (record, member)
         return member
 
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
@@ -259,6 +271,7 @@ class MemberJob:
         people_out: dict[str, Person] = {}
         agreements_out: dict[str, MembershipAgreement] = {}
         findings: list[DuplicateAccountsFinding] = []
+        entries: dict[str, PersonIndexEntry] = {}
         for record, person_id, joined in planned:
             member = record.value
             if person_id is None and not per_account:
@@ -302,7 +315,9 @@ class MemberJob:
             for agreement in result.agreements:
                 agreements_out[agreement.agreement_key] = agreement
                 agreements[agreement.agreement_key] = agreement
-            index.put(PersonIndexEntry.of(result.person, self.settings.country))
+            entry = PersonIndexEntry.of(result.person, self.settings.country)
+            entries[result.person.person_id] = entry
+            index.put(entry)
         if findings and self.state is not None:
             # State table items the engine's page write does not cover. Written first: each is
             # keyed by what it names and says nothing the merge depends on, so a crash before
@@ -321,7 +336,9 @@ class MemberJob:
         ]
         result_page.puts = [agreement_to_item(a) for a in agreements_out.values()]
         # The person carries the record's hash: it is written after its agreements.
-        result_page.commits = [person_to_item(p, region) for p in people_out.values()]
+        result_page.commits = [
+            person_to_item(p, region, entries.get(p.person_id)) for p in people_out.values()
+        ]
         return result_page
 
     def _match(self, member: BillingMember) -> tuple[str | None, bool]:

@@ -111,14 +111,20 @@ class PersonIndexEntry:
 _INDEX_PROJECTION = ("sk", "billing_member_id", "source_hash", "match")
 
 
-def person_to_item(person: Person, default_region: str = DEFAULT_REGION) -> Item:
+def person_to_item(
+    person: Person, default_region: str = DEFAULT_REGION, entry: PersonIndexEntry | None = None
+) -> Item:
+    """`entry`: the person's index entry if the caller made it already (its phone keys are
+    the costly part: parsed once per record)."""
+    if entry is None or entry.person_id != person.person_id:
+        entry = PersonIndexEntry.of(person, default_region)
     item: Item = {
         "pk": location_pk(person.location_id),
         "sk": f"{PERSON_PREFIX}{person.person_id}",
         "entity": "person",
         # Empty fields are left out: a person stays under 1 KB, one write unit.
         **person.model_dump(mode="json", exclude_none=True),
-        "match": PersonIndexEntry.of(person, default_region).match_attribute(),
+        "match": entry.match_attribute(),
     }
     if person.billing_member_id:
         item["gsi1pk"] = billing_id_index_key(person.location_id, person.billing_member_id)
