@@ -126,7 +126,10 @@ class SyncJob(Protocol):
 
     def record_id(self, record: RawRecord) -> str | None: ...
 
-    def content(self, record: RawRecord) -> bytes: ...
+    def record_hash(self, fingerprint: bytes, record: RawRecord) -> str:
+        """The content hash of a record (`content_hash` of the fingerprint and what of the
+        record decides its merge): equal to `known_hash`, the record is skipped."""
+        ...
 
     def known_hash(self, record_id: str) -> str | None:
         """The content hash last merged for this record id, if any."""
@@ -432,7 +435,7 @@ class SyncEngine:
         self.job.prepare_page(page.records)
         for raw in page.records:
             record_id = self.job.record_id(raw)
-            record_hash = content_hash(fingerprint, self.job.content(raw))
+            record_hash = self.job.record_hash(fingerprint, raw)
             if (
                 record_id is not None
                 and record_id not in quarantine

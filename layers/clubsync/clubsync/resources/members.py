@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from clubsync.engine.sync_engine import (
     PageMerge,
     SyncEngine,
     SyncFailed,
+    content_hash,
     utc_now,
 )
 from clubsync.providers.base import (
@@ -88,7 +89,9 @@ class MemberJob:
     _bounded: bool = field(default=False, init=False)
     _looked_up: set[str] = field(default_factory=set, init=False)
     _names_looked_up: set[str] = field(default_factory=set, init=False)
-    # The last record translated and its translation (`content` then `translate`).
+    # record id -> hash of the bytes billing sent, stored on the person the merge writes.
+    _raw_hashes: dict[str, str] = field(default_factory=dict, init=False)
+    # The last record translated and its translation (`record_hash` then `translate`).
     _translated: tuple[RawRecord, BillingMember] | None = field(default=None, init=False)
     # People read by `prepare_page`, used once by the page's merge.
     _read: dict[str, Person] = field(default_factory=dict, init=False)
@@ -205,14 +208,23 @@ class MemberJob:
     def record_id(self, record: RawRecord) -> str | None:
         return self.source.record_id(record)
 
-    def content(self, record: RawRecord) -> bytes:
-        """The canonical record's content (`canonical_content`); a record that does not
-        translate is hashed as billing sent it, for its quarantine entry. The translation is
-        kept for `translate`, so a changed record is parsed once."""
+    def record_hash(self, fingerprint: bytes, record: RawRecord) -> str:
+        """The hash of the canonical record (`canonical_content`), so fields the mapping does
+        not carry change nothing. Its cost (a translation) is paid only when billing's bytes
+        differ from those last merged (`source_raw_hash` on the person): then the translation
+        is kept for `translate`. A record that does not translate is hashed as billing sent
+        it, for its quarantine entry."""
+        raw_hash = content_hash(fingerprint, self.source.content(record))
+        record_id = self.record_id(record)
+        if record_id is not None and self.policy.one_record_per_account:
+            known = self.index.person_with_billing_id(record_id)
+            if known is not None and known.source_raw_hash == raw_hash and known.source_hash:
+                return known.source_hash
+            self._raw_hashes[record_id] = raw_hash
         try:
-            return canonical_content(self.translate(record))
+            return content_hash(fingerprint, canonical_content(self.translate(record)))
         except InvalidRecord:
-            return self.source.content(record)
+            return raw_hash
 
     def known_hash(self, record_id: str) -> str | None:
         if not self.policy.one_record_per_account:
@@ -308,6 +320,12 @@ class MemberJob:
             findings.extend(result.findings)
             if result.person is None:
                 continue
+            raw_hash = self._raw_hashes.pop(record.record_id, None) if per_account else None
+            if result.writes_person and raw_hash is not None:
+                result = replace(
+                    result, person=result.person.model_copy(update={"source_raw_hash": raw_hash})
+                )
+            assert result.person is not None
             if result.writes_person:
                 people_out[result.person.person_id] = result.person
             # Later records of this page and sync see this result, not the stored one.

@@ -21,7 +21,7 @@ from clubsync.domain.follow_up_rules import (
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Sweep, Window
-from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.engine.sync_engine import Accepted, PageMerge, content_hash
 from clubsync.providers.base import RawRecord, RecordSource, SourcePage
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import Item
@@ -176,8 +176,8 @@ class RecordJob:
     def record_id(self, record: RawRecord) -> str | None:
         return self.source.record_id(record)
 
-    def content(self, record: RawRecord) -> bytes:
-        return self.source.content(record)
+    def record_hash(self, fingerprint: bytes, record: RawRecord) -> str:
+        return content_hash(fingerprint, self.source.content(record))
 
     def known_hash(self, record_id: str) -> str | None:
         return self._hashes.get(record_id)
