@@ -118,7 +118,7 @@ class Person(BaseModel):
     source_hash: str | None = Field(
         default=None, description="Hash of the last billing record merged, to skip unchanged ones."
     )
-    source_raw_hash: str | None = Field(
+    raw_hash: str | None = Field(
         default=None,
         description="Hash of that record's bytes as billing sent them: equal bytes, equal record, "
         "so a sync skips it without translating it.",

@@ -211,14 +211,16 @@ class MemberJob:
     def record_hash(self, fingerprint: bytes, record: RawRecord) -> str:
         """The hash of the canonical record (`canonical_content`), so fields the mapping does
         not carry change nothing. Its cost (a translation) is paid only when billing's bytes
-        differ from those last merged (`source_raw_hash` on the person): then the translation
+        differ from those last merged (`raw_hash` on the person): then the translation
         is kept for `translate`. A record that does not translate is hashed as billing sent
         it, for its quarantine entry."""
-        raw_hash = content_hash(fingerprint, self.source.content(record))
+        # Half the length of a content hash: it is only ever compared with the last one of the
+        # same record, and every byte counts on an item near DynamoDB's 1 KB write unit.
+        raw_hash = content_hash(fingerprint, self.source.content(record))[:16]
         record_id = self.record_id(record)
         if record_id is not None and self.policy.one_record_per_account:
             known = self.index.person_with_billing_id(record_id)
-            if known is not None and known.source_raw_hash == raw_hash and known.source_hash:
+            if known is not None and known.raw_hash == raw_hash and known.source_hash:
                 return known.source_hash
             self._raw_hashes[record_id] = raw_hash
         try:
@@ -323,7 +325,7 @@ class MemberJob:
             raw_hash = self._raw_hashes.pop(record.record_id, None) if per_account else None
             if result.writes_person and raw_hash is not None:
                 result = replace(
-                    result, person=result.person.model_copy(update={"source_raw_hash": raw_hash})
+                    result, person=result.person.model_copy(update={"raw_hash": raw_hash})
                 )
             assert result.person is not None
             if result.writes_person:

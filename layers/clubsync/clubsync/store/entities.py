@@ -60,7 +60,7 @@ class PersonIndexEntry:
     kind: PersonKind
     billing_member_id: str | None = None
     source_hash: str | None = None
-    source_raw_hash: str | None = None
+    raw_hash: str | None = None
     name_key: str | None = None
     email_key: str | None = None
     phone_keys: tuple[str, ...] = ()
@@ -74,7 +74,7 @@ class PersonIndexEntry:
             kind=person.kind,
             billing_member_id=person.billing_member_id,
             source_hash=person.source_hash,
-            source_raw_hash=person.source_raw_hash,
+            raw_hash=person.raw_hash,
             name_key=name_key(contact.first_name, contact.last_name),
             email_key=email_key(contact.email),
             phone_keys=phone_keys(contact, default_region),
@@ -104,14 +104,14 @@ class PersonIndexEntry:
             kind=PersonKind(kind),
             billing_member_id=item.get("billing_member_id"),
             source_hash=item.get("source_hash"),
-            source_raw_hash=item.get("source_raw_hash"),
+            raw_hash=item.get("raw_hash"),
             name_key=name,
             email_key=email,
             phone_keys=tuple(phones),
         )
 
 
-_INDEX_PROJECTION = ("sk", "billing_member_id", "source_hash", "source_raw_hash", "match")
+_INDEX_PROJECTION = ("sk", "billing_member_id", "source_hash", "raw_hash", "match")
 
 
 def person_to_item(
