@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from _util import (
     RecordingTransport,
     Servers,
@@ -144,6 +145,8 @@ class SyncFigures:
     json_loads_s: float = 0.0
     json_loads_us_per_record: float = 0.0
     cpu_ratio: float = 0.0
+    naive_s: float = 0.0
+    naive_ratio: float = 0.0
 
 
 def run_sync(
@@ -236,6 +239,37 @@ def json_loads_baseline(figures: SyncFigures, capture: Capture, repeats: int) ->
     figures.json_loads_s = total
     figures.json_loads_us_per_record = total / max(figures.records, 1) * 1e6
     figures.cpu_ratio = figures.engine_cpu_s / total if total else float("inf")
+    naive = naive_rewrite_seconds(capture.transport.urls, capture.page_sizes)
+    figures.naive_s = naive
+    figures.naive_ratio = figures.engine_cpu_s / naive if naive else float("inf")
+
+
+def naive_rewrite_seconds(urls: list[str], sizes: list[int]) -> float:
+    """The naive script issue 15 measures against, over the same page bytes: parse each page,
+    validate every member with the ABC wire model, and build the DynamoDB put of every record
+    as it came (no hashes, no matching, nothing skipped). CPU seconds, summed over pages."""
+    from clubsync.providers.abc.members import MEMBERS_LIST_KEY
+    from clubsync.providers.abc.wire import AbcMember
+    from clubsync.runtime.local import SANDBOX_CREDENTIALS
+    from clubsync.store.items import to_attribute
+
+    headers = {
+        "app_id": SANDBOX_CREDENTIALS.app_id.get_secret_value(),
+        "app_key": SANDBOX_CREDENTIALS.app_key.get_secret_value(),
+        "Accept": "application/json;charset=UTF-8",
+    }
+    total = 0.0
+    with httpx.Client(headers=headers, timeout=60) as http:
+        for url, size in zip(urls, sizes, strict=True):
+            body = http.get(url).content
+            if len(body) != size:
+                raise RuntimeError(f"{url}: {len(body)} bytes now, {size} during the sync")
+            began = time.process_time()
+            for record in json.loads(body).get(MEMBERS_LIST_KEY) or []:
+                member = AbcMember.model_validate(record)
+                to_attribute(member.model_dump(mode="json", exclude_none=True))
+            total += time.process_time() - began
+    return total
 
 
 def print_profile(name: str, profiler: cProfile.Profile, top: int, out_dir: Path | None) -> None:
@@ -326,6 +360,8 @@ def summary_table(first: SyncFigures, again: SyncFigures, rss: dict[str, float])
         f(again.cpu_ratio, 1),
         f"<= {TARGET_CPU_RATIO:g}",
     )
+    row("naive validate-and-rewrite CPU s", f(first.naive_s), f(again.naive_s))
+    row("engine / naive", f(first.naive_ratio, 2), f(again.naive_ratio, 2))
     row("moto CPU s (child)", f(first.moto_cpu_s, 1), f(again.moto_cpu_s, 1))
     row("sandbox CPU s (child)", f(first.sandbox_cpu_s, 1), f(again.sandbox_cpu_s, 1))
     row("ABC requests (client)", n(first.abc_requests_client), n(again.abc_requests_client))

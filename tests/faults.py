@@ -24,6 +24,7 @@ from clubsync.store.items import (
     MemoryItemTable,
     TableUsage,
 )
+from clubsync.store.tables import GlobalIndexSpec
 
 
 class StoreError(Exception):
@@ -77,6 +78,16 @@ class FaultyTable:
     ) -> Iterator[Item]:
         self._request()
         return iter(list(self.inner.query(pk, sk_prefix, projection)))
+
+    def query_between(
+        self, pk: str, low: str, high: str, projection: Sequence[str] | None = None
+    ) -> Iterator[Item]:
+        self._request()
+        return iter(list(self.inner.query_between(pk, low, high, projection)))
+
+    def query_index(self, index: GlobalIndexSpec, pk: str) -> Iterator[Item]:
+        self._request()
+        return iter(list(self.inner.query_index(index, pk)))
 
     def batch_get(self, keys: Sequence[Key]) -> list[Item]:
         found: list[Item] = []

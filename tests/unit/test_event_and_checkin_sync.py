@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from clubsync.domain.activity import CalendarEvent, CheckIn, PtFollowUp
 from clubsync.domain.people import FollowUpStatus
 from clubsync.domain.runs import SyncKind, SyncType
-from clubsync.domain.settings import EventKind, EventTypeMapping, LocationSettings
+from clubsync.domain.settings import EventKind, EventTypeMapping, LocationSettings, RetentionDays
 from clubsync.resources.events import SKIP_DISABLED, SKIP_NO_MEMBER, SKIP_NO_OWNER, SKIP_NOT_MAPPED
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.records import (
-    CHECKIN_PREFIX,
+    CHECKIN_DAY_PREFIX,
+    EVENT_DAY_PREFIX,
     EVENT_PREFIX,
     PT_FOLLOW_UP_PREFIX,
     RecordRepository,
@@ -38,7 +39,9 @@ def prepare(settings: LocationSettings, entities: EntityRepository, state: State
 def events_of(
     entities: EntityRepository, location: str = "springfield"
 ) -> dict[str, CalendarEvent]:
-    return RecordRepository(entities.table).load(location, EVENT_PREFIX, CalendarEvent)
+    return RecordRepository(entities.table).load_between(
+        location, EVENT_DAY_PREFIX, date.min, None, CalendarEvent
+    )
 
 
 def follow_up(entities: EntityRepository) -> dict[str, PtFollowUp]:
@@ -184,7 +187,9 @@ def test_checkins_run_in_partial_syncs_and_are_stored_in_utc(
         SyncType.CHECKINS, settings, entities, state, [checkin("c1")], kind=SyncKind.PARTIAL
     )
     assert run.counts.created == 1
-    stored = RecordRepository(entities.table).load("springfield", CHECKIN_PREFIX, CheckIn)["c1"]
+    stored = RecordRepository(entities.table).load_between(
+        "springfield", CHECKIN_DAY_PREFIX, date.min, None, CheckIn
+    )["c1"]
     assert stored.checked_in_at == datetime(2026, 11, 21, 15, 55, tzinfo=UTC)
     assert stored.person_id is not None
 
@@ -214,3 +219,74 @@ def test_events_and_checkins_replay_writes_nothing(
     assert run_type(SyncType.EVENTS, settings, entities, state, events).counts.unchanged == 2
     assert run_type(SyncType.CHECKINS, settings, entities, state, checkins).counts.unchanged == 1
     assert entity_table.usage.items_written == 0
+
+
+def test_a_checkin_sync_reads_the_days_of_its_window_not_the_history(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    entity_table: MemoryItemTable,
+    state: StateRepository,
+) -> None:
+    prepare(settings, entities, state)
+    # A year of stored check-ins before the window (11-21 in Chicago).
+    history = [
+        checkin(
+            f"old{day}", when=f"{(date(2026, 11, 20) - timedelta(days=day)).isoformat()} 08:00:00"
+        )
+        for day in range(365)
+    ]
+    run_type(SyncType.CHECKINS, settings, entities, state, history, now=NOW - timedelta(days=1))
+    entity_table.usage.reset()
+    run = run_type(SyncType.CHECKINS, settings, entities, state, [checkin("c1")])
+    assert run.counts.created == 1
+    # The window's check-ins (none stored yet), the events of the check-in's day, the legacy
+    # prefix (empty), the member's person by billing id: never the 365 stored check-ins.
+    assert entity_table.usage.items_read <= 5
+
+
+def test_checkins_expire_after_the_locations_retention(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    entity_table: MemoryItemTable,
+    state: StateRepository,
+) -> None:
+    settings = settings.model_copy(update={"retention_days": RetentionDays(checkins=30)})
+    sync_members(settings, entities, state, ("m1",))
+    run_type(SyncType.CHECKINS, settings, entities, state, [checkin("c1")])
+    (item,) = [i for i in entity_table.all_items() if i["sk"].startswith(CHECKIN_DAY_PREFIX)]
+    assert item["sk"] == "CHECKINDAY#2026-11-21#c1"
+    assert item["expires_at"] == int(datetime(2026, 12, 21, tzinfo=UTC).timestamp())
+
+
+def test_records_kept_by_id_alone_move_to_day_keys_once(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    entity_table: MemoryItemTable,
+    state: StateRepository,
+) -> None:
+    prepare(settings, entities, state)
+    run_type(SyncType.EVENTS, settings, entities, state, [event("v1")])
+    (stored,) = [i for i in entity_table.all_items() if i["sk"].startswith(EVENT_DAY_PREFIX)]
+    # As an earlier version stored it.
+    legacy = {k: v for k, v in stored.items() if k != "expires_at"} | {"sk": f"{EVENT_PREFIX}v1"}
+    entity_table.batch_write([legacy], [(stored["pk"], stored["sk"])])
+    entity_table.usage.reset()
+    run = run_type(SyncType.EVENTS, settings, entities, state, [event("v1")])
+    assert run.counts.unchanged == 1  # its hash moved with it
+    keys = [i["sk"] for i in entity_table.all_items() if i["sk"].startswith(("EVENT", "EVENTDAY"))]
+    assert keys == [stored["sk"]]
+    assert entity_table.usage.items_written == 1 and entity_table.usage.items_deleted == 1
+
+
+def test_an_event_moved_to_another_day_leaves_no_copy_on_the_old_day(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    entity_table: MemoryItemTable,
+    state: StateRepository,
+) -> None:
+    prepare(settings, entities, state)
+    run_type(SyncType.EVENTS, settings, entities, state, [event("v1")])
+    run_type(SyncType.EVENTS, settings, entities, state, [event("v1", when="2026-11-24 10:00:00")])
+    keys = [i["sk"] for i in entity_table.all_items() if i["sk"].startswith(EVENT_DAY_PREFIX)]
+    assert keys == ["EVENTDAY#2026-11-24#v1"]
+    assert events_of(entities)["v1"].local_day == date(2026, 11, 24)

@@ -532,7 +532,10 @@ def test_a_successful_sync_moves_the_watermark_to_its_start(
 
 
 def test_unchanged_records_are_skipped_without_translation(
-    settings: LocationSettings, entities: EntityRepository, state: StateRepository
+    settings: LocationSettings,
+    entities: EntityRepository,
+    state: StateRepository,
+    entity_table: MemoryItemTable,
 ) -> None:
     run_full(settings, entities, state, three_members())
     source = ListMemberSource(three_members(), settings.zone)
@@ -544,8 +547,35 @@ def test_unchanged_records_are_skipped_without_translation(
         return original(record)
 
     source.translate = counting  # type: ignore[method-assign]
-    make_job(settings, entities, state, source).run(SyncKind.FULL, NOW)
+    entity_table.usage.reset()
+    run = make_job(settings, entities, state, source).run(SyncKind.FULL, NOW)
+    # The same bytes as last merged: the canonical record's hash is known without translating.
     assert translated == []
+    assert run.counts.unchanged == 3 and entity_table.usage.items_written == 0
+
+
+def test_billing_fields_the_mapping_does_not_carry_re_merge_nothing(
+    settings: LocationSettings,
+    entities: EntityRepository,
+    state: StateRepository,
+    entity_table: MemoryItemTable,
+) -> None:
+    run_full(settings, entities, state, three_members())
+    entity_table.usage.reset()
+    visited = [
+        {
+            **r,
+            "personal": {
+                **r["personal"],
+                "lastCheckInTimestamp": "2026-11-21 09:00:00.000000",
+                "totalCheckInCount": "118",
+            },
+        }
+        for r in three_members()
+    ]
+    run = run_full(settings, entities, state, visited)
+    # Translated (the bytes differ), the same canonical record: nothing written.
+    assert run.counts.unchanged == 3 and entity_table.usage.items_written == 0
 
 
 def test_a_bumped_modification_time_alone_writes_nothing(

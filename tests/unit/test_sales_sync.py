@@ -25,7 +25,7 @@ from clubsync.resources.pos import SKIP_NO_PROFIT_CENTER, SKIP_PRODUCT_NOT_LISTE
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
 from clubsync.store.records import (
-    INVOICE_PREFIX,
+    INVOICE_DAY_PREFIX,
     MARKETING_SOURCE_PREFIX,
     PT_FOLLOW_UP_PREFIX,
     SERVICE_AGREEMENT_PREFIX,
@@ -82,7 +82,9 @@ def test_pos_keeps_only_items_of_configured_profit_centers_and_listed_products(
     assert (run.counts.created, run.counts.skipped) == (1, 1)
     assert run.skip_reasons[SKIP_NO_PROFIT_CENTER] == 2
     assert run.skip_reasons[SKIP_PRODUCT_NOT_LISTED] == 1
-    invoice = load(entities, INVOICE_PREFIX, Invoice)["t1"]
+    invoice = RecordRepository(entities.table).load_between(
+        "springfield", INVOICE_DAY_PREFIX, date.min, None, Invoice
+    )["t1"]
     assert [(i.system_id, i.use) for i in invoice.items] == [("i1", InvoiceItemUse.PRODUCT)]
 
 

@@ -32,7 +32,7 @@ from clubsync.providers.base import SourcePage
 from clubsync.resources.members import MemberSync
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import MemoryItemTable
-from clubsync.store.records import CHECKIN_PREFIX
+from clubsync.store.records import CHECKIN_DAY_PREFIX, record_id_of_day_key
 from clubsync.store.state import StateRepository
 from tests.conftest import abc_member
 from tests.fakes import ListMemberSource, ListRecordSource
@@ -356,9 +356,9 @@ class CheckinSyncModel(SyncModel):
         watermark = self.store.state.watermark(SETTINGS.location_id, "checkins")
         assert watermark is not None
         stored = {
-            item["sk"].removeprefix(CHECKIN_PREFIX)
+            record_id_of_day_key(CHECKIN_DAY_PREFIX, item["sk"])
             for item in self.store.entity_table.all_items()
-            if item["sk"].startswith(CHECKIN_PREFIX)
+            if item["sk"].startswith(CHECKIN_DAY_PREFIX)
         }
         billed = {record["checkInId"] for record in self.billing}
         assert stored <= billed, "a check-in billing never had"

@@ -118,6 +118,11 @@ class Person(BaseModel):
     source_hash: str | None = Field(
         default=None, description="Hash of the last billing record merged, to skip unchanged ones."
     )
+    raw_hash: str | None = Field(
+        default=None,
+        description="Hash of that record's bytes as billing sent them: equal bytes, equal record, "
+        "so a sync skips it without translating it.",
+    )
     # Prospect fields pushed to billing (spec: "Translation to ABC Prospect").
     follow_up_person_id: str | None = Field(
         default=None, description="The membership follow-up person (an employee), our id."

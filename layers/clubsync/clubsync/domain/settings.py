@@ -130,6 +130,18 @@ DEFAULT_PROFIT_CENTERS: tuple[ProfitCenter, ...] = (
 )
 
 
+class RetentionDays(BaseModel):
+    """How long synced activity is kept, in days after its club-local day: then DynamoDB's
+    TTL deletes it. The syncs read only their window's days, so retention costs storage, not
+    reads; the follow-up due list reads the events kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    checkins: int = Field(default=400, ge=1, description="Days a check-in is kept.")
+    events: int = Field(default=400, ge=1, description="Days a calendar event is kept.")
+    invoices: int = Field(default=400, ge=1, description="Days a POS transaction is kept.")
+
+
 class LocationSettings(BaseModel):
     """One club location and how it syncs. Invalid settings are refused with the field named."""
 
@@ -185,6 +197,10 @@ class LocationSettings(BaseModel):
     follow_up_schedule: FollowUpSchedule = Field(
         default=DEFAULT_SCHEDULE,
         description="Membership and PT follow-up schedules (docs/followups.md).",
+    )
+    retention_days: RetentionDays = Field(
+        default=RetentionDays(),
+        description="Days check-ins, events and POS transactions are kept (docs/data-model.md).",
     )
 
     @model_validator(mode="before")

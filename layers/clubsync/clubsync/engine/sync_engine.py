@@ -27,7 +27,7 @@ from clubsync.domain.runs import RunCounts, RunRecord, RunStatus, SyncKind, Sync
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.base import InvalidRecord, RawRecord, SourceError, SourcePage
 from clubsync.store.entities import EntityRepository
-from clubsync.store.items import Item
+from clubsync.store.items import Item, Key
 from clubsync.store.state import LeaseHeld, QuarantinedRecord, StateRepository
 
 LEASE_TTL = timedelta(minutes=15)
@@ -78,6 +78,9 @@ class PageMerge:
 
     intents: list[Item] = field(default_factory=list)
     puts: list[Item] = field(default_factory=list)
+    # Items the page replaces under another key (an event moved to another day), deleted
+    # with `puts`: before the commit, so a crash leaves the record to merge again.
+    deletes: list[Key] = field(default_factory=list)
     commits: list[Item] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -116,9 +119,17 @@ class SyncJob(Protocol):
         """Reads the indexes a run needs, once per run (and once per continuation)."""
         ...
 
+    def prepare_page(self, records: Sequence[RawRecord]) -> None:
+        """Reads what checking this page's records needs that `begin` did not read (a partial
+        member sync looks its people up by billing id). Most jobs need nothing here."""
+        ...
+
     def record_id(self, record: RawRecord) -> str | None: ...
 
-    def content(self, record: RawRecord) -> bytes: ...
+    def record_hash(self, fingerprint: bytes, record: RawRecord) -> str:
+        """The content hash of a record (`content_hash` of the fingerprint and what of the
+        record decides its merge): equal to `known_hash`, the record is skipped."""
+        ...
 
     def known_hash(self, record_id: str) -> str | None:
         """The content hash last merged for this record id, if any."""
@@ -421,9 +432,10 @@ class SyncEngine:
         released: list[tuple[str, str, str]] = []
         fingerprint = self.job.fingerprint()
         accepted: list[Accepted] = []
+        self.job.prepare_page(page.records)
         for raw in page.records:
             record_id = self.job.record_id(raw)
-            record_hash = content_hash(fingerprint, self.job.content(raw))
+            record_hash = self.job.record_hash(fingerprint, raw)
             if (
                 record_id is not None
                 and record_id not in quarantine
@@ -454,7 +466,7 @@ class SyncEngine:
         counts.update(merged.counts)
         # Separate calls: a batch request applies its items in no particular order.
         self.entities.table.batch_write(merged.intents)
-        self.entities.table.batch_write(merged.puts)
+        self.entities.table.batch_write(merged.puts, merged.deletes)
         self.entities.table.batch_write(merged.commits)
         if quarantined or released:
             self.state.save_quarantine(quarantined, released)

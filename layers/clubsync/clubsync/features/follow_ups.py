@@ -39,6 +39,7 @@ from clubsync.domain.settings import LocationSettings
 from clubsync.store.entities import EntityRepository
 from clubsync.store.follow_ups import DueListRepository, FollowUpRepository
 from clubsync.store.records import (
+    EVENT_DAY_PREFIX,
     EVENT_PREFIX,
     PT_FOLLOW_UP_PREFIX,
     RecordRepository,
@@ -184,7 +185,12 @@ class FollowUps:
         people = {p.person_id: p for p in self.entities.people(location_id)}
         pt_records = records.load(location_id, PT_FOLLOW_UP_PREFIX, PtFollowUp)
         appointments: dict[str, list[Appointment]] = defaultdict(list)
-        for event in records.load(location_id, EVENT_PREFIX, CalendarEvent).values():
+        # Events kept by day, and any the event sync has not moved from the old keys yet.
+        events = [
+            *records.load(location_id, EVENT_DAY_PREFIX, CalendarEvent).values(),
+            *records.load(location_id, EVENT_PREFIX, CalendarEvent).values(),
+        ]
+        for event in events:
             appointments[event.person_id].append(
                 Appointment(event.local_day, event.attended, event.kind.is_orientation)
             )

@@ -70,6 +70,17 @@ class MergeResult:
     findings: tuple[DuplicateAccountsFinding, ...] = ()
 
 
+def canonical_content(member: BillingMember) -> bytes:
+    """What of a billing member its content hash covers: the canonical record the provider's
+    mapping produced, without its modification time. So a field the mapping does not carry
+    (ABC's lastCheckInTimestamp, totalCheckInCount) or a bumped timestamp alone re-merges
+    nothing, for every provider alike."""
+    return member.model_dump_json(exclude=_NOT_HASHED).encode()
+
+
+_NOT_HASHED = {"modified_at"}
+
+
 def merge_fingerprint(settings: LocationSettings) -> bytes:
     """What besides the billing record decides a merge's result: the merge version and the
     settings that shape it. Part of every content hash, so changing one of those settings

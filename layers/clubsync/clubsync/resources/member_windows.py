@@ -29,6 +29,11 @@ def local_midnight(moment: datetime, zone: ZoneInfo) -> datetime:
     return candidate.astimezone(UTC)
 
 
+# The one query of a partial member sync: what a job reads a run's kind from, on a
+# continuation too (the queries come back from the checkpoint).
+PARTIAL_QUERY_NAME = "modified-since"
+
+
 def member_queries(
     kind: SyncKind,
     *,
@@ -53,7 +58,7 @@ def member_queries(
         ]
     return [
         MemberQuery(
-            name="modified-since",
+            name=PARTIAL_QUERY_NAME,
             active_status=ActiveStatus.ALL,
             modified_since=partial_window_start(
                 now=now, zone=zone, last_success=last_success, margin=margin

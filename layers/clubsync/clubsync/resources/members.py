@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from clubsync.domain.agreement_policy import (
     DuplicateAccountsFinding,
 )
 from clubsync.domain.billing import BillingMember
+from clubsync.domain.match_keys import name_key
 from clubsync.domain.people import MembershipAgreement, Person
 from clubsync.domain.rules import agreement_key, missing_member_names
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind, SyncType
@@ -35,6 +36,7 @@ from clubsync.engine.sync_engine import (
     PageMerge,
     SyncEngine,
     SyncFailed,
+    content_hash,
     utc_now,
 )
 from clubsync.providers.base import (
@@ -45,8 +47,13 @@ from clubsync.providers.base import (
     SourcePage,
 )
 from clubsync.resources.matching import MatchIndex
-from clubsync.resources.member_merge import merge_fingerprint, merge_member
-from clubsync.resources.member_windows import member_queries
+from clubsync.resources.member_merge import (
+    canonical_content,
+    merge_fingerprint,
+    merge_member,
+    person_id_for_billing_member,
+)
+from clubsync.resources.member_windows import PARTIAL_QUERY_NAME, member_queries
 from clubsync.store.audit import finding_item
 from clubsync.store.entities import (
     EntityRepository,
@@ -76,6 +83,18 @@ class MemberJob:
     # answer and the pull's summary; records skipped as unchanged by hash are not in it.
     outcomes: dict[str, str] = field(default_factory=dict, init=False)
     _index: MatchIndex | None = field(default=None, init=False)
+    # A partial sync looks its people up by billing id and name (the by-billing-id index)
+    # instead of reading the location's whole person index: see `prepare_page`.
+    _partial: bool = field(default=False, init=False)
+    _bounded: bool = field(default=False, init=False)
+    _looked_up: set[str] = field(default_factory=set, init=False)
+    _names_looked_up: set[str] = field(default_factory=set, init=False)
+    # record id -> hash of the bytes billing sent, stored on the person the merge writes.
+    _raw_hashes: dict[str, str] = field(default_factory=dict, init=False)
+    # The last record translated and its translation (`record_hash` then `translate`).
+    _translated: tuple[RawRecord, BillingMember] | None = field(default=None, init=False)
+    # People read by `prepare_page`, used once by the page's merge.
+    _read: dict[str, Person] = field(default_factory=dict, init=False)
 
     @property
     def location_id(self) -> str:
@@ -100,7 +119,9 @@ class MemberJob:
         )
 
     def load_query(self, data: dict[str, Any]) -> BaseModel:
-        return MemberQuery.model_validate(data)
+        query = MemberQuery.model_validate(data)
+        self._partial = query.name == PARTIAL_QUERY_NAME
+        return query
 
     def window_start(self, queries: Sequence[BaseModel]) -> datetime | None:
         windows = [q.modified_since for q in queries if isinstance(q, MemberQuery)]
@@ -116,13 +137,96 @@ class MemberJob:
 
     def begin(self) -> None:
         region = self.settings.country
+        self._bounded = (
+            self._partial
+            and self.policy.one_record_per_account
+            and not self.policy.joins_duplicate_accounts
+            and self.entities.name_index_ready(self.location_id)
+        )
+        if self._bounded:
+            self._index = MatchIndex((), region)
+            return
         self._index = MatchIndex(self.entities.person_index(self.location_id, region), region)
+        if not self._partial and not self.entities.name_index_ready(self.location_id):
+            self._add_name_entries()
+
+    def _add_name_entries(self) -> None:
+        """People stored before the index held the names of unlinked people get their entry
+        (rewritten as they are), once per location; then partial syncs may use it."""
+        missing = self.entities.people_missing_name_entry(self.location_id)
+        people = self.entities.get_people(self.location_id, missing) if missing else {}
+        self.entities.save(list(people.values()), default_region=self.settings.country)
+        self.entities.mark_name_index_ready(self.location_id)
+
+    def prepare_page(self, records: Sequence[RawRecord]) -> None:
+        """A partial sync's people of this page, by billing id: first under the key a person
+        created from billing has (`{provider}-{id}`), else through the index (a converted
+        prospect keeps its own id). What is found joins the match index."""
+        if not self._bounded:
+            return
+        ids = {rid for r in records if (rid := self.record_id(r))} - self._looked_up
+        if not ids:
+            return
+        self._looked_up |= ids
+        provider = self.source.provider
+        by_key = self.entities.get_people(
+            self.location_id, [person_id_for_billing_member(provider, i) for i in sorted(ids)]
+        )
+        found = {p.person_id: p for p in by_key.values() if p.billing_member_id in ids}
+        missing = ids - {p.billing_member_id for p in found.values()}
+        linked = [
+            pid
+            for billing_id in sorted(missing)
+            if (pid := self.entities.person_of_billing_id(self.location_id, billing_id))
+        ]
+        if linked:
+            found |= self.entities.get_people(self.location_id, linked)
+        self._learn(found)
+
+    def _learn(self, people: dict[str, Person]) -> None:
+        for person in people.values():
+            self._read[person.person_id] = person
+            self.index.put(PersonIndexEntry.of(person, self.settings.country))
+
+    def _look_up_names(self, members: Sequence[BillingMember]) -> None:
+        """A partial sync's candidates by name for the records not linked to anyone yet."""
+        names = {
+            name
+            for member in members
+            if self.index.person_with_billing_id(member.billing_member_id) is None
+            and (name := name_key(member.contact.first_name, member.contact.last_name))
+        } - self._names_looked_up
+        self._names_looked_up |= names
+        ids = [
+            pid
+            for name in sorted(names)
+            for pid in self.entities.unlinked_named(self.location_id, name)
+        ]
+        if ids:
+            self._learn(self.entities.get_people(self.location_id, ids))
 
     def record_id(self, record: RawRecord) -> str | None:
         return self.source.record_id(record)
 
-    def content(self, record: RawRecord) -> bytes:
-        return self.source.content(record)
+    def record_hash(self, fingerprint: bytes, record: RawRecord) -> str:
+        """The hash of the canonical record (`canonical_content`), so fields the mapping does
+        not carry change nothing. Its cost (a translation) is paid only when billing's bytes
+        differ from those last merged (`raw_hash` on the person): then the translation
+        is kept for `translate`. A record that does not translate is hashed as billing sent
+        it, for its quarantine entry."""
+        # Half the length of a content hash: it is only ever compared with the last one of the
+        # same record, and every byte counts on an item near DynamoDB's 1 KB write unit.
+        raw_hash = content_hash(fingerprint, self.source.content(record))[:16]
+        record_id = self.record_id(record)
+        if record_id is not None and self.policy.one_record_per_account:
+            known = self.index.person_with_billing_id(record_id)
+            if known is not None and known.raw_hash == raw_hash and known.source_hash:
+                return known.source_hash
+            self._raw_hashes[record_id] = raw_hash
+        try:
+            return content_hash(fingerprint, canonical_content(self.translate(record)))
+        except InvalidRecord:
+            return raw_hash
 
     def known_hash(self, record_id: str) -> str | None:
         if not self.policy.one_record_per_account:
@@ -132,10 +236,13 @@ class MemberJob:
         return known.source_hash if known is not None else None
 
     def translate(self, record: RawRecord) -> BillingMember:
+        if self._translated is not None and self._translated[0] is record:
+            return self._translated[1]
         member = self.source.translate(record)
         missing = missing_member_names(member.contact)
         if missing:
             raise InvalidRecord(missing)
+        self._translated = (record, member)
         return member
 
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
@@ -144,6 +251,8 @@ class MemberJob:
         counts: Counter[str] = result_page.counts
         reasons: Counter[str] = result_page.reasons
         per_account = self.policy.one_record_per_account
+        if self._bounded:
+            self._look_up_names([record.value for record in accepted])
         planned: list[tuple[Accepted, str | None, bool]] = []
         to_read: set[str] = set()
         for record in accepted:
@@ -158,7 +267,10 @@ class MemberJob:
                 to_read.add(person_id)
 
         # Read the matched people and their agreements in two batches.
-        people = self.entities.get_people(self.location_id, to_read) if to_read else {}
+        people = {pid: self._read.pop(pid) for pid in list(to_read) if pid in self._read}
+        to_read -= people.keys()
+        if to_read:
+            people |= self.entities.get_people(self.location_id, to_read)
         agreement_keys = {key for person in people.values() for key in person.agreement_keys}
         agreement_keys |= {
             agreement_key(record.value.agreement.system_id, record.value.agreement.sign_date)
@@ -173,6 +285,7 @@ class MemberJob:
         people_out: dict[str, Person] = {}
         agreements_out: dict[str, MembershipAgreement] = {}
         findings: list[DuplicateAccountsFinding] = []
+        entries: dict[str, PersonIndexEntry] = {}
         for record, person_id, joined in planned:
             member = record.value
             if person_id is None and not per_account:
@@ -209,6 +322,12 @@ class MemberJob:
             findings.extend(result.findings)
             if result.person is None:
                 continue
+            raw_hash = self._raw_hashes.pop(record.record_id, None) if per_account else None
+            if result.writes_person and raw_hash is not None:
+                result = replace(
+                    result, person=result.person.model_copy(update={"raw_hash": raw_hash})
+                )
+            assert result.person is not None
             if result.writes_person:
                 people_out[result.person.person_id] = result.person
             # Later records of this page and sync see this result, not the stored one.
@@ -216,7 +335,9 @@ class MemberJob:
             for agreement in result.agreements:
                 agreements_out[agreement.agreement_key] = agreement
                 agreements[agreement.agreement_key] = agreement
-            index.put(PersonIndexEntry.of(result.person, self.settings.country))
+            entry = PersonIndexEntry.of(result.person, self.settings.country)
+            entries[result.person.person_id] = entry
+            index.put(entry)
         if findings and self.state is not None:
             # State table items the engine's page write does not cover. Written first: each is
             # keyed by what it names and says nothing the merge depends on, so a crash before
@@ -235,7 +356,9 @@ class MemberJob:
         ]
         result_page.puts = [agreement_to_item(a) for a in agreements_out.values()]
         # The person carries the record's hash: it is written after its agreements.
-        result_page.commits = [person_to_item(p, region) for p in people_out.values()]
+        result_page.commits = [
+            person_to_item(p, region, entries.get(p.person_id)) for p in people_out.values()
+        ]
         return result_page
 
     def _match(self, member: BillingMember) -> tuple[str | None, bool]:

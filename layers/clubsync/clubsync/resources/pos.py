@@ -6,7 +6,7 @@ sessions and make the member "PT Active". The full sync covers the last 30 days.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -17,7 +17,8 @@ from clubsync.domain.settings import LocationSettings, ProfitCenterType
 from clubsync.engine.sync_engine import Accepted, PageMerge
 from clubsync.resources.member_windows import SALES_LOOKBACK_DAYS, days_before_midnight
 from clubsync.resources.record_job import PtFollowUpBook, RecordJob
-from clubsync.store.records import INVOICE_PREFIX
+from clubsync.store.items import Item
+from clubsync.store.records import INVOICE_DAY_PREFIX, INVOICE_PREFIX
 
 SKIP_NO_PROFIT_CENTER = "POS item of a profit center not configured"
 SKIP_PRODUCT_NOT_LISTED = "POS product not on the location's product list"
@@ -48,12 +49,13 @@ def pt_sessions(item: InvoiceItem, is_return: bool) -> int:
 
 @dataclass
 class PosJob(RecordJob):
-    _people: dict[str, str] = field(default_factory=dict, init=False)
     _book: PtFollowUpBook | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.sync_type = SyncType.POS
-        self.prefix = INVOICE_PREFIX
+        self.prefix = INVOICE_DAY_PREFIX
+        self.legacy_prefix = INVOICE_PREFIX
+        self.retention_days = self.settings.retention_days.invoices
         self.merge_settings = ("profit_centers", "products")
 
     def queries(
@@ -64,12 +66,18 @@ class PosJob(RecordJob):
 
     def begin(self) -> None:
         super().begin()
-        self._people = self.people_by_billing_id()
         self._book = PtFollowUpBook(self.settings, self.records)
+
+    def day_of_item(self, item: Item) -> date:
+        return self.sale_day(datetime.fromisoformat(item["sale_date"]))
+
+    def sale_day(self, sale_date: datetime) -> date:
+        return sale_date.astimezone(self.settings.zone).date()
 
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
         assert self._book is not None
         merged = PageMerge()
+        people = self.people_by_billing_id(record.value.billing_member_id for record in accepted)
         for record in accepted:
             invoice: Invoice = record.value
             kept: list[InvoiceItem] = []
@@ -82,11 +90,17 @@ class PosJob(RecordJob):
             if not kept:
                 merged.count("skipped", SKIP_NOTHING_KEPT)
                 continue
-            person_id = self._people.get(invoice.billing_member_id or "")
+            person_id = people.get(invoice.billing_member_id or "")
             invoice = invoice.model_copy(update={"items": kept, "person_id": person_id})
             merged.count("updated" if record.record_id in self._hashes else "created")
             merged.commits.append(
-                self.item(invoice.system_id, "invoice", invoice, record.content_hash)
+                self.item(
+                    invoice.system_id,
+                    "invoice",
+                    invoice,
+                    record.content_hash,
+                    self.sale_day(invoice.sale_date),
+                )
             )
             if person_id is None:
                 continue

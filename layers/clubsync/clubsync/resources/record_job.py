@@ -4,9 +4,9 @@ index of its stored records, the billing-id -> person lookup, and the PT follow-
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,11 +21,19 @@ from clubsync.domain.follow_up_rules import (
 from clubsync.domain.runs import SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Sweep, Window
-from clubsync.engine.sync_engine import Accepted, PageMerge
+from clubsync.engine.sync_engine import Accepted, PageMerge, content_hash
 from clubsync.providers.base import RawRecord, RecordSource, SourcePage
 from clubsync.store.entities import EntityRepository, location_pk
 from clubsync.store.items import Item
-from clubsync.store.records import PT_FOLLOW_UP_PREFIX, RecordRepository, record_item
+from clubsync.store.records import (
+    EXPIRES_AT,
+    PT_FOLLOW_UP_PREFIX,
+    RecordRepository,
+    day_record_item,
+    day_sort_key,
+    expiry_epoch,
+    record_item,
+)
 
 # Bump when a merge of these types changes meaning, so stored hashes are re-evaluated once.
 RECORD_MERGE_VERSION = 1
@@ -34,7 +42,11 @@ RECORD_MERGE_VERSION = 1
 @dataclass
 class RecordJob:
     """Base of the non-member sync types. Subclasses set `sync_type`, `prefix`, the settings
-    that shape the merge, and implement `queries` and `merge_page`."""
+    that shape the merge, and implement `queries` and `merge_page`.
+
+    A day-keyed type (check-ins, events, POS) also sets `legacy_prefix` (where its records
+    were kept by id alone), `retention_days` and `day_of_item`: it reads the hashes of its
+    window's days only, and moves what it finds under the legacy prefix to day keys."""
 
     settings: LocationSettings
     source: RecordSource
@@ -42,7 +54,12 @@ class RecordJob:
     sync_type: SyncType = field(init=False)
     prefix: str = field(init=False, default="")
     merge_settings: tuple[str, ...] = field(init=False, default=())
+    legacy_prefix: str = field(init=False, default="")
+    retention_days: int = field(init=False, default=0)
     _hashes: dict[str, str] = field(default_factory=dict, init=False)
+    _people: dict[str, str | None] = field(default_factory=dict, init=False)
+    # The club-local days each of the run's windows covers (None: up to the newest).
+    _window_days: list[tuple[date, date | None]] = field(default_factory=list, init=False)
 
     @property
     def location_id(self) -> str:
@@ -73,9 +90,24 @@ class RecordJob:
         return Window(name=name, sweep=sweep, start=start, end=end, zone=self.settings.time_zone)
 
     def load_query(self, data: dict[str, Any]) -> BaseModel:
+        """Every run's queries pass here (fresh or from a checkpoint), so the days its windows
+        cover are known before `begin` reads the stored records."""
         if "range_param" in data:
             data = legacy_window(data, self.settings.time_zone)
-        return Window.model_validate(data)
+        window = Window.model_validate(data)
+        zone = self.settings.zone
+        first = window.start.astimezone(zone).date() if window.start else date.min
+        last = window.end.astimezone(zone).date() if window.end else None
+        self._window_days.append((first, last))
+        return window
+
+    def window_days(self) -> tuple[date, date | None]:
+        """The first and last club-local day of the run's windows (None: up to the newest)."""
+        if not self._window_days:
+            return date.min, None
+        lasts = [last for _, last in self._window_days]
+        first = min(first for first, _ in self._window_days)
+        return first, None if None in lasts else max(last for last in lasts if last)
 
     def window_start(self, queries: Sequence[BaseModel]) -> datetime | None:
         starts = [q.start for q in queries if isinstance(q, Window) and q.start is not None]
@@ -92,13 +124,60 @@ class RecordJob:
         ).encode()
 
     def begin(self) -> None:
-        self._hashes = self.records.hashes(self.location_id, self.prefix) if self.prefix else {}
+        if self.legacy_prefix:
+            self.move_to_day_keys()
+            first, last = self.window_days()
+            self._hashes = self.records.hashes_between(self.location_id, self.prefix, first, last)
+        else:
+            self._hashes = self.records.hashes(self.location_id, self.prefix) if self.prefix else {}
+
+    def day_of_item(self, item: Item) -> date:
+        """The club-local day a stored record of this type belongs to (day-keyed types)."""
+        raise NotImplementedError
+
+    def day_item(
+        self, record_id: str, day: date, entity: str, model: BaseModel, **extra: Any
+    ) -> Item:
+        return day_record_item(
+            self.location_id,
+            self.prefix,
+            day,
+            record_id,
+            entity,
+            model,
+            retention_days=self.retention_days,
+            **extra,
+        )
+
+    def move_to_day_keys(self) -> None:
+        """Records stored before they were day-keyed move to their day key, once: the query of
+        the legacy prefix finds nothing afterwards (one request a run). Replay-safe: the new
+        item is written before the old one is deleted."""
+        legacy = self.records.items(location_pk(self.location_id), self.legacy_prefix)
+        if not legacy:
+            return
+        moved = []
+        for item in legacy:
+            record_id = item["sk"].removeprefix(self.legacy_prefix)
+            day = self.day_of_item(item)
+            moved.append(
+                {
+                    **item,
+                    "sk": day_sort_key(self.prefix, day, record_id),
+                    EXPIRES_AT: expiry_epoch(day, self.retention_days),
+                }
+            )
+        self.entities.table.batch_write(moved)
+        self.entities.table.batch_write(deletes=[(item["pk"], item["sk"]) for item in legacy])
+
+    def prepare_page(self, records: Sequence[RawRecord]) -> None:
+        """People are looked up for the records that changed, in `merge_page`."""
 
     def record_id(self, record: RawRecord) -> str | None:
         return self.source.record_id(record)
 
-    def content(self, record: RawRecord) -> bytes:
-        return self.source.content(record)
+    def record_hash(self, fingerprint: bytes, record: RawRecord) -> str:
+        return content_hash(fingerprint, self.source.content(record))
 
     def known_hash(self, record_id: str) -> str | None:
         return self._hashes.get(record_id)
@@ -109,8 +188,19 @@ class RecordJob:
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
         raise NotImplementedError
 
-    def item(self, record_id: str, entity: str, model: BaseModel, source_hash: str) -> Item:
+    def item(
+        self,
+        record_id: str,
+        entity: str,
+        model: BaseModel,
+        source_hash: str,
+        day: date | None = None,
+    ) -> Item:
+        """The item of a merged record; `day`: its club-local day, for day-keyed types."""
         self._hashes[record_id] = source_hash
+        if self.legacy_prefix:
+            assert day is not None, "a day-keyed record needs its day"
+            return self.day_item(record_id, day, entity, model, source_hash=source_hash)
         return record_item(
             location_pk(self.location_id),
             self.prefix,
@@ -120,13 +210,15 @@ class RecordJob:
             source_hash=source_hash,
         )
 
-    def people_by_billing_id(self) -> dict[str, str]:
-        """billing member id -> person id, read once per run."""
-        return {
-            entry.billing_member_id: entry.person_id
-            for entry in self.entities.person_index(self.location_id)
-            if entry.billing_member_id
-        }
+    def people_by_billing_id(self, billing_ids: Iterable[str | None]) -> dict[str, str]:
+        """billing member id -> person id, for these ids: each looked up once per run in the
+        by-billing-id index (half a read unit), so a run reads people for the records that
+        changed only, never the location's whole person index."""
+        for billing_id in sorted({b for b in billing_ids if b} - self._people.keys()):
+            self._people[billing_id] = self.entities.person_of_billing_id(
+                self.location_id, billing_id
+            )
+        return {billing_id: pid for billing_id, pid in self._people.items() if pid}
 
 
 def legacy_window(data: dict[str, Any], zone: str) -> dict[str, Any]:

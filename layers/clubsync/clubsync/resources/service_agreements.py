@@ -50,7 +50,6 @@ def service_agreement_queries(
 
 @dataclass
 class ServiceAgreementJob(RecordJob):
-    _people: dict[str, str] = field(default_factory=dict, init=False)
     _book: PtFollowUpBook | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -66,19 +65,19 @@ class ServiceAgreementJob(RecordJob):
 
     def begin(self) -> None:
         super().begin()
-        self._people = self.people_by_billing_id()
         self._book = PtFollowUpBook(self.settings, self.records)
 
     def merge_page(self, accepted: list[Accepted], now: datetime) -> PageMerge:
         assert self._book is not None
         merged = PageMerge()
+        people = self.people_by_billing_id(record.value.billing_member_id for record in accepted)
         for record in accepted:
             agreement: ServiceAgreement = record.value
             if self._hashes.get(record.record_id) == record.content_hash:
                 # Already merged earlier in this run (both sweeps return it).
                 merged.count("unchanged")
                 continue
-            person_id = self._people.get(agreement.billing_member_id)
+            person_id = people.get(agreement.billing_member_id)
             agreement = agreement.model_copy(update={"person_id": person_id})
             merged.count("updated" if record.record_id in self._hashes else "created")
             if person_id is None:

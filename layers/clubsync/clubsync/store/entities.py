@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from clubsync.domain.match_keys import DEFAULT_REGION, email_key, name_key, phone_key, phone_keys
 from clubsync.domain.people import MembershipAgreement, Person, PersonKind
 from clubsync.store.items import Item, ItemTable, Key
+from clubsync.store.tables import BILLING_ID_INDEX
 
 PERSON_PREFIX = "PERSON#"
 AGREEMENT_PREFIX = "AGREEMENT#"
@@ -36,6 +37,19 @@ def billing_id_index_key(location_id: str, billing_member_id: str) -> str:
     return f"BILLING#{location_id}#{billing_member_id}"
 
 
+def name_index_key(location_id: str, name: str) -> str:
+    """The by-billing-id index also holds the people *not* linked to billing, by name key:
+    what a partial member sync matches a new billing record against (spec: identical full
+    name and the same email or phone), without reading the location's whole person index."""
+    return f"NAME#{location_id}#{name}"
+
+
+# Written by the full member sync once every unlinked person of the location carries its
+# name entry (people stored before there were any get it then); until it exists, a partial
+# sync reads the whole person index as before.
+NAME_INDEX_MARKER = "PERSONINDEX#names"
+
+
 @dataclass(frozen=True, slots=True)
 class PersonIndexEntry:
     """What the sync keeps in memory for every person of a location, read once per sync:
@@ -46,6 +60,7 @@ class PersonIndexEntry:
     kind: PersonKind
     billing_member_id: str | None = None
     source_hash: str | None = None
+    raw_hash: str | None = None
     name_key: str | None = None
     email_key: str | None = None
     phone_keys: tuple[str, ...] = ()
@@ -59,6 +74,7 @@ class PersonIndexEntry:
             kind=person.kind,
             billing_member_id=person.billing_member_id,
             source_hash=person.source_hash,
+            raw_hash=person.raw_hash,
             name_key=name_key(contact.first_name, contact.last_name),
             email_key=email_key(contact.email),
             phone_keys=phone_keys(contact, default_region),
@@ -88,26 +104,36 @@ class PersonIndexEntry:
             kind=PersonKind(kind),
             billing_member_id=item.get("billing_member_id"),
             source_hash=item.get("source_hash"),
+            raw_hash=item.get("raw_hash"),
             name_key=name,
             email_key=email,
             phone_keys=tuple(phones),
         )
 
 
-_INDEX_PROJECTION = ("sk", "billing_member_id", "source_hash", "match")
+_INDEX_PROJECTION = ("sk", "billing_member_id", "source_hash", "raw_hash", "match")
 
 
-def person_to_item(person: Person, default_region: str = DEFAULT_REGION) -> Item:
+def person_to_item(
+    person: Person, default_region: str = DEFAULT_REGION, entry: PersonIndexEntry | None = None
+) -> Item:
+    """`entry`: the person's index entry if the caller made it already (its phone keys are
+    the costly part: parsed once per record)."""
+    if entry is None or entry.person_id != person.person_id:
+        entry = PersonIndexEntry.of(person, default_region)
     item: Item = {
         "pk": location_pk(person.location_id),
         "sk": f"{PERSON_PREFIX}{person.person_id}",
         "entity": "person",
         # Empty fields are left out: a person stays under 1 KB, one write unit.
         **person.model_dump(mode="json", exclude_none=True),
-        "match": PersonIndexEntry.of(person, default_region).match_attribute(),
+        "match": entry.match_attribute(),
     }
     if person.billing_member_id:
         item["gsi1pk"] = billing_id_index_key(person.location_id, person.billing_member_id)
+        item["gsi1sk"] = item["sk"]
+    elif name := name_key(person.contact.first_name, person.contact.last_name):
+        item["gsi1pk"] = name_index_key(person.location_id, name)
         item["gsi1sk"] = item["sk"]
     return item
 
@@ -139,6 +165,41 @@ class EntityRepository:
             PersonIndexEntry.from_item(item, default_region)
             for item in self.table.query(location_pk(location_id), PERSON_PREFIX, _INDEX_PROJECTION)
         ]
+
+    def person_of_billing_id(self, location_id: str, billing_member_id: str) -> str | None:
+        """The person linked to a billing id, by the by-billing-id index (eventually
+        consistent: a person linked in the last second may not be found yet)."""
+        key = billing_id_index_key(location_id, billing_member_id)
+        for entry in self.table.query_index(BILLING_ID_INDEX, key):
+            if entry["sk"].startswith(PERSON_PREFIX):
+                return str(entry["sk"].removeprefix(PERSON_PREFIX))
+        return None
+
+    def unlinked_named(self, location_id: str, name: str) -> list[str]:
+        """Person ids of the people not linked to billing with this name key (the index)."""
+        return [
+            str(entry["sk"].removeprefix(PERSON_PREFIX))
+            for entry in self.table.query_index(BILLING_ID_INDEX, name_index_key(location_id, name))
+            if entry["sk"].startswith(PERSON_PREFIX)
+        ]
+
+    def people_missing_name_entry(self, location_id: str) -> list[str]:
+        """Unlinked people stored before the index held names (see `NAME_INDEX_MARKER`)."""
+        return [
+            item["sk"].removeprefix(PERSON_PREFIX)
+            for item in self.table.query(
+                location_pk(location_id), PERSON_PREFIX, (*_INDEX_PROJECTION, "gsi1pk")
+            )
+            if not item.get("billing_member_id")
+            and "gsi1pk" not in item
+            and json.loads(item["match"])[1]
+        ]
+
+    def name_index_ready(self, location_id: str) -> bool:
+        return self.table.get((location_pk(location_id), NAME_INDEX_MARKER)) is not None
+
+    def mark_name_index_ready(self, location_id: str) -> None:
+        self.table.put({"pk": location_pk(location_id), "sk": NAME_INDEX_MARKER})
 
     def get_people(self, location_id: str, person_ids: Iterable[str]) -> dict[str, Person]:
         items = self.table.batch_get([person_key(location_id, pid) for pid in person_ids])

@@ -10,13 +10,15 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
+
+from clubsync.store.tables import ALL_TABLES, GlobalIndexSpec
 
 Item = dict[str, Any]
 Key = tuple[str, str]
@@ -31,12 +33,15 @@ class TableUsage:
     """What a table was asked to do; benchmarks and replay tests read it.
 
     Units follow DynamoDB's on-demand pricing: a write unit per started KB of item written,
-    half a read unit per started 4 KB read eventually consistent, one strongly consistent."""
+    half a read unit per started 4 KB read eventually consistent, one strongly consistent.
+    `write_units` include the writes to global indexes (`index_write_units`, see
+    `index_writes`), which DynamoDB bills like table writes."""
 
     requests: int = 0
     items_written: int = 0
     items_deleted: int = 0
     write_units: int = 0
+    index_write_units: int = 0
     read_units: float = 0.0
     items_read: int = 0
 
@@ -96,6 +101,36 @@ def item_size(item: Item) -> int:
 
 def write_units(item: Item) -> int:
     return max(1, math.ceil(item_size(item) / 1024))
+
+
+# Every global index of our tables, by the attributes that put an item in it: an item carries
+# an index's partition key attribute only if it belongs in that index.
+KNOWN_INDEXES: tuple[GlobalIndexSpec, ...] = tuple(
+    index for table in ALL_TABLES for index in table.global_indexes
+)
+IndexImage = tuple[Any, ...] | None
+
+
+def index_image(item: Item | None, index: GlobalIndexSpec) -> IndexImage:
+    """What of an item a global index holds (keys, then projected attributes); None: the item
+    is not in the index."""
+    if item is None or index.partition_key not in item:
+        return None
+    names = (index.partition_key, index.sort_key, *index.projected_attributes)
+    return tuple(item.get(name) for name in names)
+
+
+def index_writes(old: IndexImage, new: IndexImage) -> int:
+    """Index writes DynamoDB bills for a table write that turns `old` into `new` (its "Global
+    secondary indexes: provisioned throughput considerations"): none when the index's keys and
+    projected attributes stay the same, one to add, remove or update an entry, two when the
+    index key changes (the old entry deleted, the new one put). Our index entries are far under
+    a KB: one unit each."""
+    if old == new:
+        return 0
+    if old is None or new is None:
+        return 1
+    return 1 if old[:2] == new[:2] else 2
 
 
 def to_attribute(value: Any) -> dict[str, Any]:
@@ -161,6 +196,17 @@ class ItemTable(Protocol):
         self, pk: str, sk_prefix: str = "", projection: Sequence[str] | None = None
     ) -> Iterator[Item]: ...
 
+    def query_between(
+        self, pk: str, low: str, high: str, projection: Sequence[str] | None = None
+    ) -> Iterator[Item]:
+        """Items of `pk` whose sort key is between `low` and `high`, both included."""
+        ...
+
+    def query_index(self, index: GlobalIndexSpec, pk: str) -> Iterator[Item]:
+        """Items of a global index's partition `pk`, with the index's projected attributes
+        (eventually consistent, as DynamoDB's global indexes are)."""
+        ...
+
     def batch_get(self, keys: Sequence[Key]) -> list[Item]: ...
 
     def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None: ...
@@ -218,23 +264,55 @@ class MemoryItemTable:
     def get(self, key: Key) -> Item | None:
         with self._lock:
             self.usage.requests += 1
+            self.usage.read_units += 1
             found = self._items.get(key)
             return copy.deepcopy(found) if found else None
 
     def query(
         self, pk: str, sk_prefix: str = "", projection: Sequence[str] | None = None
     ) -> Iterator[Item]:
+        return self._query(pk, lambda sk: sk.startswith(sk_prefix), projection)
+
+    def query_between(
+        self, pk: str, low: str, high: str, projection: Sequence[str] | None = None
+    ) -> Iterator[Item]:
+        return self._query(pk, lambda sk: low <= sk <= high, projection)
+
+    def _query(
+        self, pk: str, wanted: Callable[[str], bool], projection: Sequence[str] | None
+    ) -> Iterator[Item]:
         with self._lock:
             self.usage.requests += 1
             matches = sorted(
-                (key, item)
-                for key, item in self._items.items()
-                if key[0] == pk and key[1].startswith(sk_prefix)
+                (key, item) for key, item in self._items.items() if key[0] == pk and wanted(key[1])
             )
             result = [copy.deepcopy(item) for _, item in matches]
+            # As DynamoItemTable counts them (items of about a KB, strongly consistent).
+            self.usage.read_units += max(1, math.ceil(len(result) / 4))
         for item in result:
             self.usage.items_read += 1
             yield {name: item[name] for name in projection if name in item} if projection else item
+
+    def query_index(self, index: GlobalIndexSpec, pk: str) -> Iterator[Item]:
+        names = (
+            self._pk,
+            self._sk,
+            index.partition_key,
+            index.sort_key,
+            *index.projected_attributes,
+        )
+        with self._lock:
+            self.usage.requests += 1
+            matches = sorted(
+                (item[index.sort_key], key, item)
+                for key, item in self._items.items()
+                if item.get(index.partition_key) == pk
+            )
+            result = [{n: item[n] for n in names if n in item} for _, _, item in matches]
+            # Eventually consistent: half a unit per started 4 KB; index entries are small.
+            self.usage.read_units += 0.5 * max(1, math.ceil(len(result) / 16))
+            self.usage.items_read += len(result)
+        return iter(copy.deepcopy(result))
 
     def batch_get(self, keys: Sequence[Key]) -> list[Item]:
         with self._lock:
@@ -242,7 +320,17 @@ class MemoryItemTable:
             self.usage.requests += math.ceil(len(unique) / BATCH_GET_LIMIT)
             found = [copy.deepcopy(self._items[key]) for key in unique if key in self._items]
             self.usage.items_read += len(found)
+            # A key not found costs a read too.
+            self.usage.read_units += len(unique)
             return found
+
+    def _count_index_writes(self, old: Item | None, new: Item | None) -> None:
+        units = sum(
+            index_writes(index_image(old, index), index_image(new, index))
+            for index in KNOWN_INDEXES
+        )
+        self.usage.index_write_units += units
+        self.usage.write_units += units
 
     def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None:
         if not puts and not deletes:
@@ -250,11 +338,13 @@ class MemoryItemTable:
         with self._lock:
             self.usage.requests += math.ceil((len(puts) + len(deletes)) / BATCH_WRITE_LIMIT)
             for item in puts:
-                self._items[self._key(item)] = copy.deepcopy(item)
+                key = self._key(item)
+                self._count_index_writes(self._items.get(key), item)
+                self._items[key] = copy.deepcopy(item)
                 self.usage.items_written += 1
                 self.usage.write_units += write_units(item)
             for key in deletes:
-                self._items.pop(key, None)
+                self._count_index_writes(self._items.pop(key, None), None)
                 self.usage.items_deleted += 1
                 self.usage.write_units += 1
 
@@ -293,7 +383,9 @@ class MemoryItemTable:
             current = self._items.get(key)
             if current is None:
                 raise ConditionFailed("no such item")
+            before = dict(current)
             current.update(copy.deepcopy(attributes))
+            self._count_index_writes(before, current)
             self.usage.items_written += 1
             self.usage.write_units += write_units(current)
 
@@ -307,6 +399,7 @@ class DynamoItemTable:
         self._client = client
         self._pk = pk
         self._sk = sk
+        self._index_images: dict[Key, tuple[IndexImage, ...]] = {}
 
     def _to_dynamo(self, item: Item) -> dict[str, Any]:
         return {name: to_attribute(value) for name, value in item.items()}
@@ -343,16 +436,81 @@ class DynamoItemTable:
             names = {f"#p{i}": name for i, name in enumerate(projection)}
             request["ExpressionAttributeNames"].update(names)
             request["ProjectionExpression"] = ", ".join(names)
+        return self._pages(request)
+
+    def query_between(
+        self, pk: str, low: str, high: str, projection: Sequence[str] | None = None
+    ) -> Iterator[Item]:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+            "ExpressionAttributeNames": {"#pk": self._pk, "#sk": self._sk},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": pk},
+                ":low": {"S": low},
+                ":high": {"S": high},
+            },
+        }
+        if projection:
+            names = {f"#p{i}": name for i, name in enumerate(projection)}
+            request["ExpressionAttributeNames"].update(names)
+            request["ProjectionExpression"] = ", ".join(names)
+        return self._pages(request)
+
+    def query_index(self, index: GlobalIndexSpec, pk: str) -> Iterator[Item]:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": index.name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": index.partition_key},
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
+        # Global indexes are eventually consistent only: half a unit per started 4 KB, and
+        # our index entries are small (about 250 bytes).
+        return self._pages(request, items_per_unit=16, unit=0.5)
+
+    def _pages(
+        self, request: dict[str, Any], items_per_unit: int = 4, unit: float = 1.0
+    ) -> Iterator[Item]:
         while True:
             self.usage.requests += 1
             answer = self._client.query(**request)
             self.usage.items_read += len(answer["Items"])
-            self.usage.read_units += max(1, math.ceil(answer.get("ScannedCount", 1) / 4))
+            scanned = answer.get("ScannedCount", 1)
+            self.usage.read_units += unit * max(1, math.ceil(scanned / items_per_unit))
             for raw in answer["Items"]:
-                yield self._from_dynamo(raw)
+                item = self._from_dynamo(raw)
+                if "ProjectionExpression" not in request and "IndexName" not in request:
+                    self._remember(item)
+                yield item
             if "LastEvaluatedKey" not in answer:
                 return
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _remember(self, item: Item) -> None:
+        """Keeps what the global indexes hold of an item read whole or written, so a later
+        write of it counts only the index writes it causes (see `_count_index_writes`)."""
+        self._index_images[(item[self._pk], item[self._sk])] = tuple(
+            index_image(item, index) for index in KNOWN_INDEXES
+        )
+
+    def _count_index_writes(self, key: Key, new: Item | None) -> None:
+        """A put of an item this table never saw is counted as adding it to every index it
+        belongs to: an index write may be counted that DynamoDB does not bill, never missed.
+        (A delete of an item never seen counts none: the sync types delete only what they
+        read.)"""
+        old = self._index_images.get(key)
+        units = sum(
+            index_writes(old[position] if old else None, index_image(new, index))
+            for position, index in enumerate(KNOWN_INDEXES)
+        )
+        if new is None:
+            self._index_images.pop(key, None)
+        else:
+            self._remember(new)
+        self.usage.index_write_units += units
+        self.usage.write_units += units
 
     def batch_get(self, keys: Sequence[Key]) -> list[Item]:
         found: list[Item] = []
@@ -369,8 +527,15 @@ class DynamoItemTable:
                 answer = self._client.batch_get_item(RequestItems=pending)
                 items = answer["Responses"].get(self.name, [])
                 self.usage.items_read += len(items)
-                self.usage.read_units += len(items)
-                found.extend(self._from_dynamo(raw) for raw in items)
+                # Every key asked costs a read, found or not (items under 4 KB).
+                unprocessed = (answer.get("UnprocessedKeys") or {}).get(self.name, {})
+                self.usage.read_units += len(pending[self.name]["Keys"]) - len(
+                    unprocessed.get("Keys", [])
+                )
+                for raw in items:
+                    item = self._from_dynamo(raw)
+                    self._remember(item)
+                    found.append(item)
                 pending = answer.get("UnprocessedKeys") or {}
                 if not pending:
                     break
@@ -391,10 +556,12 @@ class DynamoItemTable:
                     pending.append({"PutRequest": {"Item": self._to_dynamo(value)}})
                     self.usage.items_written += 1
                     self.usage.write_units += write_units(value)
+                    self._count_index_writes((value[self._pk], value[self._sk]), value)
                 else:
                     pending.append({"DeleteRequest": {"Key": self._key_of(value)}})
                     self.usage.items_deleted += 1
                     self.usage.write_units += 1
+                    self._count_index_writes(value, None)
             for attempt in range(_UNPROCESSED_RETRIES):
                 self.usage.requests += 1
                 answer = self._client.batch_write_item(RequestItems={self.name: pending})
@@ -411,6 +578,7 @@ class DynamoItemTable:
         self.usage.requests += 1
         self.usage.items_written += 1
         self.usage.write_units += write_units(item)
+        self._count_index_writes((item[self._pk], item[self._sk]), item)
         self._client.put_item(TableName=self.name, Item=self._to_dynamo(item))
 
     def put_if_free(self, item: Item, *, owner: str, now_epoch: int) -> None:
@@ -437,6 +605,7 @@ class DynamoItemTable:
             self._client.delete_item(**request)
         self.usage.items_deleted += 1
         self.usage.write_units += 1
+        self._count_index_writes(key, None)
 
     def put_expecting(self, item: Item, expected: dict[str, Any]) -> None:
         names: dict[str, str] = {}
@@ -460,6 +629,7 @@ class DynamoItemTable:
             self._client.put_item(**request)
         self.usage.items_written += 1
         self.usage.write_units += write_units(item)
+        self._count_index_writes((item[self._pk], item[self._sk]), item)
 
     def update(self, key: Key, attributes: Item) -> None:
         names = {f"#a{i}": name for i, name in enumerate(attributes)}

@@ -57,6 +57,8 @@ ENTITIES = TableSpec(
     env_var="CLUBSYNC_ENTITIES_TABLE",
     default_name="clubsync-entities",
     global_indexes=(BILLING_ID_INDEX,),
+    # Check-ins, events and POS transactions expire after the location's retention.
+    ttl_attribute="expires_at",
     # The prospect push (DynamoDB Streams) needs old and new images of prospect records.
     stream=True,
     description="CRM data: people (prospects, members) and their agreements, per location.",
