@@ -1012,16 +1012,20 @@ def test_members_and_employees_run_first_then_the_other_types_in_parallel_then_t
         [name for name, state in branch["States"].items() if state["Type"] == "Task"]
         for branch in parallel["Branches"]
     ]
-    assert branch_tasks == [[f"Sync {sync_type}"] for sync_type in PARALLEL_TYPES]
+    assert branch_tasks == [
+        [f"Sync {sync_type}", f"Continue {sync_type}"] for sync_type in PARALLEL_TYPES
+    ]
     summary = states["Summary"]
     assert _function_directory(dev, summary["Parameters"]["FunctionName"]) == "full_sync_summary"
     payload = summary["Parameters"]["Payload"]
     assert payload["location.$"] == "$.location"
     assert payload["scheduled_time.$"] == "$.scheduled_time"
-    assert payload["results.$"].startswith("States.Array($.results.members, $.results.employees")
+    assert payload["results.$"].startswith(
+        "States.Array($.results.members.output, $.results.employees.output"
+    )
     for sync_type in PARALLEL_TYPES:
         assert f"$.parallel_results.{sync_type}" in payload["results.$"]
-        assert parallel["ResultSelector"][f"{sync_type}.$"].endswith(f".results.{sync_type}")
+        assert parallel["ResultSelector"][f"{sync_type}.$"].endswith(f".results.{sync_type}.output")
 
 
 def test_the_state_machine_runs_exactly_the_registered_types_stage_by_stage(
@@ -1036,10 +1040,13 @@ def test_the_state_machine_runs_exactly_the_registered_types_stage_by_stage(
         for name, state in states.items()
         if state["Type"] == "Task" and name != "Summary"
     }
-    assert set(tasks) == {f"Sync {spec.name}" for spec in SYNC_TYPES}
+    assert set(tasks) == {
+        f"{step} {spec.name}" for spec in SYNC_TYPES for step in ("Sync", "Continue")
+    }
     for spec in SYNC_TYPES:
-        function = tasks[f"Sync {spec.name}"]["Parameters"]["FunctionName"]
-        assert _function_directory(dev, function) == spec.function_dir
+        for step in ("Sync", "Continue"):
+            function = tasks[f"{step} {spec.name}"]["Parameters"]["FunctionName"]
+            assert _function_directory(dev, function) == spec.function_dir
     main, name = [], definition["StartAt"]
     while name:
         main.append(name)
@@ -1053,7 +1060,7 @@ def test_the_state_machine_runs_exactly_the_registered_types_stage_by_stage(
                     SyncType(task.removeprefix("Sync "))
                     for branch in state["Branches"]
                     for task, inner in branch["States"].items()
-                    if inner["Type"] == "Task"
+                    if inner["Type"] == "Task" and task.startswith("Sync ")
                 )
             )
         elif name.startswith("Sync "):
@@ -1116,10 +1123,9 @@ def test_every_type_task_retries_then_catches_into_a_result(
     assert task["Type"] == "Task"
     assert task["Resource"].endswith(":states:::lambda:invoke")
     assert _function_directory(dev, task["Parameters"]["FunctionName"]) == TYPE_TASKS[sync_type]
-    assert task["Parameters"]["Payload.$"] == "$.event"
-    # The payload is the execution input plus the type.
-    start = states[f"Start {sync_type}"]
-    assert start["Parameters"] == {
+    # The payload is the execution input plus the type, built by the Task itself (no Pass
+    # state before it: one transition fewer per type).
+    assert task["Parameters"]["Payload"] == {
         "location.$": "$.location",
         "kind.$": "$.kind",
         "scheduled_time.$": "$.scheduled_time",
@@ -1127,7 +1133,8 @@ def test_every_type_task_retries_then_catches_into_a_result(
         # The state machine continues a paused run (the Choice loop below), not the function.
         "caller_continues": True,
     }
-    assert start["ResultPath"] == "$.event" and start["Next"] == f"Sync {sync_type}"
+    assert task["ResultSelector"] == {"output.$": "$.Payload"}
+    assert task["ResultPath"] == f"$.results.{sync_type}"
     retries = {tuple(retry["ErrorEquals"]): retry for retry in task["Retry"]}
     assert task["Retry"][0] == {"ErrorEquals": ["InvalidEvent"], "MaxAttempts": 0}
     failures = next(r for errors, r in retries.items() if "States.TaskFailed" in errors)
@@ -1138,8 +1145,11 @@ def test_every_type_task_retries_then_catches_into_a_result(
     assert catch["ErrorEquals"] == ["States.ALL"]
     failed = states[catch["Next"]]
     assert failed["Type"] == "Pass"
-    assert failed["Parameters"] == {"sync_type": sync_type, "error.$": "$.caught"}
+    assert failed["Parameters"] == {"output": {"sync_type": sync_type, "error.$": "$.caught"}}
     assert failed["ResultPath"] == f"$.results.{sync_type}"
+    # The continuation's Task retries and catches the same way.
+    again = states[f"Continue {sync_type}"]
+    assert again["Retry"] == task["Retry"] and again["Catch"] == task["Catch"]
 
 
 @pytest.mark.parametrize("sync_type", list(TYPE_TASKS))
@@ -1151,15 +1161,21 @@ def test_a_paused_run_loops_back_into_its_task_with_the_continuation(
     assert choice["Type"] == "Choice"
     [paused] = choice["Choices"]
     assert paused == {
-        "Variable": "$.step.output.continuation",
+        "Variable": f"$.results.{sync_type}.output.continuation",
         "IsPresent": True,
         "Next": f"Continue {sync_type}",
     }
     again = states[f"Continue {sync_type}"]
-    assert again["InputPath"] == "$.step.output.continuation"
-    assert again["ResultPath"] == "$.event"
-    assert again["Next"] == f"Sync {sync_type}"
-    assert states[choice["Default"]]["ResultPath"] == f"$.results.{sync_type}"
+    assert again["Type"] == "Task"
+    assert again["Parameters"]["Payload.$"] == f"$.results.{sync_type}.output.continuation"
+    assert again["ResultPath"] == f"$.results.{sync_type}"
+    assert states[again["Next"]] is choice
+    # A finished run's answer stays where its Task put it: the Choice goes straight on.
+    default = choice["Default"]
+    if sync_type in PARALLEL_TYPES:
+        assert states[default]["Type"] == "Succeed"
+    else:
+        assert default.startswith(("Sync ", "Other types", "Stage "))
 
 
 def test_members_end_before_employees_start_and_their_result_is_a_type_result(
@@ -1170,13 +1186,9 @@ def test_members_end_before_employees_start_and_their_result_is_a_type_result(
     TypeResult), stored like every type's."""
     states = _states(_definition(dev))
     choice = states[states["Sync members"]["Next"]]
-    done = states[choice["Default"]]
-    assert done["InputPath"] == "$.step.output"
-    assert done["ResultPath"] == "$.results.members"
-    # Done (or caught) -> the members result -> employees.
-    end = states[done["Next"]]
-    assert states[end["Next"]]["Next"] == "Sync employees"
-    assert states[states["Sync members"]["Catch"][0]["Next"]]["Next"] == done["Next"]
+    # Done (or caught) -> employees.
+    assert choice["Default"] == "Sync employees"
+    assert states[states["Sync members"]["Catch"][0]["Next"]]["Next"] == "Sync employees"
     assert _function_directory(dev, states["Sync members"]["Parameters"]["FunctionName"]) == (
         "members_sync"
     )
