@@ -35,7 +35,12 @@ from clubsync.domain.runs import SyncType
 from clubsync.engine.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
 from clubsync.runtime.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.member_sync import PAUSE_MARGIN_MS, TABLE_ACTIONS, MemberSync
+from clubsync_infra.member_sync import (
+    PAUSE_MARGIN_MS,
+    TABLE_ACTIONS,
+    MemberSync,
+    write_pace_environment,
+)
 from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
 from clubsync_infra.storage import Storage
 
@@ -185,7 +190,7 @@ class FullSync(Construct):
             description=f"Syncs a location's {sync_type.value.replace('_', ' ')} from its "
             "billing system (a full sync state machine Task)",
             layers=layers,
-            environment=environment,
+            environment={**environment, **write_pace_environment(sync_type)},
             # The service dimension of its run metrics (the failed-syncs alarm's too).
             service=sync_service(sync_type),
             memory_size=spec.memory_mb,

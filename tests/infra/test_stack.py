@@ -36,7 +36,9 @@ from clubsync_infra.full_sync import RETRY_ATTEMPTS  # noqa: E402
 from clubsync_infra.transitions import continuation_transitions, night_transitions  # noqa: E402
 
 from clubsync.engine.full_sync import result_from_step_output  # noqa: E402
-from clubsync.engine.sync_types import FULL_SYNC_ORDER  # noqa: E402
+from clubsync.engine.sync_types import FULL_SYNC_ORDER, write_units_per_second  # noqa: E402
+from clubsync.runtime.sync_lambda import WRITE_PACE_ENV, SyncEnvironment  # noqa: E402
+from clubsync.store.items import PARTITION_WRITE_UNITS_PER_SECOND  # noqa: E402
 from tests.infra.asl import Execution, TaskError  # noqa: E402
 
 Resources = dict[str, dict[str, Any]]
@@ -1496,3 +1498,17 @@ def test_a_bad_flexible_window_fails_the_synth_in_one_line() -> None:
             {"aws:cdk:bundling-stacks": [], "fullSyncWindowMinutes": "2h"}, stages=("dev",)
         )
     assert FULL_SYNC_WINDOW_ENV in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("spec", SYNC_TYPES, ids=lambda spec: spec.name)
+def test_each_sync_function_paces_its_writes_by_the_registry(
+    spec: SyncTypeSpec, dev: dict[str, Any]
+) -> None:
+    variables = _function(dev, spec.function_dir.replace("_", "-"))["Properties"]["Environment"][
+        "Variables"
+    ]
+    pace = write_units_per_second(spec.sync_type, PARTITION_WRITE_UNITS_PER_SECOND)
+    assert float(variables[WRITE_PACE_ENV]) == pace
+    # The function reads it as it is written (table names are CloudFormation references here).
+    environment = {**variables, ENTITIES.env_var: "entities", STATE.env_var: "state"}
+    assert SyncEnvironment.model_validate(environment).write_units_per_second == pace
