@@ -56,9 +56,14 @@ LAMBDA_SERVICE_ERRORS = [
 RETRY_ATTEMPTS = 2
 RETRY_BACKOFF = 2
 RETRY_INTERVAL = Duration.minutes(1)
-# Every location of a zone starts at 21:00: throttling is waited out with jitter, apart from
-# the two retries a real failure gets.
-THROTTLE_ATTEMPTS = 8
+# Every location of a zone starts at 21:00 (spread over Scheduler's flexible window): throttling
+# is waited out with jitter, apart from the two retries a real failure gets. 16 attempts wait
+# about an hour in all (full jitter, 10 minutes at most each): bench/burst.py shows 10,000
+# locations of one zone, the member sync's 100 reserved slots and a 1,000 account limit all
+# finishing with it (8 attempts left 13 types failed). A throttled attempt is one transition.
+THROTTLE_ATTEMPTS = 16
+THROTTLE_INTERVAL = Duration.seconds(30)
+THROTTLE_MAX_DELAY = Duration.minutes(10)
 # An execution that has not ended after this long is stuck (timed out, alarmed).
 EXECUTION_TIMEOUT = Duration.hours(6)
 
@@ -390,9 +395,9 @@ class FullSync(Construct):
         task.add_retry(
             errors=["Lambda.TooManyRequestsException"],
             max_attempts=THROTTLE_ATTEMPTS,
-            interval=Duration.seconds(30),
+            interval=THROTTLE_INTERVAL,
             backoff_rate=RETRY_BACKOFF,
-            max_delay=Duration.minutes(10),
+            max_delay=THROTTLE_MAX_DELAY,
             jitter_strategy=sfn.JitterType.FULL,
         )
         task.add_retry(
