@@ -41,6 +41,8 @@ bench: $(INSTALLED) ## benchmarks print figures; they never fail a build
 	$(BIN)/python bench/member_sync.py
 	$(BIN)/python bench/full_sync.py
 	$(BIN)/python bench/handler_import.py
+	$(BIN)/python bench/state_machine.py
+	$(BIN)/python bench/burst.py
 	$(BIN)/python bench/public_url_refusal.py
 
 layers: $(INSTALLED) ## the Lambda layers (dependencies for arm64, the library), no Docker

@@ -4,6 +4,7 @@ Context (cdk.json, or -c key=value):
   stage            dev | prod   prod turns on deletion protection and retains data on delete
   secretPrefix     name prefix of the billing secrets the sync may read (default clubsync/)
   syncConcurrency  reserved concurrency of the member sync function (default 100)
+  fullSyncWindowMinutes  Scheduler's flexible window of the 21:00 full syncs (default 15; 0 off)
   intakeConcurrency  reserved concurrency of the prospect intake URL (default 10)
   clubhubTimestampToleranceSeconds  Club Hub signed-timestamp window (default 300)
   abcBaseUrl       billing API base URL (default: ABC's production URL)
@@ -23,6 +24,8 @@ from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from clubsync_infra.runtime import ROOT
 from clubsync_infra.stack import ClubsyncStack
+
+from clubsync.features.scheduling import full_sync_window_minutes
 
 
 def build_app(
@@ -44,6 +47,11 @@ def build_app(
     return app
 
 
+def _window(value: object) -> int:
+    """The context value (a string from -c, a number from cdk.json); unset: the default."""
+    return full_sync_window_minutes(None if value is None else str(value))
+
+
 def _stack(app: App, stage: str, email: str | None) -> ClubsyncStack:
     return ClubsyncStack(
         app,
@@ -51,6 +59,7 @@ def _stack(app: App, stage: str, email: str | None) -> ClubsyncStack:
         stage=stage,
         secret_prefix=str(app.node.try_get_context("secretPrefix") or "clubsync/"),
         sync_concurrency=int(app.node.try_get_context("syncConcurrency") or 100),
+        full_sync_window=_window(app.node.try_get_context("fullSyncWindowMinutes")),
         abc_base_url=app.node.try_get_context("abcBaseUrl") or None,
         alarm_email=email,
         env=Environment(

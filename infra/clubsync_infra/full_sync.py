@@ -12,9 +12,10 @@ A stage of one type is that type's steps; a stage of several is a Parallel state
 branch per type (the other types refer to people and event owners, hence members and employees
 first). Every type, members included, is a LambdaInvoke Task with its own
 Retry and a Catch that turns the exhausted failure into `{"sync_type", "error"}`, so one
-failing type never stops the others, and a Choice that loops a paused run (`continuation`)
-back into its Task; the summary function receives every type's result and stores
-`RUNSUMMARY#{date}`.
+failing type never stops the others, and a Choice that sends a paused run (`continuation`)
+into a second Task of the same function until it ends; the summary function receives every
+type's result and stores `RUNSUMMARY#{date}`. A night where every run ends at once is 21
+state transitions (bench/state_machine.py; 37 before issue 15).
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ from clubsync.domain.runs import SyncType
 from clubsync.engine.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpec
 from clubsync.runtime.run_metrics import sync_service
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.member_sync import PAUSE_MARGIN_MS, TABLE_ACTIONS, MemberSync
+from clubsync_infra.member_sync import (
+    PAUSE_MARGIN_MS,
+    TABLE_ACTIONS,
+    MemberSync,
+    write_pace_environment,
+)
 from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
 from clubsync_infra.storage import Storage
 
@@ -50,9 +56,14 @@ LAMBDA_SERVICE_ERRORS = [
 RETRY_ATTEMPTS = 2
 RETRY_BACKOFF = 2
 RETRY_INTERVAL = Duration.minutes(1)
-# Every location of a zone starts at 21:00: throttling is waited out with jitter, apart from
-# the two retries a real failure gets.
-THROTTLE_ATTEMPTS = 8
+# Every location of a zone starts at 21:00 (spread over Scheduler's flexible window): throttling
+# is waited out with jitter, apart from the two retries a real failure gets. 16 attempts wait
+# about an hour in all (full jitter, 10 minutes at most each): bench/burst.py shows 10,000
+# locations of one zone, the member sync's 100 reserved slots and a 1,000 account limit all
+# finishing with it (8 attempts left 13 types failed). A throttled attempt is one transition.
+THROTTLE_ATTEMPTS = 16
+THROTTLE_INTERVAL = Duration.seconds(30)
+THROTTLE_MAX_DELAY = Duration.minutes(10)
 # An execution that has not ended after this long is stuck (timed out, alarmed).
 EXECUTION_TIMEOUT = Duration.hours(6)
 
@@ -184,7 +195,7 @@ class FullSync(Construct):
             description=f"Syncs a location's {sync_type.value.replace('_', ' ')} from its "
             "billing system (a full sync state machine Task)",
             layers=layers,
-            environment=environment,
+            environment={**environment, **write_pace_environment(sync_type)},
             # The service dimension of its run metrics (the failed-syncs alarm's too).
             service=sync_service(sync_type),
             memory_size=spec.memory_mb,
@@ -303,8 +314,8 @@ class FullSync(Construct):
         for stage, sync_types in enumerate(FULL_SYNC_STAGES):
             step: sfn.IChainable
             if len(sync_types) == 1:
-                step = self._type_steps(sync_types[0])
-                result_paths.append(f"$.results.{sync_types[0].value}")
+                step = self._type_steps(sync_types[0], in_branch=False)
+                result_paths.append(f"$.results.{sync_types[0].value}.output")
             else:
                 name, path = parallel_stage_names(stage)
                 parallel = sfn.Parallel(
@@ -314,14 +325,14 @@ class FullSync(Construct):
                     # The branches' outputs, by type (each branch's output is the whole state).
                     result_selector={
                         sync_type.value: sfn.JsonPath.object_at(
-                            f"$[{index}].results.{sync_type.value}"
+                            f"$[{index}].results.{sync_type.value}.output"
                         )
                         for index, sync_type in enumerate(sync_types)
                     },
                     result_path=path,
                 )
                 for sync_type in sync_types:
-                    parallel.branch(self._type_steps(sync_type))
+                    parallel.branch(self._type_steps(sync_type, in_branch=True))
                 step = parallel
                 result_paths += [f"{path}.{sync_type.value}" for sync_type in sync_types]
             chain = sfn.Chain.start(step) if chain is None else chain.next(step)
@@ -384,9 +395,9 @@ class FullSync(Construct):
         task.add_retry(
             errors=["Lambda.TooManyRequestsException"],
             max_attempts=THROTTLE_ATTEMPTS,
-            interval=Duration.seconds(30),
+            interval=THROTTLE_INTERVAL,
             backoff_rate=RETRY_BACKOFF,
-            max_delay=Duration.minutes(10),
+            max_delay=THROTTLE_MAX_DELAY,
             jitter_strategy=sfn.JitterType.FULL,
         )
         task.add_retry(
@@ -396,79 +407,76 @@ class FullSync(Construct):
             backoff_rate=RETRY_BACKOFF,
         )
 
-    def _start(self, sync_type: SyncType) -> sfn.Pass:
-        """The type's first event: the execution input plus `sync_type` and
-        `caller_continues` (a paused run returns `continuation` to this loop instead of the
-        function invoking itself: docs/decisions.md), kept at $.event."""
-        return sfn.Pass(
-            self,
-            f"Start {sync_type.value}",
-            parameters={
-                "location": sfn.JsonPath.string_at("$.location"),
-                "kind": sfn.JsonPath.string_at("$.kind"),
-                "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
-                "sync_type": sync_type.value,
-                "caller_continues": True,
-            },
-            result_path="$.event",
-        )
-
     def _task(
-        self, sync_type: SyncType, function: lambda_.IFunction
-    ) -> tuple[tasks.LambdaInvoke, sfn.Pass]:
-        """The type's Task and the Pass its Catch leads to."""
+        self, sync_type: SyncType, name: str, payload: sfn.TaskInput, failed: sfn.Pass
+    ) -> tasks.LambdaInvoke:
+        """A Task of the type's function whose answer (a TypeResult, or one with
+        `continuation`) is stored at $.results.<type>.output, retried and caught into
+        `failed`."""
         task = tasks.LambdaInvoke(
             self,
-            f"Sync {sync_type.value}",
-            lambda_function=function,
-            payload=sfn.TaskInput.from_json_path_at("$.event"),
+            name,
+            lambda_function=self.task_functions[sync_type],
+            payload=payload,
             result_selector={"output": sfn.JsonPath.object_at("$.Payload")},
-            result_path="$.step",
+            result_path=f"$.results.{sync_type.value}",
             retry_on_service_exceptions=False,
         )
         self._retry(task)
+        task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.caught")
+        return task
+
+    def _type_steps(self, sync_type: SyncType, *, in_branch: bool) -> sfn.Chain:
+        """Task -> Choice, two states on a night the run ends at once (a transition each: issue
+        15). The Task's payload is the execution input plus `sync_type` and `caller_continues`
+        (a paused run returns `continuation` to this loop instead of the function invoking
+        itself: docs/decisions.md). A paused run's answer carries `continuation`, which the
+        Choice sends into "Continue <type>" (the same function) and back to the Choice; a
+        finished one stays where the Task put it, $.results.<type>.output. A refused event
+        (InvalidEvent, never retried) or a run failed past its retries is caught into
+        `{"sync_type", "error"}` at the same place, a failed type. In a Parallel branch the
+        Choice's default is a Succeed (a branch must end in a state); on the main path it is
+        the next stage."""
+        value = sync_type.value
         failed = sfn.Pass(
             self,
-            f"{sync_type.value} failed",
+            f"{value} failed",
             comment="Every retry failed: the type's result is the error; the others go on",
             parameters={
-                "sync_type": sync_type.value,
-                "error": sfn.JsonPath.object_at("$.caught"),
+                "output": {"sync_type": value, "error": sfn.JsonPath.object_at("$.caught")}
             },
-            result_path=f"$.results.{sync_type.value}",
+            result_path=f"$.results.{value}",
         )
-        task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.caught")
-        return task, failed
-
-    def _type_steps(self, sync_type: SyncType) -> sfn.Chain:
-        """Start -> Task -> Choice: a paused run (`continuation`) loops back into the Task with
-        the continuation event; a finished one stores its result (a TypeResult) at
-        $.results.<type>; a refused event (InvalidEvent, never retried) or a run failed past
-        its retries is caught into `{"sync_type", "error"}`, a failed type."""
-        start = self._start(sync_type)
-        task, failed = self._task(sync_type, self.task_functions[sync_type])
-        again = sfn.Pass(
-            self,
-            f"Continue {sync_type.value}",
-            input_path="$.step.output.continuation",
-            result_path="$.event",
+        first = self._task(
+            sync_type,
+            f"Sync {value}",
+            sfn.TaskInput.from_object(
+                {
+                    "location": sfn.JsonPath.string_at("$.location"),
+                    "kind": sfn.JsonPath.string_at("$.kind"),
+                    "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
+                    "sync_type": value,
+                    "caller_continues": True,
+                }
+            ),
+            failed,
         )
-        done = sfn.Pass(
-            self,
-            f"{sync_type.value} done",
-            input_path="$.step.output",
-            result_path=f"$.results.{sync_type.value}",
+        again = self._task(
+            sync_type,
+            f"Continue {value}",
+            sfn.TaskInput.from_json_path_at(f"$.results.{value}.output.continuation"),
+            failed,
         )
-        end = sfn.Pass(self, f"{sync_type.value} result")
-        failed.next(end)
-        done.next(end)
-        choice = (
-            sfn.Choice(self, f"{sync_type.value} paused?")
-            .when(sfn.Condition.is_present("$.step.output.continuation"), again.next(task))
-            .otherwise(done)
+        choice = sfn.Choice(self, f"{value} paused?").when(
+            sfn.Condition.is_present(f"$.results.{value}.output.continuation"), again
         )
-        start.next(task).next(choice)
-        return sfn.Chain.custom(start, [end], end)
+        again.next(choice)
+        first.next(choice)
+        if in_branch:
+            choice.otherwise(sfn.Succeed(self, f"{value} done"))
+            return sfn.Chain.custom(first, [failed], failed)
+        ends = [*choice.afterwards(include_otherwise=True).end_states, failed]
+        return sfn.Chain.custom(first, ends, failed)
 
 
 def grant_start(role: iam.IRole, machine: sfn.StateMachine) -> None:

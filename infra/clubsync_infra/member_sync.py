@@ -13,8 +13,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from clubsync.domain.runs import SyncType
-from clubsync.engine.sync_types import spec_of
+from clubsync.engine.sync_types import spec_of, write_units_per_second
 from clubsync.runtime.run_metrics import sync_service
+from clubsync.runtime.sync_lambda import WRITE_PACE_ENV
+from clubsync.store.items import PARTITION_WRITE_UNITS_PER_SECOND
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.runtime import PythonFunction, acknowledge, failure_queue, nag_arn
 from clubsync_infra.storage import Storage
@@ -36,6 +38,13 @@ TABLE_ACTIONS = [
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
 ]
+
+
+def write_pace_environment(sync_type: SyncType) -> dict[str, str]:
+    """The sync function's pace of entity writes per partition key (the 21:00 burst: a first
+    sync of 20,000 members writes ~69,000 items under one location's keys)."""
+    pace = write_units_per_second(sync_type, PARTITION_WRITE_UNITS_PER_SECOND)
+    return {WRITE_PACE_ENV: f"{pace:g}"}
 
 
 class MemberSync(Construct):
@@ -61,6 +70,7 @@ class MemberSync(Construct):
             ENTITIES.env_var: storage.entities.table_name,
             STATE.env_var: storage.state.table_name,
             "CLUBSYNC_PAUSE_MARGIN_MS": str(PAUSE_MARGIN_MS),
+            **write_pace_environment(SPEC.sync_type),
         }
         if abc_base_url:
             environment["CLUBSYNC_ABC_BASE_URL"] = abc_base_url

@@ -17,7 +17,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from clubsync.features.scheduling import FULL_SYNC_TARGET_ENV, partial_target_env
+from clubsync.features.scheduling import (
+    FULL_SYNC_TARGET_ENV,
+    FULL_SYNC_WINDOW_ENV,
+    FULL_SYNC_WINDOW_MINUTES,
+    full_sync_window_minutes,
+    partial_target_env,
+)
 from clubsync.store.state import LOCATIONS_PK
 from clubsync_infra.full_sync import FullSync, grant_start
 from clubsync_infra.member_sync import MemberSync
@@ -40,9 +46,12 @@ class Scheduling(Construct):
         layers: Sequence[lambda_.ILayerVersion],
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        full_sync_window: int = FULL_SYNC_WINDOW_MINUTES,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        # Refused at synth, in the registry function's own words, rather than at 21:00.
+        self.full_sync_window = full_sync_window_minutes(full_sync_window)
         # The functions of the registry's partial-sync types besides members (check-ins).
         partial = full_sync.partial_functions
         self.group = scheduler.ScheduleGroup(
@@ -94,6 +103,8 @@ class Scheduling(Construct):
                 # Read by clubsync.features.scheduling.desired_schedules: the 21:00 full sync starts
                 # the state machine; partial syncs also run the other partial types.
                 FULL_SYNC_TARGET_ENV: full_sync.state_machine.state_machine_arn,
+                # The 21:00 burst: each full sync starts within this many minutes of 21:00.
+                FULL_SYNC_WINDOW_ENV: str(self.full_sync_window),
                 **{
                     partial_target_env(sync_type): function.function_arn
                     for sync_type, function in partial.items()

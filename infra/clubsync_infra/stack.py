@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from clubsync.features.scheduling import FULL_SYNC_WINDOW_MINUTES
 from clubsync_infra.clubhub_pull import ClubHubPull
 from clubsync_infra.duplicates import Duplicates
 from clubsync_infra.followups import FollowUps
@@ -34,6 +35,7 @@ class ClubsyncStack(Stack):
         stage: str,
         secret_prefix: str = "clubsync/",
         sync_concurrency: int = 100,
+        full_sync_window: int = FULL_SYNC_WINDOW_MINUTES,
         abc_base_url: str | None = None,
         alarm_email: str | None = None,
         **kwargs: Any,
@@ -79,6 +81,7 @@ class ClubsyncStack(Stack):
             layers=layers.all,
             log_retention=retention,
             removal_policy=removal,
+            full_sync_window=full_sync_window,
         )
         self.prospect_push = ProspectPush(
             self,

@@ -22,6 +22,8 @@ from clubsync.engine.sync_types import FULL_SYNC_STAGES, SYNC_TYPES, SyncTypeSpe
 from clubsync.features.scheduling import (
     CHECKINS_TARGET_ENV,
     FULL_SYNC_TARGET_ENV,
+    FULL_SYNC_WINDOW_ENV,
+    FULL_SYNC_WINDOW_MINUTES,
     partial_target_env,
 )
 from clubsync.store.tables import ALL_TABLES, ENTITIES, STATE, TableSpec
@@ -30,6 +32,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
 
 from aws_cdk.assertions import Match, Template  # noqa: E402
+from clubsync_infra.full_sync import RETRY_ATTEMPTS  # noqa: E402
+from clubsync_infra.transitions import continuation_transitions, night_transitions  # noqa: E402
+
+from clubsync.engine.full_sync import result_from_step_output  # noqa: E402
+from clubsync.engine.sync_types import FULL_SYNC_ORDER, write_units_per_second  # noqa: E402
+from clubsync.runtime.sync_lambda import WRITE_PACE_ENV, SyncEnvironment  # noqa: E402
+from clubsync.store.items import PARTITION_WRITE_UNITS_PER_SECOND  # noqa: E402
+from tests.infra.asl import Execution, TaskError  # noqa: E402
 
 Resources = dict[str, dict[str, Any]]
 # Actions whose AWS API has no resource-level permission: "*" is the only possible resource.
@@ -1012,16 +1022,20 @@ def test_members_and_employees_run_first_then_the_other_types_in_parallel_then_t
         [name for name, state in branch["States"].items() if state["Type"] == "Task"]
         for branch in parallel["Branches"]
     ]
-    assert branch_tasks == [[f"Sync {sync_type}"] for sync_type in PARALLEL_TYPES]
+    assert branch_tasks == [
+        [f"Sync {sync_type}", f"Continue {sync_type}"] for sync_type in PARALLEL_TYPES
+    ]
     summary = states["Summary"]
     assert _function_directory(dev, summary["Parameters"]["FunctionName"]) == "full_sync_summary"
     payload = summary["Parameters"]["Payload"]
     assert payload["location.$"] == "$.location"
     assert payload["scheduled_time.$"] == "$.scheduled_time"
-    assert payload["results.$"].startswith("States.Array($.results.members, $.results.employees")
+    assert payload["results.$"].startswith(
+        "States.Array($.results.members.output, $.results.employees.output"
+    )
     for sync_type in PARALLEL_TYPES:
         assert f"$.parallel_results.{sync_type}" in payload["results.$"]
-        assert parallel["ResultSelector"][f"{sync_type}.$"].endswith(f".results.{sync_type}")
+        assert parallel["ResultSelector"][f"{sync_type}.$"].endswith(f".results.{sync_type}.output")
 
 
 def test_the_state_machine_runs_exactly_the_registered_types_stage_by_stage(
@@ -1036,10 +1050,13 @@ def test_the_state_machine_runs_exactly_the_registered_types_stage_by_stage(
         for name, state in states.items()
         if state["Type"] == "Task" and name != "Summary"
     }
-    assert set(tasks) == {f"Sync {spec.name}" for spec in SYNC_TYPES}
+    assert set(tasks) == {
+        f"{step} {spec.name}" for spec in SYNC_TYPES for step in ("Sync", "Continue")
+    }
     for spec in SYNC_TYPES:
-        function = tasks[f"Sync {spec.name}"]["Parameters"]["FunctionName"]
-        assert _function_directory(dev, function) == spec.function_dir
+        for step in ("Sync", "Continue"):
+            function = tasks[f"{step} {spec.name}"]["Parameters"]["FunctionName"]
+            assert _function_directory(dev, function) == spec.function_dir
     main, name = [], definition["StartAt"]
     while name:
         main.append(name)
@@ -1053,7 +1070,7 @@ def test_the_state_machine_runs_exactly_the_registered_types_stage_by_stage(
                     SyncType(task.removeprefix("Sync "))
                     for branch in state["Branches"]
                     for task, inner in branch["States"].items()
-                    if inner["Type"] == "Task"
+                    if inner["Type"] == "Task" and task.startswith("Sync ")
                 )
             )
         elif name.startswith("Sync "):
@@ -1116,10 +1133,9 @@ def test_every_type_task_retries_then_catches_into_a_result(
     assert task["Type"] == "Task"
     assert task["Resource"].endswith(":states:::lambda:invoke")
     assert _function_directory(dev, task["Parameters"]["FunctionName"]) == TYPE_TASKS[sync_type]
-    assert task["Parameters"]["Payload.$"] == "$.event"
-    # The payload is the execution input plus the type.
-    start = states[f"Start {sync_type}"]
-    assert start["Parameters"] == {
+    # The payload is the execution input plus the type, built by the Task itself (no Pass
+    # state before it: one transition fewer per type).
+    assert task["Parameters"]["Payload"] == {
         "location.$": "$.location",
         "kind.$": "$.kind",
         "scheduled_time.$": "$.scheduled_time",
@@ -1127,7 +1143,8 @@ def test_every_type_task_retries_then_catches_into_a_result(
         # The state machine continues a paused run (the Choice loop below), not the function.
         "caller_continues": True,
     }
-    assert start["ResultPath"] == "$.event" and start["Next"] == f"Sync {sync_type}"
+    assert task["ResultSelector"] == {"output.$": "$.Payload"}
+    assert task["ResultPath"] == f"$.results.{sync_type}"
     retries = {tuple(retry["ErrorEquals"]): retry for retry in task["Retry"]}
     assert task["Retry"][0] == {"ErrorEquals": ["InvalidEvent"], "MaxAttempts": 0}
     failures = next(r for errors, r in retries.items() if "States.TaskFailed" in errors)
@@ -1138,8 +1155,11 @@ def test_every_type_task_retries_then_catches_into_a_result(
     assert catch["ErrorEquals"] == ["States.ALL"]
     failed = states[catch["Next"]]
     assert failed["Type"] == "Pass"
-    assert failed["Parameters"] == {"sync_type": sync_type, "error.$": "$.caught"}
+    assert failed["Parameters"] == {"output": {"sync_type": sync_type, "error.$": "$.caught"}}
     assert failed["ResultPath"] == f"$.results.{sync_type}"
+    # The continuation's Task retries and catches the same way.
+    again = states[f"Continue {sync_type}"]
+    assert again["Retry"] == task["Retry"] and again["Catch"] == task["Catch"]
 
 
 @pytest.mark.parametrize("sync_type", list(TYPE_TASKS))
@@ -1151,15 +1171,21 @@ def test_a_paused_run_loops_back_into_its_task_with_the_continuation(
     assert choice["Type"] == "Choice"
     [paused] = choice["Choices"]
     assert paused == {
-        "Variable": "$.step.output.continuation",
+        "Variable": f"$.results.{sync_type}.output.continuation",
         "IsPresent": True,
         "Next": f"Continue {sync_type}",
     }
     again = states[f"Continue {sync_type}"]
-    assert again["InputPath"] == "$.step.output.continuation"
-    assert again["ResultPath"] == "$.event"
-    assert again["Next"] == f"Sync {sync_type}"
-    assert states[choice["Default"]]["ResultPath"] == f"$.results.{sync_type}"
+    assert again["Type"] == "Task"
+    assert again["Parameters"]["Payload.$"] == f"$.results.{sync_type}.output.continuation"
+    assert again["ResultPath"] == f"$.results.{sync_type}"
+    assert states[again["Next"]] is choice
+    # A finished run's answer stays where its Task put it: the Choice goes straight on.
+    default = choice["Default"]
+    if sync_type in PARALLEL_TYPES:
+        assert states[default]["Type"] == "Succeed"
+    else:
+        assert default.startswith(("Sync ", "Other types", "Stage "))
 
 
 def test_members_end_before_employees_start_and_their_result_is_a_type_result(
@@ -1170,13 +1196,9 @@ def test_members_end_before_employees_start_and_their_result_is_a_type_result(
     TypeResult), stored like every type's."""
     states = _states(_definition(dev))
     choice = states[states["Sync members"]["Next"]]
-    done = states[choice["Default"]]
-    assert done["InputPath"] == "$.step.output"
-    assert done["ResultPath"] == "$.results.members"
-    # Done (or caught) -> the members result -> employees.
-    end = states[done["Next"]]
-    assert states[end["Next"]]["Next"] == "Sync employees"
-    assert states[states["Sync members"]["Catch"][0]["Next"]]["Next"] == done["Next"]
+    # Done (or caught) -> employees.
+    assert choice["Default"] == "Sync employees"
+    assert states[states["Sync members"]["Catch"][0]["Next"]]["Next"] == "Sync employees"
     assert _function_directory(dev, states["Sync members"]["Parameters"]["FunctionName"]) == (
         "members_sync"
     )
@@ -1354,3 +1376,139 @@ def test_follow_up_due_lists_run_hourly_over_every_location(dev: dict[str, Any])
     # `{}`: every location whose club-local day has no stored list yet.
     assert json.loads(target["Input"]) == {}
     assert "DeadLetterConfig" in target
+
+
+# -- the full sync run in a local simulation of Step Functions (tests/infra/asl.py) ------------
+NIGHT_INPUT = {
+    "location": "springfield",
+    "kind": "full",
+    "scheduled_time": "2026-11-20T21:00:00-06:00",
+}
+
+
+def _night(
+    dev: dict[str, Any], answer: Any
+) -> tuple[Execution, dict[str, Any], list[dict[str, Any]]]:
+    """Runs the synthesized definition; `answer(type, payload)` is each sync function's
+    answer. Returns the execution, its output and the summary function's one payload."""
+    definition = _definition(dev)
+    summaries: list[dict[str, Any]] = []
+
+    def invoke(function: str, payload: Any) -> Any:
+        directory = _function_directory(dev, function)
+        if directory == "full_sync_summary":
+            summaries.append(payload)
+            return {"status": "stored"}
+        return answer(directory.removesuffix("_sync"), payload)
+
+    execution = Execution(invoke)
+    output = execution.run(definition, NIGHT_INPUT)
+    return execution, output, summaries
+
+
+def _finished(sync_type: str) -> dict[str, Any]:
+    return {"sync_type": sync_type, "status": "succeeded", "run_id": f"run-{sync_type}"}
+
+
+def test_a_night_runs_every_type_once_and_bills_the_counted_transitions(
+    dev: dict[str, Any],
+) -> None:
+    execution, output, [summary] = _night(dev, lambda sync_type, _: _finished(sync_type))
+
+    first_calls = [payload for _, payload in execution.calls if payload.get("sync_type")]
+    assert [call["sync_type"] for call in first_calls] == [s.name for s in SYNC_TYPES]
+    for call in first_calls:
+        assert call == {**NIGHT_INPUT, "sync_type": call["sync_type"], "caller_continues": True}
+    assert output == {"status": "stored"}
+    assert summary["location"] == "springfield"
+    assert summary["scheduled_time"] == NIGHT_INPUT["scheduled_time"]
+    results = [result_from_step_output(result) for result in summary["results"]]
+    assert [r.sync_type.value for r in results] == [t.value for t in FULL_SYNC_ORDER]
+    assert {r.status for r in results} == {"succeeded"}
+    # What bench/state_machine.py prints is what an execution enters (issue 15: 37 before).
+    assert execution.transitions == night_transitions(_definition(dev)) == 21
+
+
+def test_a_paused_run_continues_in_the_state_machine_until_it_ends(dev: dict[str, Any]) -> None:
+    pauses = {"members": 2, "checkins": 1}
+
+    def answer(sync_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if pauses.get(sync_type, 0) > 0:
+            pauses[sync_type] -= 1
+            return {"continuation": {**payload, "resume_run_id": f"run-{sync_type}"}}
+        return _finished(sync_type)
+
+    execution, _, [summary] = _night(dev, answer)
+
+    members = [payload for _, payload in execution.calls if payload.get("sync_type") == "members"]
+    assert len(members) == 3
+    assert members[1] == {**members[0], "resume_run_id": "run-members"} == members[2]
+    # Employees start only once members have ended.
+    order = [payload.get("sync_type") for _, payload in execution.calls]
+    assert order.index("employees") > max(i for i, t in enumerate(order) if t == "members")
+    results = {r.sync_type.value: r for r in map(result_from_step_output, summary["results"])}
+    assert results["members"].status == results["checkins"].status == "succeeded"
+    definition = _definition(dev)
+    assert execution.transitions == night_transitions(
+        definition, {"members paused?": 2, "checkins paused?": 1}
+    )
+    assert execution.transitions == 21 + 3 * continuation_transitions(definition, "pos paused?")
+
+
+def test_a_type_failing_past_its_retries_is_a_failed_result_and_the_others_go_on(
+    dev: dict[str, Any],
+) -> None:
+    def answer(sync_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if sync_type == "pos":
+            raise TaskError("SyncFailed", "billing answered 500")
+        if sync_type == "employees":
+            raise TaskError("InvalidEvent", "no source")
+        return _finished(sync_type)
+
+    execution, _, [summary] = _night(dev, answer)
+
+    results = {r.sync_type.value: r for r in map(result_from_step_output, summary["results"])}
+    assert results["pos"].status == results["employees"].status == "failed"
+    assert results["pos"].message == "SyncFailed: billing answered 500"
+    assert results["employees"].message == "InvalidEvent: no source"
+    assert {results[t].status for t in ("members", "events", "checkins")} == {"succeeded"}
+    calls = [payload.get("sync_type") for _, payload in execution.calls]
+    # SyncFailed: the first run and its two retries; InvalidEvent: never retried.
+    assert calls.count("pos") == 1 + RETRY_ATTEMPTS
+    assert calls.count("employees") == 1
+
+
+def test_the_registry_function_spreads_full_syncs_over_the_flexible_window(
+    dev: dict[str, Any], prod: dict[str, Any]
+) -> None:
+    """The 21:00 burst: the registry function creates every full-sync schedule with this
+    window (clubsync.features.scheduling), the stack's fullSyncWindowMinutes context, default
+    FULL_SYNC_WINDOW_MINUTES."""
+    for template in (dev, prod):
+        variables = _function(template, "location-registry")["Properties"]["Environment"][
+            "Variables"
+        ]
+        assert variables[FULL_SYNC_WINDOW_ENV] == str(FULL_SYNC_WINDOW_MINUTES) == "15"
+
+
+def test_a_bad_flexible_window_fails_the_synth_in_one_line() -> None:
+    infra_app = _load("clubsync_cdk_app_window", ROOT / "infra" / "app.py")
+    with pytest.raises(ValueError) as raised:
+        infra_app.build_app(
+            {"aws:cdk:bundling-stacks": [], "fullSyncWindowMinutes": "2h"}, stages=("dev",)
+        )
+    assert FULL_SYNC_WINDOW_ENV in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("spec", SYNC_TYPES, ids=lambda spec: spec.name)
+def test_each_sync_function_paces_its_writes_by_the_registry(
+    spec: SyncTypeSpec, dev: dict[str, Any]
+) -> None:
+    variables = _function(dev, spec.function_dir.replace("_", "-"))["Properties"]["Environment"][
+        "Variables"
+    ]
+    pace = write_units_per_second(spec.sync_type, PARTITION_WRITE_UNITS_PER_SECOND)
+    assert float(variables[WRITE_PACE_ENV]) == pace
+    # The function reads it as it is written (table names are CloudFormation references here).
+    environment = {**variables, ENTITIES.env_var: "entities", STATE.env_var: "state"}
+    assert SyncEnvironment.model_validate(environment).write_units_per_second == pace

@@ -124,7 +124,8 @@ def test_registering_locations_creates_their_schedules_in_their_time_zones(aws: 
     full = schedules["springfield-members-full"]
     assert full["ScheduleExpression"] == "cron(0 21 * * ? *)"
     assert full["ScheduleExpressionTimezone"] == "America/Chicago"
-    assert full["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert full["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
+    assert schedules["springfield-members-partial"]["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert full["Target"]["Arn"] == TARGET.target_arn
     assert full["Target"]["DeadLetterConfig"] == {"Arn": TARGET.dlq_arn}
     assert json.loads(full["Target"]["Input"]) == {

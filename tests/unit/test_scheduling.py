@@ -15,16 +15,20 @@ from clubsync.domain.settings import LocationSettings
 from clubsync.features.scheduling import (
     CHECKINS_TARGET_ENV,
     FULL_SYNC_TARGET_ENV,
+    FULL_SYNC_WINDOW_ENV,
+    FULL_SYNC_WINDOW_MINUTES,
     MAX_NAME_LENGTH,
     SCHEDULED_TIME_PLACEHOLDER,
     ScheduleSpec,
     cron_at_hours,
     desired_schedules,
+    full_sync_window_minutes,
     hours_field,
     location_schedule_names,
     schedule_name,
     unsafe_local_hours,
 )
+from clubsync.features.scheduling import reconcile as reconcile_schedules
 from clubsync.providers.base import Capabilities
 from clubsync.providers.registry import REGISTRY
 
@@ -65,10 +69,15 @@ def test_default_location_gets_full_at_21_and_partial_at_12_and_17_in_its_zone()
     assert specs[SyncKind.FULL].expression == "cron(0 21 * * ? *)"
     assert specs[SyncKind.PARTIAL].name == "springfield-members-partial"
     assert specs[SyncKind.PARTIAL].expression == "cron(0 12,17 * * ? *)"
+    # The 21:00 burst: the full sync is spread over the default window; partials stay on the hour.
+    assert specs[SyncKind.FULL].request()["FlexibleTimeWindow"] == {
+        "Mode": "FLEXIBLE",
+        "MaximumWindowInMinutes": FULL_SYNC_WINDOW_MINUTES,
+    }
+    assert specs[SyncKind.PARTIAL].request()["FlexibleTimeWindow"] == {"Mode": "OFF"}
     for spec in specs.values():
         assert spec.time_zone == "America/Chicago"
         request = spec.request()
-        assert request["FlexibleTimeWindow"] == {"Mode": "OFF"}
         assert request["GroupName"] == "clubsync-test"
         target = request["Target"]
         assert target["Arn"] == TARGET["target_arn"]
@@ -302,3 +311,71 @@ def test_only_the_partial_types_a_provider_pulls_are_scheduled(
         "springfield-members-full",
         "springfield-members-partial",
     ]
+
+
+def test_the_full_sync_window_comes_from_the_deployment_and_still_names_21_00(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(FULL_SYNC_WINDOW_ENV, "40")
+    full = by_kind(desired_schedules(location(), **TARGET))[SyncKind.FULL]
+    assert full.request()["FlexibleTimeWindow"] == {
+        "Mode": "FLEXIBLE",
+        "MaximumWindowInMinutes": 40,
+    }
+    # Whenever Scheduler delivers it, the event names the scheduled 21:00 (the sync's windows
+    # and the day's summary are computed from it).
+    assert json.loads(full.input)["scheduled_time"] == SCHEDULED_TIME_PLACEHOLDER
+    assert full.expression == "cron(0 21 * * ? *)"
+    # An explicit argument wins; 0 is "off".
+    off = by_kind(desired_schedules(location(), **TARGET, full_sync_window=0))[SyncKind.FULL]
+    assert off.request()["FlexibleTimeWindow"] == {"Mode": "OFF"}
+
+
+@pytest.mark.parametrize("bad", ["15m", "-1", "181", "1.5"])
+def test_a_bad_full_sync_window_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    monkeypatch.setenv(FULL_SYNC_WINDOW_ENV, bad)
+    with pytest.raises(ValueError) as raised:
+        desired_schedules(location(), **TARGET)
+    message = str(raised.value)
+    assert FULL_SYNC_WINDOW_ENV in message and repr(bad) in message and "\n" not in message
+
+
+def test_the_window_default_and_bounds() -> None:
+    assert full_sync_window_minutes("") == FULL_SYNC_WINDOW_MINUTES == 15
+    assert full_sync_window_minutes(180) == 180
+    assert full_sync_window_minutes("0") == 0
+
+
+class _Scheduler:
+    """Holds schedules as Scheduler answers them (get_schedule echoes what was set)."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, dict[str, Any]] = {}
+        self.writes = 0
+
+    def create_schedule(self, **request: Any) -> None:
+        self.held[request["Name"]] = request
+        self.writes += 1
+
+    update_schedule = create_schedule
+
+    def get_schedule(self, GroupName: str, Name: str) -> dict[str, Any]:
+        return self.held[Name]
+
+    def list_schedules(self, GroupName: str, **_: Any) -> dict[str, Any]:
+        return {"Schedules": [{"Name": name} for name in self.held]}
+
+
+def test_a_changed_window_updates_the_full_sync_once_and_then_nothing() -> None:
+    scheduler = _Scheduler()
+    reconcile_schedules(scheduler, "clubsync-test", desired_schedules(location(), **TARGET))
+    written = scheduler.writes
+    again = reconcile_schedules(scheduler, "clubsync-test", desired_schedules(location(), **TARGET))
+    assert not again.changed and scheduler.writes == written
+
+    wider = desired_schedules(location(), **TARGET, full_sync_window=30)
+    changed = reconcile_schedules(scheduler, "clubsync-test", wider)
+    assert changed.updated == ["springfield-members-full"]
+    assert not reconcile_schedules(scheduler, "clubsync-test", wider).changed

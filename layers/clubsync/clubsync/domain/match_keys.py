@@ -10,12 +10,9 @@ import unicodedata
 
 import phonenumbers
 
+# DEFAULT_REGION is re-exported: callers have always found it here.
+from clubsync.domain.people import DEFAULT_REGION as DEFAULT_REGION
 from clubsync.domain.people import ContactData
-
-# The region a phone number without a country code is read in when the caller knows no better.
-# Callers pass the location's country (LocationSettings.country); this default only keeps the
-# keys of US clubs, the ones that existed before regions were passed, as they were.
-DEFAULT_REGION = "US"
 
 # Fewer digits than this is not a phone number anyone could be reached on (an extension, a
 # typo): no key, so it can never make two people match.

@@ -8,6 +8,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The region a phone number without a country code is read in when the caller knows no better.
+# Callers pass the location's country (LocationSettings.country); this default only keeps the
+# keys of US clubs, the ones that existed before regions were passed, as they were. Here, not in
+# match_keys, so that settings (every handler's import) does not import phonenumbers.
+DEFAULT_REGION = "US"
+
 
 class PersonKind(StrEnum):
     PROSPECT = "prospect"

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from clubsync.domain.follow_up_schedule import DEFAULT_SCHEDULE, FollowUpSchedule
-from clubsync.domain.match_keys import DEFAULT_REGION
+from clubsync.domain.people import DEFAULT_REGION
 
 # The documented sync times (spec/followups-syncing-translations.txt, "Syncing").
 FULL_SYNC_HOUR = 21

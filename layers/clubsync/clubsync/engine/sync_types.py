@@ -179,6 +179,20 @@ RECORD_SYNC_TYPES: tuple[SyncType, ...] = tuple(
 )
 
 
+# The share of a partition key's write units a sync may use: the rest is headroom for the
+# webhook, prospect intake and the follow-up writes of the same location.
+PACED_SHARE = 0.8
+
+
+def write_units_per_second(sync_type: SyncType, partition_limit: float) -> float:
+    """What one run of `sync_type` may write to a partition key per second: the paced share of
+    the key's limit, split between the types that can write at the same time (its full-sync
+    stage, or the partial syncs, which start together), as they write the location's keys."""
+    stage = next(len(stage) for stage in FULL_SYNC_STAGES if sync_type in stage)
+    together = max(stage, len(PARTIAL_SYNC_ORDER) if sync_type in PARTIAL_SYNC_ORDER else 1)
+    return PACED_SHARE * partition_limit / together
+
+
 def spec_of(sync_type: SyncType) -> SyncTypeSpec:
     return _BY_TYPE[sync_type]
 

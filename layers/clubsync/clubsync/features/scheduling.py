@@ -40,6 +40,36 @@ MAX_EVENT_AGE_SECONDS = 3600
 SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
 # Scheduler's limit on schedule names.
 MAX_NAME_LENGTH = 64
+# Every location of a zone has its full sync at 21:00: with a flexible window Scheduler starts
+# each one at a time of its choosing within that many minutes after 21:00, so 10,000 locations
+# arrive over the window instead of in the same second (docs/operations.md, "The 21:00
+# burst"). The sync still counts as 21:00's: `<aws.scheduler.scheduled-time>` is the time the
+# schedule names, not the moment of delivery, and the engine's windows and the day's summary
+# are computed from it. 0 turns the window off. Set per deployment (the stack's
+# fullSyncWindowMinutes context -> FULL_SYNC_WINDOW_ENV on the registry function).
+FULL_SYNC_WINDOW_MINUTES = 15
+FULL_SYNC_WINDOW_ENV = "CLUBSYNC_FULL_SYNC_WINDOW_MINUTES"
+# Scheduler's own bounds on MaximumWindowInMinutes; a window past 02:00 would also leave 21:00's
+# day in a zone whose clocks change at 02:00, so 180 minutes is the most this project allows.
+MAX_FULL_SYNC_WINDOW_MINUTES = 180
+
+
+def full_sync_window_minutes(value: int | str | None = None) -> int:
+    """The full sync's flexible window: `value`, else FULL_SYNC_WINDOW_ENV, else the default.
+    A value that is not a whole number of minutes from 0 to 180 is refused in one line."""
+    raw = os.environ.get(FULL_SYNC_WINDOW_ENV) if value is None else value
+    if raw is None or raw == "":
+        return FULL_SYNC_WINDOW_MINUTES
+    try:
+        minutes = int(raw)
+    except ValueError:
+        minutes = -1
+    if not 0 <= minutes <= MAX_FULL_SYNC_WINDOW_MINUTES:
+        raise ValueError(
+            f"{FULL_SYNC_WINDOW_ENV} (the full sync's flexible window) must be a whole number "
+            f"of minutes from 0 (off) to {MAX_FULL_SYNC_WINDOW_MINUTES}, got {raw!r}"
+        )
+    return minutes
 
 
 @dataclass(frozen=True)
@@ -59,6 +89,13 @@ class ScheduleSpec:
     retry_attempts: int = RETRY_ATTEMPTS
     max_event_age_seconds: int = MAX_EVENT_AGE_SECONDS
     description: str = ""
+    # Scheduler's flexible time window; 0: delivered at the scheduled minute.
+    flexible_window_minutes: int = 0
+
+    def flexible_time_window(self) -> dict[str, Any]:
+        if self.flexible_window_minutes:
+            return {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": self.flexible_window_minutes}
+        return {"Mode": "OFF"}
 
     def request(self) -> dict[str, Any]:
         """Arguments for `create_schedule` and `update_schedule` (update replaces everything)."""
@@ -70,7 +107,7 @@ class ScheduleSpec:
             "Description": self.description,
             "ScheduleExpression": self.expression,
             "ScheduleExpressionTimezone": self.time_zone,
-            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "FlexibleTimeWindow": self.flexible_time_window(),
             "State": "ENABLED",
             "Target": {
                 "Arn": self.target_arn,
@@ -169,11 +206,13 @@ def desired_schedules(
     full_sync_arn: str | None = None,
     checkins_arn: str | None = None,
     partial_arns: Mapping[SyncType, str | None] | None = None,
+    full_sync_window: int | None = None,
 ) -> list[ScheduleSpec]:
     """The sync schedules of one location, in its own time zone:
 
     - the full sync at 21:00: an execution of the full sync state machine (`full_sync_arn`),
-      or, without one, the member sync function (`target_arn`) as before issue 5;
+      or, without one, the member sync function (`target_arn`) as before issue 5; delivered
+      within `full_sync_window` minutes after 21:00 (default `full_sync_window_minutes()`);
     - the partial syncs at its partial hours (none when it has none), one per partial-sync
       type of the registry (clubsync.engine.sync_types: members and check-ins): the member
       sync (`target_arn`) and every other type's function from `partial_arns` (the check-in
@@ -189,6 +228,7 @@ def desired_schedules(
     `partial_target_env(type)`), as the stack sets them on the registry function; an empty
     string means "none"."""
     full_sync_arn = _from_environment(full_sync_arn, FULL_SYNC_TARGET_ENV)
+    window = full_sync_window_minutes(full_sync_window)
     given = {SyncType.CHECKINS: checkins_arn, **(partial_arns or {})}
     location_id = settings.location_id
     plan: list[tuple[SyncKind, SyncType, tuple[int, ...], str, str]] = []
@@ -237,6 +277,8 @@ def desired_schedules(
             dlq_arn=dlq_arn,
             input=event_input(location_id, kind, sync_type),
             description=description,
+            # Partial syncs stay on the hour: they are small, and a location chose the hour.
+            flexible_window_minutes=window if kind is SyncKind.FULL else 0,
         )
         for kind, sync_type, hours, target, description in plan
     ]
@@ -365,7 +407,8 @@ def _comparable(schedule: dict[str, Any]) -> dict[str, Any]:
         "Description": schedule.get("Description") or "",
         "ScheduleExpression": schedule.get("ScheduleExpression"),
         "ScheduleExpressionTimezone": schedule.get("ScheduleExpressionTimezone"),
-        "FlexibleTimeWindow": {"Mode": schedule.get("FlexibleTimeWindow", {}).get("Mode")},
+        # Scheduler answers the window as it was set: Mode, and the minutes when FLEXIBLE.
+        "FlexibleTimeWindow": dict(schedule.get("FlexibleTimeWindow") or {"Mode": "OFF"}),
         "State": schedule.get("State"),
         "Target": {
             "Arn": target.get("Arn"),

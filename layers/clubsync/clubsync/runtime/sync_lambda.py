@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from clubsync.store.state import StateRepository
 
 
+WRITE_PACE_ENV = "CLUBSYNC_WRITE_UNITS_PER_SECOND"
+
+
 class SyncEnvironment(BaseModel):
     """What the stack sets on each sync function."""
 
@@ -67,6 +70,10 @@ class SyncEnvironment(BaseModel):
     # handing on the continuation must fit in it, and so must one more page of a slow API.
     pause_margin_ms: int = Field(default=120_000, alias="CLUBSYNC_PAUSE_MARGIN_MS", ge=0)
     secret_max_age_seconds: int = Field(default=300, alias="CLUBSYNC_SECRET_MAX_AGE_SECONDS", ge=0)
+    # Write units a second this function's runs send to one partition key of the entities
+    # table (the stack sets engine.sync_types.write_units_per_second of its type); unset:
+    # unpaced (local runs, moto).
+    write_units_per_second: float | None = Field(default=None, alias=WRITE_PACE_ENV, gt=0)
     # Used only when the invocation context carries no function ARN (never on Lambda).
     function_name: str | None = Field(default=None, alias="AWS_LAMBDA_FUNCTION_NAME")
 
@@ -109,10 +116,12 @@ def sync_runtime() -> SyncRuntime:
 
     from clubsync.providers.registry import connect_location, named_secret
     from clubsync.store.entities import EntityRepository
-    from clubsync.store.items import DynamoItemTable
+    from clubsync.store.items import DynamoItemTable, WritePacer
     from clubsync.store.state import StateRepository
 
     env = SyncEnvironment.from_environ()
+    pace = env.write_units_per_second
+    pacer = WritePacer(pace) if pace else None
     dynamodb = boto3.client("dynamodb")
     abc_options: dict[str, Any] = {}
     if env.abc_base_url:
@@ -165,7 +174,7 @@ def sync_runtime() -> SyncRuntime:
 
     return SyncRuntime(
         env=env,
-        entities=EntityRepository(DynamoItemTable(dynamodb, env.entities_table)),
+        entities=EntityRepository(DynamoItemTable(dynamodb, env.entities_table, pacer=pacer)),
         state=StateRepository(DynamoItemTable(dynamodb, env.state_table)),
         source=source,
         member_source=member_source,

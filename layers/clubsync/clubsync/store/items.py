@@ -10,6 +10,7 @@ import copy
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,43 @@ Key = tuple[str, str]
 BATCH_WRITE_LIMIT = 25
 BATCH_GET_LIMIT = 100
 _UNPROCESSED_RETRIES = 8
+# One partition key takes at most 1,000 write units a second (DESIGN.md, known traps): a
+# location's first sync writes tens of thousands of items under a few keys.
+PARTITION_WRITE_UNITS_PER_SECOND = 1000
+
+
+class WritePacer:
+    """Keeps the write units a table sends to each partition key at or under
+    `units_per_second`: a token bucket per key, one second deep, that sleeps before a batch
+    that would overdraw it (a batch larger than a second's units waits in proportion)."""
+
+    def __init__(
+        self,
+        units_per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if units_per_second <= 0:
+            raise ValueError(f"write units per second must be positive, got {units_per_second}")
+        self.units_per_second = units_per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (units left, at)
+        # Seconds slept in all: run records and benchmarks can say what pacing cost.
+        self.waited = 0.0
+
+    def take(self, partition_key: str, units: float) -> None:
+        rate = self.units_per_second
+        now = self._clock()
+        left, at = self._buckets.get(partition_key, (rate, now))
+        left = min(rate, left + (now - at) * rate) - units
+        if left < 0:
+            wait = -left / rate
+            self._sleep(wait)
+            self.waited += wait
+            now, left = now + wait, 0.0
+        self._buckets[partition_key] = (left, now)
 
 
 @dataclass
@@ -393,13 +431,23 @@ class MemoryItemTable:
 class DynamoItemTable:
     """A DynamoDB table through the low-level client (the resource layer is slower)."""
 
-    def __init__(self, client: Any, name: str, pk: str = "pk", sk: str = "sk") -> None:
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        pk: str = "pk",
+        sk: str = "sk",
+        *,
+        pacer: WritePacer | None = None,
+    ) -> None:
         self.name = name
         self.usage = TableUsage()
         self._client = client
         self._pk = pk
         self._sk = sk
         self._index_images: dict[Key, tuple[IndexImage, ...]] = {}
+        # Batch writes are paced per partition key when given one (the sync functions).
+        self.pacer = pacer
 
     def _to_dynamo(self, item: Item) -> dict[str, Any]:
         return {name: to_attribute(value) for name, value in item.items()}
@@ -551,17 +599,23 @@ class DynamoItemTable:
         # ~150 MB of attribute dictionaries.
         for start in range(0, len(operations), BATCH_WRITE_LIMIT):
             pending: list[dict[str, Any]] = []
+            units: Counter[str] = Counter()
             for operation, value in operations[start : start + BATCH_WRITE_LIMIT]:
                 if operation == "put":
                     pending.append({"PutRequest": {"Item": self._to_dynamo(value)}})
                     self.usage.items_written += 1
-                    self.usage.write_units += write_units(value)
+                    units[value[self._pk]] += write_units(value)
                     self._count_index_writes((value[self._pk], value[self._sk]), value)
                 else:
                     pending.append({"DeleteRequest": {"Key": self._key_of(value)}})
                     self.usage.items_deleted += 1
-                    self.usage.write_units += 1
+                    units[value[0]] += 1
                     self._count_index_writes(value, None)
+            # The table's own units; index writes (counted above) land on the index's keys.
+            self.usage.write_units += sum(units.values())
+            if self.pacer is not None:
+                for partition_key, key_units in units.items():
+                    self.pacer.take(partition_key, key_units)
             for attempt in range(_UNPROCESSED_RETRIES):
                 self.usage.requests += 1
                 answer = self._client.batch_write_item(RequestItems={self.name: pending})
