@@ -55,3 +55,11 @@ def test_the_sandbox_signs_as_clubsync_checks() -> None:
     lowered = {k.lower(): v for k, v in headers.items()}
     assert signature_problem(b"secret", body, lowered, at) is None
     assert signature_problem(b"other", body, lowered, at) is not None
+
+
+def test_the_sandbox_writes_the_fields_clubsync_reads() -> None:
+    from clubsync.providers.clubhub import wire
+    from clubsync.sandbox.clubhub.wire import SandboxMember, SandboxMembership
+
+    assert list(SandboxMember.model_fields) == list(wire.ClubHubMember.model_fields)
+    assert list(SandboxMembership.model_fields) == list(wire.ClubHubMembership.model_fields)

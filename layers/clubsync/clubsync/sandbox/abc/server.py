@@ -293,6 +293,17 @@ def _set_path(record: dict[str, Any], path: str, value: Any) -> None:
         target[keys[-1]] = copy.deepcopy(value)
 
 
+def _keyed(records: list[dict[str, Any]], kind: str, id_key: str) -> dict[str, dict[str, Any]]:
+    """Copies of `records` by their `id_key`; every record is checked before any is kept."""
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ValueError(f"{kind}[{index}]: expected an object")
+        record_id = record.get(id_key)
+        if not isinstance(record_id, str) or not record_id:
+            raise ValueError(f"{kind}[{index}].{id_key}: missing or not a string")
+    return {record[id_key]: copy.deepcopy(record) for record in records}
+
+
 class BillingSandbox:
     """An in-process fake of the ABC DataTrak member API; thread-safe.
 
@@ -344,16 +355,9 @@ class BillingSandbox:
 
     def load_members(self, club_number: str, records: list[dict[str, Any]]) -> None:
         """Upsert raw ABC-shaped records by `memberId` (records are stored as given)."""
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                raise ValueError(f"members[{index}]: expected an object")
-            member_id = record.get("memberId")
-            if not isinstance(member_id, str) or not member_id:
-                raise ValueError(f"members[{index}].memberId: missing or not a string")
+        by_id = _keyed(records, "members", "memberId")
         with self._lock:
-            club = self._club(club_number)
-            for record in records:
-                club.members[record["memberId"]] = copy.deepcopy(record)
+            self._club(club_number).members.update(by_id)
 
     def generate_members(
         self, club_number: str, count: int, *, seed: int = 0, prospects: int | None = None
@@ -404,16 +408,9 @@ class BillingSandbox:
 
     def load_prospects(self, club_number: str, records: list[dict[str, Any]]) -> None:
         """Upsert raw ABC-shaped prospect records by `prospectId` (stored as given)."""
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                raise ValueError(f"prospects[{index}]: expected an object")
-            prospect_id = record.get("prospectId")
-            if not isinstance(prospect_id, str) or not prospect_id:
-                raise ValueError(f"prospects[{index}].prospectId: missing or not a string")
+        by_id = _keyed(records, "prospects", "prospectId")
         with self._lock:
-            club = self._club(club_number)
-            for record in records:
-                club.prospects[record["prospectId"]] = copy.deepcopy(record)
+            self._club(club_number).prospects.update(by_id)
 
     def prospect_records(self, club_number: str) -> list[dict[str, Any]]:
         """Everything GET /prospects serves for the club, sorted by prospectId: billing-side
