@@ -233,16 +233,7 @@ def parse_range(name: str, value: str) -> tuple[datetime | None, datetime | None
 
 
 def _record_moment(record: Mapping[str, Any], section: str, key: str) -> datetime | None:
-    part = record.get(section)
-    if not isinstance(part, Mapping):
-        return None
-    value = part.get(key)
-    if not isinstance(value, str):
-        return None
-    try:
-        return _parse_bound(value.strip(), is_end=False)
-    except ValueError:
-        return None
+    return _dotted(record, f"{section}.{key}")
 
 
 def _dotted(record: Mapping[str, Any], path: str) -> datetime | None:
