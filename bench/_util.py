@@ -9,7 +9,7 @@ Run as a script, it serves a generated sandbox club until SIGTERM/SIGINT:
 
 With any of `--employees N --checkin-days N --event-days-back N --event-days-forward N
 --pos-days N` the club's other resources are generated again with those volumes (see
-`clubsync.sandbox.activity.generate_activity`); `--campaigns N` adds N marketing campaigns.
+`clubsync.sandbox.abc.activity.generate_activity`); `--campaigns N` adds N marketing campaigns.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the billing sandbox into moto; then the same full sync again with nothing change
 
 Billing holds, besides the members: the employees, 60 days of check-ins, calendar events over
 the previous, current and next month, 30 days of POS transactions, recurring services (every
-4th member) and a few marketing campaigns (`generate_activity` in clubsync/sandbox/activity.py).
+4th member) and a few marketing campaigns (`generate_activity` in clubsync/sandbox/abc/activity.py).
 moto and the billing sandbox run as child processes, so `time.process_time()` of this process
 is the engine's own CPU. Figures are taken per sync type as `run_full_sync` reports each type
 done. The baseline is `json.loads` of the very response bytes each type received, timed in the

@@ -13,8 +13,8 @@ import pytest
 from clubsync.providers.abc.events import event_source
 from clubsync.providers.abc.member_mapping import map_member
 from clubsync.providers.abc.wire import AbcAgreement, AbcMember, AbcPersonal
-from clubsync.sandbox.activity import EVENT_MEMBER_SHAPES, generate_activity
-from clubsync.sandbox.generator import generate_members
+from clubsync.sandbox.abc.activity import EVENT_MEMBER_SHAPES, generate_activity
+from clubsync.sandbox.abc.generator import generate_members
 
 CLUB = "0451"
 ZONE = ZoneInfo("America/Chicago")

@@ -40,3 +40,26 @@ def test_push_batches_are_valid_deliveries_with_new_ids() -> None:
     parsed = [ClubHubDelivery.model_validate(json.loads(b)) for b in first + second]
     assert {d.club_id for d in parsed} == {"1203"}
     assert len({d.delivery_id for d in parsed}) == 2
+
+
+def test_the_sandbox_signs_as_clubsync_checks() -> None:
+    from datetime import UTC, datetime
+
+    from clubsync.providers.clubhub.signing import signature_problem
+
+    sandbox = ClubHubSandbox("1203")
+    sandbox.add_account(ClubHubMember(member_id="A", first_name="Mary", last_name="M"))
+    sandbox.sell_pending("A", "111", SOLD)
+    at = datetime(2022, 1, 3, 15, 4, 5, tzinfo=UTC)
+    ((body, headers),) = sandbox.signed_deliveries(b"secret", at)
+    lowered = {k.lower(): v for k, v in headers.items()}
+    assert signature_problem(b"secret", body, lowered, at) is None
+    assert signature_problem(b"other", body, lowered, at) is not None
+
+
+def test_the_sandbox_writes_the_fields_clubsync_reads() -> None:
+    from clubsync.providers.clubhub import wire
+    from clubsync.sandbox.clubhub.wire import SandboxMember, SandboxMembership
+
+    assert list(SandboxMember.model_fields) == list(wire.ClubHubMember.model_fields)
+    assert list(SandboxMembership.model_fields) == list(wire.ClubHubMembership.model_fields)

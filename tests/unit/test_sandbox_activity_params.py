@@ -16,7 +16,7 @@ from clubsync.domain.employees import employee_skip_reason
 from clubsync.domain.settings import DEFAULT_DEPARTMENTS
 from clubsync.providers.abc.employees import employee_source
 from clubsync.sandbox import BillingSandbox
-from clubsync.sandbox.activity import generate_activity
+from clubsync.sandbox.abc.activity import generate_activity
 
 CLUB = "0451"
 NOW_LOCAL = datetime(2026, 11, 20, 21, 0)

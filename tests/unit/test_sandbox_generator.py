@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from clubsync.sandbox import generate_members
-from clubsync.sandbox.generator import (
+from clubsync.sandbox.abc.generator import (
     INACTIVE_STATUSES,
     MALFORMED_KINDS,
     MEMBERSHIP_TYPES,

@@ -14,7 +14,7 @@ from clubsync.providers.registry import connect_location
 from clubsync.resources.members import MemberSync
 from clubsync.runtime.local import sandbox_client_options, sandbox_secret
 from clubsync.sandbox import BillingSandbox
-from clubsync.sandbox.generator import format_timestamp
+from clubsync.sandbox.abc.generator import format_timestamp
 from clubsync.store.entities import EntityRepository
 from clubsync.store.state import StateRepository
 from tests.conftest import abc_member

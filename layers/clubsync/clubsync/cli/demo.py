@@ -43,8 +43,8 @@ from clubsync.runtime.local import (
 )
 from clubsync.runtime.local_streams import local_prospect_push
 from clubsync.sandbox import BillingSandbox
+from clubsync.sandbox.abc.generator import make_malformed_member
 from clubsync.sandbox.clubhub import ClubHubSandbox
-from clubsync.sandbox.generator import make_malformed_member
 
 DEMO_LOCATION = LocationSettings(
     location_id="demo-springfield",

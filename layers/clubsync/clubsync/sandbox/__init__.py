@@ -1,7 +1,8 @@
-"""The billing sandbox: a local fake of the ABC DataTrak member API with generated data,
-a controllable clock, record modification and fault injection (see docs/sandbox.md)."""
+"""The billing sandbox: a provider-neutral core (core.py: server, clock, faults, request log,
+control API) and one plug-in per billing system it fakes (abc/, clubhub/); see docs/sandbox.md."""
 
-from clubsync.sandbox.generator import generate_members, make_malformed_member
-from clubsync.sandbox.server import BillingSandbox, Fault, FaultKind
+from clubsync.sandbox.abc.generator import generate_members, make_malformed_member
+from clubsync.sandbox.abc.server import BillingSandbox
+from clubsync.sandbox.core import Fault, FaultKind
 
 __all__ = ["BillingSandbox", "Fault", "FaultKind", "generate_members", "make_malformed_member"]

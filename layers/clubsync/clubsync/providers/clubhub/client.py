@@ -1,4 +1,4 @@
-"""Pulling a club from Club Hub (the shape: sandbox/clubhub.py, wire.py).
+"""Pulling a club from Club Hub (the shape: sandbox/clubhub/, wire.py).
 
 `listing` is what the member stream (`members.py`) reads: the engine runs the pull like any
 other sync. `full_pull` yields the listing as `ClubHubDelivery` values, the shape a push has.

@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from clubsync.sandbox.generator import format_date, format_timestamp
+from clubsync.sandbox.abc.generator import format_date, format_timestamp
 
 __all__ = ["ACTIVITY_RESOURCES", "EVENT_MEMBER_SHAPES", "EventMembersShape", "generate_activity"]
 

@@ -14,21 +14,41 @@ replaced is gone from the data (the article: "no longer visible in Club Hub or i
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
 
-from clubsync.providers.clubhub.signing import signed_headers
-from clubsync.providers.clubhub.wire import ClubHubMember, ClubHubMembership
+from pydantic import BaseModel
+
+from clubsync.sandbox.clubhub.wire import SandboxMember, SandboxMembership
+from clubsync.sandbox.core import (
+    Request,
+    Response,
+    Route,
+    SandboxCore,
+    error_response,
+    json_response,
+)
+
+
+def signed_headers(secret: bytes, body: bytes, at: datetime) -> dict[str, str]:
+    """The headers Club Hub sends with `body` at `at` (docs/clubhub.md, "Signature"):
+    HMAC-SHA256 of "<unix seconds>.<body>" with the shared secret."""
+    timestamp = str(int(at.timestamp()))
+    digest = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-ClubHub-Timestamp": timestamp, "X-ClubHub-Signature": "sha256=" + digest}
 
 
 @dataclass
 class _Account:
-    member: ClubHubMember
-    memberships: dict[str, ClubHubMembership] = field(default_factory=dict)
+    member: SandboxMember
+    memberships: dict[str, SandboxMembership] = field(default_factory=dict)
 
 
 @dataclass
@@ -36,20 +56,26 @@ class ClubHubSandbox:
     club_id: str
     accounts: dict[str, _Account] = field(default_factory=dict)
     _deliveries: int = 0
-    _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _core: SandboxCore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._core = SandboxCore(_ClubHubRoutes(self))
 
     # -- what staff do in Club Hub --------------------------------------------------------
-    def add_account(self, member: ClubHubMember) -> None:
+    def add_account(self, member: BaseModel | Mapping[str, Any]) -> None:
         """Two accounts with the same name and contact data are Club Hub's duplicate active
-        members; nothing here stops it, as nothing in Club Hub does."""
+        members; nothing here stops it, as nothing in Club Hub does. `member` is any model or
+        mapping with the member fields (clubsync's own ClubHubMember, say)."""
+        data = member.model_dump() if isinstance(member, BaseModel) else member
+        account = SandboxMember.model_validate(data)
         with self._lock:
-            self.accounts[member.member_id] = _Account(member)
+            self.accounts[account.member_id] = _Account(account)
 
     def sell_pending(self, account_id: str, membership_id: str, sale_date: date) -> None:
         self._put(
             account_id,
-            ClubHubMembership(membership_id=membership_id, pending=True, sale_date=sale_date),
+            SandboxMembership(membership_id=membership_id, pending=True, sale_date=sale_date),
         )
 
     def replace_pending(
@@ -62,7 +88,7 @@ class ClubHubSandbox:
             if pending_id not in account.memberships:
                 raise ValueError(f"account {account_id} has no membership {pending_id}")
             del account.memberships[pending_id]
-            account.memberships[real_id] = ClubHubMembership(
+            account.memberships[real_id] = SandboxMembership(
                 membership_id=real_id, pending=False, sale_date=sale_date
             )
 
@@ -73,7 +99,7 @@ class ClubHubSandbox:
             current = account.memberships[membership_id]
             account.memberships[membership_id] = current.model_copy(update={"is_active": False})
 
-    def _put(self, account_id: str, membership: ClubHubMembership) -> None:
+    def _put(self, account_id: str, membership: SandboxMembership) -> None:
         with self._lock:
             self.accounts[account_id].memberships[membership.membership_id] = membership
 
@@ -121,40 +147,45 @@ class ClubHubSandbox:
         self, secret: bytes, now: datetime | None = None
     ) -> list[tuple[bytes, dict[str, str]]]:
         """`deliveries` as Club Hub sends them: each body with its X-ClubHub-Timestamp and
-        X-ClubHub-Signature headers (providers/clubhub/signing.py), signed at `now`."""
+        X-ClubHub-Signature headers, signed at `now`."""
         sent = now or datetime.now(UTC)
         return [(body, signed_headers(secret, body, sent)) for body in self.deliveries(sent)]
 
     # -- HTTP ------------------------------------------------------------------------------
     def start(self, port: int = 0) -> str:
-        sandbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                wanted = f"/clubhub/clubs/{sandbox.club_id}/members"
-                if self.path.split("?")[0] != wanted:
-                    self._send(404, {"error": "not found"})
-                    return
-                self._send(200, sandbox.listing())
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # requests carry member data: not printed
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        host, bound = self._server.server_address[:2]
-        return f"http://{host!s}:{bound}"
+        """Serve in a daemon thread; returns the origin `http://127.0.0.1:PORT`."""
+        return self._core.start("127.0.0.1", port)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._core.stop()
+
+    def _members_route(self, request: Request) -> Response:
+        if request.params["club_id"] != self.club_id:
+            return error_response(HTTPStatus.NOT_FOUND, "not found")
+        return json_response(self.listing())
+
+
+class _ClubHubRoutes:
+    """Club Hub's plug-in for the sandbox core (SandboxRoutes): the pull has no credentials."""
+
+    prefix = "/clubhub"
+
+    def __init__(self, sandbox: ClubHubSandbox) -> None:
+        self._sandbox = sandbox
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", "clubs/{club_id}/members", self._sandbox._members_route, "members"),
+        ]
+
+    def control_routes(self) -> list[Route]:
+        return []
+
+    def authorize(self, request: Request) -> Response | None:
+        return None
+
+    def health(self) -> dict[str, Any]:
+        return {"clubs": {self._sandbox.club_id: len(self._sandbox.accounts)}}
+
+    def clock(self) -> dict[str, Any]:
+        return {}

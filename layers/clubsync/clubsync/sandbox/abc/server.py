@@ -11,35 +11,43 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import hmac
 import json
 import random
 import re
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from clubsync.domain.prospect_validation import POSTAL_CODE_PATTERNS, country_code
-from clubsync.sandbox.activity import EventMembersShape, generate_activity
-from clubsync.sandbox.generator import (
+from clubsync.sandbox.abc.activity import EventMembersShape, generate_activity
+from clubsync.sandbox.abc.generator import (
     format_timestamp,
     generate_members,
     generate_prospects,
     make_malformed_member,
 )
+from clubsync.sandbox.abc.refusals import POSTAL_CODE_PATTERNS, country_code
+from clubsync.sandbox.core import (
+    BadRequest,
+    Clock,
+    Fault,
+    FaultKind,
+    Request,
+    Route,
+    SandboxCore,
+    error_response,
+    json_bytes,
+    json_response,
+)
+from clubsync.sandbox.core import Response as _Response
 
 __all__ = ["BillingSandbox", "Fault", "FaultKind"]
 
@@ -61,27 +69,6 @@ _RANGE_FILTERS: dict[str, tuple[str, str]] = {
     "createdTimestampRange": ("personal", "createTimestamp"),
     "memberSinceDateRange": ("agreement", "sinceDate"),
 }
-
-
-class FaultKind(StrEnum):
-    RATE_LIMIT = "429"
-    SERVER_ERROR = "500"
-    SLOW = "slow"
-    MALFORMED_RECORD = "malformed_record"
-    SILENT_REJECTION = "silent_rejection"
-    UNREADABLE_PAGE = "unreadable_page"
-
-
-class Fault(BaseModel):
-    """A fault the sandbox injects into the next `count` API requests for `resource`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: FaultKind
-    count: int = Field(default=1, ge=1)
-    resource: str = Field(default="members", min_length=1)
-    delay_seconds: float = Field(default=2.0, ge=0.0, le=300.0)  # SLOW only
-    message: str = "Invalid date range."  # SILENT_REJECTION only
 
 
 @dataclass
@@ -184,23 +171,6 @@ _ACTIVITY_ROUTES: dict[tuple[str, tuple[str, ...]], _ActivityRoute] = {
 }
 
 
-@dataclass
-class _Response:
-    status: int
-    body: bytes
-    content_type: str | None = "application/json;charset=UTF-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class _BadRequest(Exception):
-    """A control-API request that cannot be honoured; the message names the field."""
-
-    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
 class _InvalidRange(ValueError):
     pass
 
@@ -208,14 +178,6 @@ class _InvalidRange(ValueError):
 def _same(given: str | None, expected: str) -> bool:
     # compare_digest: the time taken does not tell how much of a guessed key was right
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
-
-
-def _error(status: int, message: str) -> _Response:
-    return _Response(status, _json_bytes({"errors": [{"message": message}]}))
 
 
 def _singular(name: str) -> str:
@@ -271,16 +233,7 @@ def parse_range(name: str, value: str) -> tuple[datetime | None, datetime | None
 
 
 def _record_moment(record: Mapping[str, Any], section: str, key: str) -> datetime | None:
-    part = record.get(section)
-    if not isinstance(part, Mapping):
-        return None
-    value = part.get(key)
-    if not isinstance(value, str):
-        return None
-    try:
-        return _parse_bound(value.strip(), is_end=False)
-    except ValueError:
-        return None
+    return _dotted(record, f"{section}.{key}")
 
 
 def _dotted(record: Mapping[str, Any], path: str) -> datetime | None:
@@ -331,6 +284,17 @@ def _set_path(record: dict[str, Any], path: str, value: Any) -> None:
         target[keys[-1]] = copy.deepcopy(value)
 
 
+def _keyed(records: list[dict[str, Any]], kind: str, id_key: str) -> dict[str, dict[str, Any]]:
+    """Copies of `records` by their `id_key`; every record is checked before any is kept."""
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ValueError(f"{kind}[{index}]: expected an object")
+        record_id = record.get(id_key)
+        if not isinstance(record_id, str) or not record_id:
+            raise ValueError(f"{kind}[{index}].{id_key}: missing or not a string")
+    return {record[id_key]: copy.deepcopy(record) for record in records}
+
+
 class BillingSandbox:
     """An in-process fake of the ABC DataTrak member API; thread-safe.
 
@@ -349,19 +313,12 @@ class BillingSandbox:
         if page_size_limit < 1:
             raise ValueError("page_size_limit must be >= 1")
         self._lock = threading.RLock()
-        self._now = self._check_aware(now) if now is not None else datetime.now(UTC)
+        self._core = SandboxCore(_AbcRoutes(self), now=now)
         self.app_id = app_id
         self.app_key = app_key
         self.page_size_limit = page_size_limit
         self._clubs: dict[str, _Club] = {}
-        self._faults: list[Fault] = []
-        self._request_count = 0
-        self._requests: list[tuple[str, str, dict[str, str]]] = []
-        self._request_bodies: list[tuple[str, str, bytes]] = []
         self._rng = random.Random(0)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._url: str | None = None
 
     # ------------------------------------------------------------------ clubs and records
 
@@ -389,16 +346,9 @@ class BillingSandbox:
 
     def load_members(self, club_number: str, records: list[dict[str, Any]]) -> None:
         """Upsert raw ABC-shaped records by `memberId` (records are stored as given)."""
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                raise ValueError(f"members[{index}]: expected an object")
-            member_id = record.get("memberId")
-            if not isinstance(member_id, str) or not member_id:
-                raise ValueError(f"members[{index}].memberId: missing or not a string")
+        by_id = _keyed(records, "members", "memberId")
         with self._lock:
-            club = self._club(club_number)
-            for record in records:
-                club.members[record["memberId"]] = copy.deepcopy(record)
+            self._club(club_number).members.update(by_id)
 
     def generate_members(
         self, club_number: str, count: int, *, seed: int = 0, prospects: int | None = None
@@ -434,7 +384,7 @@ class BillingSandbox:
         self, club_number: str, count: int, *, seed: int = 0
     ) -> list[dict[str, Any]]:
         """Generate `count` billing-side prospects (referring members are the club's members),
-        add them and return copies; see `clubsync.sandbox.generator.generate_prospects`."""
+        add them and return copies; see `clubsync.sandbox.abc.generator.generate_prospects`."""
         with self._lock:
             club = self._club(club_number)
             records = generate_prospects(
@@ -449,16 +399,9 @@ class BillingSandbox:
 
     def load_prospects(self, club_number: str, records: list[dict[str, Any]]) -> None:
         """Upsert raw ABC-shaped prospect records by `prospectId` (stored as given)."""
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                raise ValueError(f"prospects[{index}]: expected an object")
-            prospect_id = record.get("prospectId")
-            if not isinstance(prospect_id, str) or not prospect_id:
-                raise ValueError(f"prospects[{index}].prospectId: missing or not a string")
+        by_id = _keyed(records, "prospects", "prospectId")
         with self._lock:
-            club = self._club(club_number)
-            for record in records:
-                club.prospects[record["prospectId"]] = copy.deepcopy(record)
+            self._club(club_number).prospects.update(by_id)
 
     def prospect_records(self, club_number: str) -> list[dict[str, Any]]:
         """Everything GET /prospects serves for the club, sorted by prospectId: billing-side
@@ -504,7 +447,7 @@ class BillingSandbox:
     ) -> None:
         """(Re)generate employees, events, check-ins, POS transactions and recurring services
         from the club's current members (every memberId referenced exists). The volumes are
-        those of `clubsync.sandbox.activity.generate_activity`, whose defaults these are."""
+        those of `clubsync.sandbox.abc.activity.generate_activity`, whose defaults these are."""
         with self._lock:
             club = self._club(club_number)
             now_local = self.local_now(club_number)
@@ -553,7 +496,7 @@ class BillingSandbox:
         now: datetime | None = None
         if "now" in data:
             try:
-                now = self._check_aware(datetime.fromisoformat(str(data["now"])))
+                now = Clock.check_aware(datetime.fromisoformat(str(data["now"])))
             except ValueError:
                 raise ValueError(
                     f"now: expected an ISO timestamp with a zone offset, got {data['now']!r}"
@@ -592,7 +535,7 @@ class BillingSandbox:
             checked.append((number, zone, members))
         with self._lock:
             if now is not None:
-                self._now = now
+                self._core.clock.set(now)
             for number, zone, members in checked:
                 self.add_club(number, zone)
                 self.load_members(number, members)
@@ -734,7 +677,7 @@ class BillingSandbox:
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError):
             return _Response(
                 HTTPStatus.BAD_REQUEST,
-                _json_bytes({"status": {"message": "Expected {prospects: [{prospect: {...}}]}"}}),
+                json_bytes({"status": {"message": "Expected {prospects: [{prospect: {...}}]}"}}),
             )
         if member_id is not None and "personal" not in prospect:
             # reference/abc-api.md: a PUT without `personal` gives a bare 500.
@@ -743,7 +686,7 @@ class BillingSandbox:
             club = self._clubs.get(club_number)
             if club is None:
                 return _Response(
-                    HTTPStatus.NOT_FOUND, _json_bytes({"status": {"message": CLUB_NOT_FOUND}})
+                    HTTPStatus.NOT_FOUND, json_bytes({"status": {"message": CLUB_NOT_FOUND}})
                 )
             stamp = format_timestamp(self.local_now(club_number))
             if member_id is None:
@@ -758,7 +701,7 @@ class BillingSandbox:
                 if existing is None or _personal_str(existing, "joinStatus").lower() != "prospect":
                     return _Response(
                         HTTPStatus.NOT_FOUND,
-                        _json_bytes({"status": {"message": f"Prospect {member_id} not found"}}),
+                        json_bytes({"status": {"message": f"Prospect {member_id} not found"}}),
                     )
                 record = copy.deepcopy(existing)
             for section in ("personal", "agreement", "note"):
@@ -768,7 +711,7 @@ class BillingSandbox:
             reason = self._prospect_rejection(club, record)
             if reason is not None:
                 return _Response(
-                    HTTPStatus.BAD_REQUEST, _json_bytes({"status": {"message": reason}})
+                    HTTPStatus.BAD_REQUEST, json_bytes({"status": {"message": reason}})
                 )
             personal = record["personal"]
             if not str(personal.get("state") or "").strip():
@@ -779,7 +722,7 @@ class BillingSandbox:
             personal["lastModifiedTimestamp"] = stamp
             club.members[member_id] = record
         answer = {"status": {"message": "success", "count": "1"}, "result": {"memberId": member_id}}
-        return _Response(HTTPStatus.OK, _json_bytes(answer))
+        return _Response(HTTPStatus.OK, json_bytes(answer))
 
     def _campaigns_page(self, club_number: str) -> dict[str, Any]:
         with self._lock:
@@ -807,134 +750,74 @@ class BillingSandbox:
 
     # ------------------------------------------------------------------ clock
 
-    @staticmethod
-    def _check_aware(value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("now must be timezone-aware")
-        return value.astimezone(UTC)
-
     @property
     def now(self) -> datetime:
-        with self._lock:
-            return self._now
+        return self._core.clock.now
 
     def set_clock(self, now: datetime) -> None:
-        value = self._check_aware(now)
-        with self._lock:
-            self._now = value
+        self._core.clock.set(now)
 
     def advance_clock(self, delta: timedelta) -> None:
-        with self._lock:
-            self._now = self._now + delta
+        self._core.clock.advance(delta)
 
     def local_now(self, club_number: str) -> datetime:
         """The clock as naive club-local wall time."""
         with self._lock:
             zone = self._club(club_number).zone
-            return self._now.astimezone(zone).replace(tzinfo=None)
+        return self.now.astimezone(zone).replace(tzinfo=None)
 
     # ------------------------------------------------------------------ faults and bookkeeping
 
     def inject_fault(self, fault: Fault) -> None:
         """Queue a fault; each matching API request consumes one of its `count`."""
-        with self._lock:
-            self._faults.append(fault.model_copy())
+        self._core.faults.add(fault)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._core.faults.clear()
 
     @property
     def faults(self) -> list[Fault]:
-        with self._lock:
-            return [f.model_copy() for f in self._faults]
+        return self._core.faults.queued
 
     @property
     def request_count(self) -> int:
-        with self._lock:
-            return self._request_count
+        return len(self._core.log)
 
     @property
     def requests(self) -> list[tuple[str, str, dict[str, str]]]:
         """(method, path, query) of every API request, oldest first."""
-        with self._lock:
-            return [(m, p, dict(q)) for m, p, q in self._requests]
+        return [(e.method, e.path, dict(e.query)) for e in self._core.log.entries]
 
     @property
     def request_bodies(self) -> list[tuple[str, str, Any]]:
         """(method, path, body) of every API request that had a body, oldest first; the body
         parsed as JSON (what billing received), or the raw text when it is not JSON."""
-        with self._lock:
-            bodies = list(self._request_bodies)
         out: list[tuple[str, str, Any]] = []
-        for method, path, body in bodies:
-            text = body.decode("utf-8", errors="replace")
+        for entry in self._core.log.entries:
+            if not entry.body:
+                continue
+            text = entry.body.decode("utf-8", errors="replace")
             try:
-                out.append((method, path, json.loads(text)))
+                out.append((entry.method, entry.path, json.loads(text)))
             except json.JSONDecodeError:
-                out.append((method, path, text))
+                out.append((entry.method, entry.path, text))
         return out
-
-    def _take_fault(self, resource: str, *, has_records: bool | None = None) -> Fault | None:
-        """Consume one count of the first queued fault matching `resource`.
-
-        MALFORMED_RECORD only matches pages with at least one record (`has_records`); the
-        other kinds only match before the page is built (`has_records is None`).
-        """
-        with self._lock:
-            for index, fault in enumerate(self._faults):
-                if fault.resource != resource:
-                    continue
-                is_malformed = fault.kind is FaultKind.MALFORMED_RECORD
-                if is_malformed != (has_records is not None):
-                    continue
-                if is_malformed and not has_records:
-                    continue
-                taken = fault.model_copy()
-                if fault.count <= 1:
-                    del self._faults[index]
-                else:
-                    self._faults[index] = fault.model_copy(update={"count": fault.count - 1})
-                return taken
-        return None
 
     # ------------------------------------------------------------------ server lifecycle
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Start serving in a daemon thread; returns the base URL `http://HOST:PORT/rest`."""
-        with self._lock:
-            if self._server is not None:
-                raise RuntimeError("sandbox already started")
-            server = _SandboxHTTPServer((host, port), _Handler, self)
-            self._server = server
-            bound_port = server.server_address[1]
-            self._url = f"http://{host}:{bound_port}/rest"
-            self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"billing-sandbox-{bound_port}",
-                daemon=True,
-            )
-            self._thread.start()
-            return self._url
+        return self._core.start(host, port) + _PREFIX
 
     def stop(self) -> None:
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-            self._url = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        self._core.stop()
 
     @property
     def url(self) -> str:
-        with self._lock:
-            if self._url is None:
-                raise RuntimeError("sandbox not started")
-            return self._url
+        origin = self._core.origin
+        if origin is None:
+            raise RuntimeError("sandbox not started")
+        return origin + _PREFIX
 
     def __enter__(self) -> Self:
         self.start()
@@ -950,83 +833,87 @@ class BillingSandbox:
 
     # ------------------------------------------------------------------ API handling
 
-    def _handle_api(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str],
-        headers: Mapping[str, str],
-        body: bytes = b"",
-    ) -> tuple[_Response, float]:
-        """Answer one request under /rest. Returns the response and a delay to sleep first."""
-        with self._lock:
-            self._request_count += 1
-            self._requests.append((method, path, dict(query)))
-            if body:
-                self._request_bodies.append((method, path, bytes(body)))
-        if not self._authorized(headers):
-            return _error(HTTPStatus.UNAUTHORIZED, "Unauthorized"), 0.0
-        segments = [unquote(s) for s in path.split("/")[2:] if s]
-        if len(segments) < 2:
-            return _error(HTTPStatus.NOT_FOUND, "Not Found"), 0.0
-        club_number, resource, rest = segments[0], segments[1], segments[2:]
+    def _routes(self) -> list[Route]:
+        """ABC's API under /rest/{club}; the first match wins, the last route answers the rest."""
+        activity = [
+            Route(
+                "GET",
+                "/".join(["{club}", resource, *rest]),
+                functools.partial(self._activity, route=route),
+                fault_resource=route.resource,
+            )
+            for (resource, rest), route in _ACTIVITY_ROUTES.items()
+        ]
+        return [
+            Route("POST", "{club}/prospects", self._prospect_write, "prospects"),
+            Route("PUT", "{club}/prospects/{member_id}", self._prospect_write, "prospects"),
+            *activity,
+            Route("GET", "{club}/clubs/campaigns", self._campaigns, "clubs"),
+            Route("GET", "{club}/clubs", self._club_route, "clubs"),
+            Route("GET", "{club}/prospects", self._prospects, "prospects"),
+            Route("GET", "{club}/members", self._members, "members"),
+            Route("GET", "{club}/members/{member_id}", self._members, "members"),
+            Route("*", "{club}/{resource}/{rest*}", self._unknown, "{resource}"),
+        ]
 
-        delay = 0.0
-        route = _ACTIVITY_ROUTES.get((resource, tuple(rest))) if method == "GET" else None
-        fault = self._take_fault(route.resource if route is not None else resource)
-        if fault is not None:
-            if fault.kind is FaultKind.RATE_LIMIT:
-                response = _error(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests")
-                response.headers["Retry-After"] = "0"
-                return response, 0.0
-            if fault.kind is FaultKind.SERVER_ERROR:
-                return _Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"", content_type=None), 0.0
-            if fault.kind is FaultKind.SLOW:
-                delay = fault.delay_seconds
+    def _prospect_write(self, request: Request) -> _Response:
+        member_id = request.params.get("member_id")
+        return self._write_prospect(request.params["club"], member_id, request.body)
 
-        if resource == "prospects" and method == "POST" and not rest:
-            return self._write_prospect(club_number, None, body), delay
-        if resource == "prospects" and method == "PUT" and len(rest) == 1:
-            return self._write_prospect(club_number, rest[0], body), delay
-        if method != "GET":
-            return _error(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed"), delay
-        if route is not None:
-            if fault is not None and fault.kind is FaultKind.SILENT_REJECTION:
-                echo = self._echo(club_number, None, query)
-                payload = self._activity_envelope(route, fault.message, [], echo, club_number)
-            else:
-                payload = self._activity_page(club_number, route, query)
-            return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
-        if resource == "clubs" and rest == ["campaigns"]:
-            return _Response(HTTPStatus.OK, _json_bytes(self._campaigns_page(club_number))), delay
-        if resource == "clubs" and not rest:
-            return _Response(HTTPStatus.OK, _json_bytes(self._club_answer(club_number))), delay
-        if resource == "prospects" and not rest:
-            if fault is not None and fault.kind is FaultKind.SILENT_REJECTION:
-                echo = self._echo(club_number, None, query)
-                payload = self._envelope(fault.message, [], echo, list_key="prospects")
-            else:
-                payload = self._prospects_page(club_number, query)
-            return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
-        if resource != "members" or len(rest) > 1:
-            return _error(HTTPStatus.NOT_FOUND, "Not Found"), delay
+    @staticmethod
+    def _unknown(request: Request) -> _Response:
+        if request.method != "GET":
+            return error_response(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed")
+        return error_response(HTTPStatus.NOT_FOUND, "Not Found")
 
-        json_ok = "application/json" in headers.get("accept", "").lower()
-        member_id = rest[0] if rest else None
-        if fault is not None and fault.kind is FaultKind.SILENT_REJECTION:
-            echo = self._echo(club_number, member_id, query)
-            payload = self._envelope(fault.message, [], echo)
-        elif fault is not None and fault.kind is FaultKind.UNREADABLE_PAGE:
+    @staticmethod
+    def _rejected(request: Request) -> Fault | None:
+        fault = request.fault
+        return fault if fault is not None and fault.kind is FaultKind.SILENT_REJECTION else None
+
+    def _activity(self, request: Request, route: _ActivityRoute) -> _Response:
+        club_number = request.params["club"]
+        rejection = self._rejected(request)
+        if rejection is not None:
+            echo = self._echo(club_number, None, request.query)
+            payload = self._activity_envelope(route, rejection.message, [], echo, club_number)
+        else:
+            payload = self._activity_page(club_number, route, dict(request.query))
+        return json_response(payload)
+
+    def _campaigns(self, request: Request) -> _Response:
+        return json_response(self._campaigns_page(request.params["club"]))
+
+    def _club_route(self, request: Request) -> _Response:
+        return json_response(self._club_answer(request.params["club"]))
+
+    def _prospects(self, request: Request) -> _Response:
+        club_number = request.params["club"]
+        rejection = self._rejected(request)
+        if rejection is not None:
+            echo = self._echo(club_number, None, request.query)
+            payload = self._envelope(rejection.message, [], echo, list_key="prospects")
+        else:
+            payload = self._prospects_page(club_number, dict(request.query))
+        return json_response(payload)
+
+    def _members(self, request: Request) -> _Response:
+        club_number, query = request.params["club"], dict(request.query)
+        member_id = request.params.get("member_id")
+        rejection = self._rejected(request)
+        if rejection is not None:
+            payload = self._envelope(
+                rejection.message, [], self._echo(club_number, member_id, query)
+            )
+        elif request.fault is not None and request.fault.kind is FaultKind.UNREADABLE_PAGE:
             # the start of a real page, cut off mid-way
-            full = self._members_page(club_number, member_id, query, inject=False)
-            text = json.dumps(full)
-            body = text[: max(1, min(len(text) // 2, 4096))].encode("utf-8")
-            return _Response(HTTPStatus.OK, body), delay
+            text = json.dumps(self._members_page(club_number, member_id, query, inject=False))
+            return _Response(HTTPStatus.OK, text[: max(1, min(len(text) // 2, 4096))].encode())
         else:
             payload = self._members_page(club_number, member_id, query)
-        if json_ok:
-            return _Response(HTTPStatus.OK, _json_bytes(payload)), delay
-        return _Response(HTTPStatus.OK, _to_xml(payload), "application/xml;charset=UTF-8"), delay
+        if "application/json" in request.headers.get("accept", "").lower():
+            return json_response(payload)
+        return _Response(HTTPStatus.OK, _to_xml(payload), "application/xml;charset=UTF-8")
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         """The `app_id`/`app_key` headers every public client sends, or the same pair as HTTP
@@ -1217,7 +1104,7 @@ class BillingSandbox:
 
         if not records:
             return self._envelope(NO_RECORDS, [], echo)
-        fault = self._take_fault("members", has_records=True) if inject else None
+        fault = self._core.faults.take("members", has_records=True) if inject else None
         if fault is not None:
             with self._lock:
                 index = self._rng.randrange(len(records))
@@ -1313,175 +1200,53 @@ class BillingSandbox:
 
     # ------------------------------------------------------------------ control API
 
-    def _handle_control(self, method: str, path: str, body: bytes) -> _Response:
-        parts = [unquote(s) for s in path.split("/")[2:] if s]
+    def _modify_route(self, request: Request) -> _Response:
+        changes = request.json_object().get("changes")
+        if not isinstance(changes, dict):
+            raise BadRequest("changes: expected an object of dotted field paths")
         try:
-            if parts == ["health"] and method == "GET":
-                with self._lock:
-                    clubs = {n: len(c.members) for n, c in sorted(self._clubs.items())}
-                    return _Response(
-                        HTTPStatus.OK,
-                        _json_bytes(
-                            {
-                                "status": "ok",
-                                "now": self._now.isoformat(),
-                                "clubs": clubs,
-                                "requestCount": self._request_count,
-                                "faults": len(self._faults),
-                            }
-                        ),
-                    )
-            if parts == ["clock"] and method == "GET":
-                return _Response(HTTPStatus.OK, _json_bytes(self._clock_payload()))
-            if parts == ["clock"] and method == "POST":
-                data = self._body_object(body)
-                self._apply_clock(data)
-                return _Response(HTTPStatus.OK, _json_bytes(self._clock_payload()))
-            if len(parts) == 3 and parts[0] == "members" and method == "POST":
-                data = self._body_object(body)
-                changes = data.get("changes")
-                if not isinstance(changes, dict):
-                    raise _BadRequest("changes: expected an object of dotted field paths")
-                try:
-                    record = self.modify_member(parts[1], parts[2], changes)
-                except KeyError as exc:
-                    raise _BadRequest(str(exc.args[0]), HTTPStatus.NOT_FOUND) from None
-                except ValueError as exc:
-                    raise _BadRequest(str(exc)) from None
-                return _Response(HTTPStatus.OK, _json_bytes({"member": record}))
-            if parts == ["faults"] and method == "GET":
-                payload = {"faults": [f.model_dump(mode="json") for f in self.faults]}
-                return _Response(HTTPStatus.OK, _json_bytes(payload))
-            if parts == ["faults"] and method == "POST":
-                data = self._body_object(body)
-                try:
-                    fault = Fault.model_validate(data)
-                except ValidationError as exc:
-                    problems = "; ".join(
-                        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
-                        for err in exc.errors()
-                    )
-                    raise _BadRequest(problems) from None
-                self.inject_fault(fault)
-                return _Response(HTTPStatus.OK, _json_bytes({"queued": fault.model_dump()}))
-            if parts == ["faults"] and method == "DELETE":
-                self.clear_faults()
-                return _Response(HTTPStatus.OK, _json_bytes({"faults": []}))
-        except _BadRequest as exc:
-            return _error(exc.status, exc.message)
-        return _error(HTTPStatus.NOT_FOUND, "Not Found")
+            record = self.modify_member(
+                request.params["club"], request.params["member_id"], changes
+            )
+        except KeyError as exc:
+            raise BadRequest(str(exc.args[0]), HTTPStatus.NOT_FOUND) from None
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return json_response({"member": record})
 
-    @staticmethod
-    def _body_object(body: bytes) -> dict[str, Any]:
-        try:
-            data = json.loads(body.decode("utf-8") or "null")
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise _BadRequest("body: not valid JSON") from None
-        if not isinstance(data, dict):
-            raise _BadRequest("body: expected a JSON object")
-        return data
-
-    def _apply_clock(self, data: dict[str, Any]) -> None:
-        has_now, has_advance = "now" in data, "advance_seconds" in data
-        if has_now == has_advance:
-            raise _BadRequest("now/advance_seconds: give exactly one of the two")
-        if has_now:
-            raw = data["now"]
-            try:
-                if not isinstance(raw, str):
-                    raise ValueError
-                self.set_clock(datetime.fromisoformat(raw))
-            except ValueError:
-                raise _BadRequest(
-                    "now: expected an ISO timestamp with a zone offset, e.g. "
-                    "2025-01-15T12:00:00+00:00"
-                ) from None
-        else:
-            seconds = data["advance_seconds"]
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-                raise _BadRequest("advance_seconds: expected a number")
-            try:
-                self.advance_clock(timedelta(seconds=seconds))
-            except (OverflowError, ValueError):
-                raise _BadRequest("advance_seconds: out of range") from None
-
-    def _clock_payload(self) -> dict[str, Any]:
+    def _member_counts(self) -> dict[str, int]:
         with self._lock:
-            return {
-                "now": self._now.isoformat(),
-                "clubs": {
-                    number: format_timestamp(self.local_now(number))
-                    for number in sorted(self._clubs)
-                },
-            }
+            return {n: len(c.members) for n, c in sorted(self._clubs.items())}
+
+    def _local_clocks(self) -> dict[str, str]:
+        with self._lock:
+            return {n: format_timestamp(self.local_now(n)) for n in sorted(self._clubs)}
 
 
-class _SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        sandbox: BillingSandbox,
-    ) -> None:
-        self.sandbox = sandbox
-        super().__init__(address, handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet: clients that hang up mid-answer are expected under fault injection."""
+_PREFIX = "/rest"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server_version = "BillingSandbox/1.0"
-    server: _SandboxHTTPServer
+class _AbcRoutes:
+    """ABC's plug-in for the sandbox core (SandboxRoutes)."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """No request logging."""
+    prefix = _PREFIX
 
-    def do_GET(self) -> None:
-        self._dispatch("GET")
+    def __init__(self, sandbox: BillingSandbox) -> None:
+        self._sandbox = sandbox
 
-    def do_POST(self) -> None:
-        self._dispatch("POST")
+    def routes(self) -> list[Route]:
+        return self._sandbox._routes()
 
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
+    def control_routes(self) -> list[Route]:
+        return [Route("POST", "members/{club}/{member_id}", self._sandbox._modify_route)]
 
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
+    def authorize(self, request: Request) -> _Response | None:
+        if self._sandbox._authorized(request.headers):
+            return None
+        return error_response(HTTPStatus.UNAUTHORIZED, "Unauthorized")
 
-    def _dispatch(self, method: str) -> None:
-        sandbox = self.server.sandbox
-        split = urlsplit(self.path)
-        path = split.path
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        try:
-            if path == "/_sandbox" or path.startswith("/_sandbox/"):
-                response = sandbox._handle_control(method, path, body)
-            elif path.startswith("/rest/"):
-                query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                response, delay = sandbox._handle_api(method, path, query, headers, body)
-                if delay > 0:
-                    time.sleep(delay)
-            else:
-                response = _error(HTTPStatus.NOT_FOUND, "Not Found")
-        except Exception as exc:  # never let a bug kill the connection silently
-            response = _error(HTTPStatus.INTERNAL_SERVER_ERROR, f"sandbox error: {exc}")
-        self._send(response)
+    def health(self) -> dict[str, Any]:
+        return {"clubs": self._sandbox._member_counts()}
 
-    def _send(self, response: _Response) -> None:
-        self.send_response(response.status)
-        if response.content_type is not None:
-            self.send_header("Content-Type", response.content_type)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+    def clock(self) -> dict[str, Any]:
+        return {"clubs": self._sandbox._local_clocks()}
