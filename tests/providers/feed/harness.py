@@ -53,7 +53,9 @@ class FeedHarness:
 
     def seed(self, settings: LocationSettings, members: Sequence[ContractMember]) -> None:
         for member in members:
-            row = member_row(self.feed_map, member.number, LOCATION_CODE, last_name=member.last_name)
+            row = member_row(
+                self.feed_map, member.number, LOCATION_CODE, last_name=member.last_name
+            )
             self.rows[row["member_id"]] = row
 
     def seed_malformed(self, settings: LocationSettings, number: int, at: datetime) -> None:
@@ -80,7 +82,13 @@ class FeedHarness:
         data = extract(self.feed_map, FileKind.MEMBERS, rows)
         club = club_feed(state.locations(), self.name, CLUB_ID)
         done = import_delivery(
-            data, self.file_name, club, entities, state, clock=lambda: now, should_pause=should_pause
+            data,
+            self.file_name,
+            club,
+            entities,
+            state,
+            clock=lambda: now,
+            should_pause=should_pause,
         )
         assert done.status is not ImportStatus.ALREADY_IMPORTED, "the harness delivers new files"
         return done.runs[-1]

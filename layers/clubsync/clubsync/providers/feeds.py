@@ -89,9 +89,7 @@ def _account(provider: FileFeed, settings: LocationSettings) -> Any:
         ) from None
 
 
-def club_feed(
-    locations: Sequence[LocationSettings], provider_name: str, club_id: str
-) -> ClubFeed:
+def club_feed(locations: Sequence[LocationSettings], provider_name: str, club_id: str) -> ClubFeed:
     """The club `club_id` on `provider_name` from every registered location. Its locations
     must agree on the map (MoSo: the extract version is the club's) and the club's values."""
     provider = file_provider(provider_name)

@@ -1,1 +1,2 @@
-"""The file-feed path: delivered extract files read through a mapping file (docs/providers/file-feeds.md)."""
+"""The file-feed path: delivered extract files read through a mapping file
+(docs/providers/file-feeds.md)."""

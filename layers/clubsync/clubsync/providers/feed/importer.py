@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -31,7 +30,7 @@ from clubsync.engine.sync_engine import SyncEngine, SyncFailed, utc_now
 from clubsync.providers.base import ActiveStatus, MemberQuery
 from clubsync.providers.feed.mapping import FeedMap, FeedValues, FileKind
 from clubsync.providers.feed.reader import FeedFileError, FileSummary, check_file, decode, kind_of
-from clubsync.providers.feed.source import FeedEmployeeSource, FeedMemberSource, FeedRows
+from clubsync.providers.feed.source import FeedEmployeeSource, FeedMemberSource
 from clubsync.providers.feed.translate import RowTranslator
 from clubsync.resources.employees import EmployeeJob
 from clubsync.resources.members import MemberJob
@@ -155,16 +154,10 @@ def checked_file(data: bytes, file_name: str, feed_map: FeedMap) -> CheckedFile:
     return CheckedFile(file_name, file_hash(data), text, summary)
 
 
-def stream_of(
-    checked: CheckedFile,
-    feed_map: FeedMap,
-    location_code: str,
-    zone: ZoneInfo,
-    values: FeedValues | None,
-) -> FeedRows:
-    translator = RowTranslator.of(feed_map, checked.summary.file_map, zone, values)
-    cls = FeedMemberSource if checked.kind is FileKind.MEMBERS else FeedEmployeeSource
-    return cls(checked.text, feed_map, checked.summary, location_code, translator)
+def translator_of(
+    checked: CheckedFile, feed_map: FeedMap, zone: ZoneInfo, values: FeedValues | None
+) -> RowTranslator:
+    return RowTranslator.of(feed_map, checked.summary.file_map, zone, values)
 
 
 def import_file(
@@ -204,16 +197,26 @@ def import_file(
         settings = location.settings
         if settings.location_id in entry.done:
             continue
-        stream = stream_of(checked, feed_map, location.location_code, settings.zone, values)
+        translator = translator_of(checked, feed_map, settings.zone, values)
+        parts = (checked.text, feed_map, checked.summary, location.location_code, translator)
         extra = map_fingerprint(feed_map, resolved_values)
         job: MemberJob | EmployeeJob
         if checked.kind is FileKind.MEMBERS:
             job = FeedMemberJob(
-                settings, stream, entities, state=state, file_label=label, extra_fingerprint=extra
+                settings,
+                FeedMemberSource(*parts),
+                entities,
+                state=state,
+                file_label=label,
+                extra_fingerprint=extra,
             )
         else:
             job = FeedEmployeeJob(
-                settings, stream, entities, file_label=label, extra_fingerprint=extra
+                settings,
+                FeedEmployeeSource(*parts),
+                entities,
+                file_label=label,
+                extra_fingerprint=extra,
             )
         engine = SyncEngine(
             settings=settings,

@@ -219,7 +219,9 @@ def shipped_map(package: str, name: str) -> FeedMap:
     folder = resources.files(package).joinpath("maps")
     entry = folder.joinpath(f"{name}.toml")
     if not entry.is_file():
-        known = sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+        known = sorted(
+            p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+        )
         raise MapError(f"no shipped map {name!r} (shipped: {', '.join(known) or 'none'})")
     return parse_map(entry.read_text(encoding="utf-8"), f"{name}.toml")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Json
 
 from clubsync.domain.runs import SyncType
 from clubsync.providers.base import (
@@ -44,8 +44,9 @@ class FeedAccount(BaseModel):
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
         description="A shipped map's name (providers/feed/maps/<name>.toml).",
     )
-    values: FeedValues | None = Field(
-        default=None, description="The club's own values, over the map's."
+    # JSON text: a location's account holds flat fields only (LocationSettings.account).
+    values: Json[FeedValues] | None = Field(
+        default=None, description="The club's own values, over the map's. (JSON text)"
     )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from clubsync.providers.feed.mapping import KEY_FIELD, FeedMap, FileKind, FileMap
+from clubsync.providers.feed.mapping import KEY_FIELD, FeedMap, FileMap
 
 # Raw records carry their row number (1 is the header) under this key; it is left out of
 # their content, so the same member on another row of a later file is unchanged.
@@ -38,13 +38,15 @@ def kind_of(file_name: str, feed_map: FeedMap) -> FileMap:
         if fnmatch.fnmatch(base, file_map.match.lower()):
             return file_map
     expected = ", ".join(f"{m.kind.value}: {m.match}" for m in feed_map.files.values())
-    raise FeedFileError(
-        f"{base}: no file of map {feed_map.label} has this name ({expected})"
-    )
+    raise FeedFileError(f"{base}: no file of map {feed_map.label} has this name ({expected})")
 
 
 def decode(data: bytes, feed_map: FeedMap, file_name: str) -> str:
-    encoding = "utf-8-sig" if feed_map.encoding.replace("_", "-").lower() in ("utf-8", "utf8") else feed_map.encoding
+    encoding = (
+        "utf-8-sig"
+        if feed_map.encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+        else feed_map.encoding
+    )
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
@@ -30,10 +30,10 @@ class FeedRows:
     location_code: str
     translator: RowTranslator
     page_rows: int = PAGE_ROWS
+    provider: str = field(init=False)
 
-    @property
-    def provider(self) -> str:
-        return self.feed_map.provider
+    def __post_init__(self) -> None:
+        self.provider = self.feed_map.provider
 
     @property
     def request_count(self) -> int:

@@ -4,6 +4,7 @@ the row and the field (never its value: it may be personal data), and the row is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -59,7 +60,9 @@ class RowTranslator:
         try:
             return parse_date(value, self.feed_map.date_formats)
         except ValueError:
-            raise self._bad(row, name, f"not a date in {' or '.join(self.feed_map.date_formats)}") from None
+            raise self._bad(
+                row, name, f"not a date in {' or '.join(self.feed_map.date_formats)}"
+            ) from None
 
     def _datetime(self, row: dict[str, Any], name: str) -> datetime | None:
         value = self._text(row, name)
@@ -84,7 +87,7 @@ class RowTranslator:
             raise self._bad(row, name, "not an amount")
         return amount
 
-    def _value(self, row: dict[str, Any], name: str, table: dict[str, str]) -> str | None:
+    def _value(self, row: dict[str, Any], name: str, table: Mapping[str, str]) -> str | None:
         value = self._text(row, name)
         if value is None:
             return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Json
 
 from clubsync.providers.base import Capabilities, ConnectContext
 from clubsync.providers.feed.mapping import FeedMap, FeedValues, shipped_map
@@ -38,9 +38,10 @@ class MosoAccount(BaseModel):
     extract_version: ExtractVersion = Field(
         description="The club's extract version (the same for every location of the club)."
     )
-    values: FeedValues | None = Field(
+    # JSON text: a location's account holds flat fields only (LocationSettings.account).
+    values: Json[FeedValues] | None = Field(
         default=None,
-        description="The club's own membership type, member and agreement status values.",
+        description="The club's own membership type, member and agreement status values. (JSON text)",
     )
 
 
