@@ -46,7 +46,7 @@ class FeedAccount(BaseModel):
     )
     # JSON text: a location's account holds flat fields only (LocationSettings.account).
     values: Json[FeedValues] | None = Field(
-        default=None, description="The club's own values, over the map's. (JSON text)"
+        default=None, description="The club's own values, over the map's (JSON)"
     )
 
 

@@ -41,7 +41,7 @@ class MosoAccount(BaseModel):
     # JSON text: a location's account holds flat fields only (LocationSettings.account).
     values: Json[FeedValues] | None = Field(
         default=None,
-        description="The club's own membership type, member and agreement status values. (JSON text)",
+        description="The club's own membership type, member, agreement status values (JSON)",
     )
 
 
