@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +25,7 @@ from clubsync.providers.feed.mapping import FeedMap, FileKind, MapError, load_ma
 from clubsync.providers.feed.reader import FeedFileError, rows
 from clubsync.providers.feeds import DeliveryRefused, club_feed, club_of_location, import_delivery
 from clubsync.runtime.aws import ENDPOINT_ENV, aws_client
+from clubsync.sandbox.moso import FAULTS, moso_extracts
 from clubsync.store.entities import EntityRepository
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
@@ -174,3 +176,38 @@ def check(
             console.print(f"  {reason}", highlight=False)
     else:
         console.print("Every row translates.")
+
+
+@feeds_app.command("sample")
+def sample(
+    out: Annotated[Path, typer.Argument(help="The folder to write the files in.")],
+    version: Annotated[str, typer.Option(help="MoSo extract version: 2.x, 2.5.x or 3.x.")] = "3.x",
+    club: Annotated[str, typer.Option(help="The club id in the file names.")] = "club7",
+    locations: Annotated[
+        str, typer.Option(help="Location codes the rows carry, comma-separated.")
+    ] = "N,S",
+    members: Annotated[int, typer.Option(min=0, help="Members per location.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the generated club.")] = 7,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="Break the members file: " + ", ".join(FAULTS) + " (repeatable)."),
+    ] = None,
+) -> None:
+    """Writes one sandbox delivery of MoSo extracts (members and employees files) from the
+    same generated club as the ABC sandbox."""
+    try:
+        files = moso_extracts(
+            version,
+            club_id=club,
+            locations=[code.strip() for code in locations.split(",") if code.strip()],
+            members_per_location=members,
+            now_local=datetime.now().replace(microsecond=0),
+            seed=seed,
+            faults=fault or (),
+        )
+    except ValueError as error:
+        raise _fail(str(error), 2) from None
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+        console.print(str(out / name), highlight=False, soft_wrap=True)
