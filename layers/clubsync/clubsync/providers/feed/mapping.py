@@ -11,6 +11,7 @@ import codecs
 import tomllib
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -226,9 +227,20 @@ def shipped_map(package: str, name: str) -> FeedMap:
     return parse_map(entry.read_text(encoding="utf-8"), f"{name}.toml")
 
 
+# ISO patterns read with fromisoformat: strptime costs about ten times as much, and dates are
+# most of a row's translation (bench/feed_import.py).
+ISO_DATE = "%Y-%m-%d"
+ISO_DATETIMES = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S")
+
+
+@lru_cache(maxsize=65_536)
 def parse_date(value: str, formats: tuple[str, ...]) -> date:
+    """The date `value` in the first of `formats` that reads it; ValueError if none does.
+    Cached: a file repeats its join and sign dates many times."""
     for pattern in formats:
         try:
+            if pattern == ISO_DATE and len(value) == len("2026-01-01"):
+                return date.fromisoformat(value)
             return datetime.strptime(value, pattern).date()
         except ValueError:
             continue
@@ -236,9 +248,17 @@ def parse_date(value: str, formats: tuple[str, ...]) -> date:
 
 
 def parse_datetime(value: str, formats: tuple[str, ...], zone: ZoneInfo) -> datetime:
+    """The instant `value` in the first of `formats` that reads it, in `zone` when it has no
+    offset of its own; ValueError if none does."""
     for pattern in formats:
         try:
-            parsed = datetime.strptime(value, pattern)
+            if pattern in ISO_DATETIMES and len(value) >= len("2026-01-01T00:00:00"):
+                parsed = datetime.fromisoformat(value)
+                has_offset = parsed.tzinfo is not None
+                if has_offset != pattern.endswith("%z") or (value[10] == "T") != ("T" in pattern):
+                    raise ValueError(value)
+            else:
+                parsed = datetime.strptime(value, pattern)
         except ValueError:
             continue
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
