@@ -109,21 +109,39 @@ def import_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        from clubsync.providers.feed.importer import ImportStatus
-        from clubsync.providers.feeds import DeliveryKey, club_feed, import_delivery
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        from clubsync.providers.feed.importer import FeedFileError, ImportStatus
+        from clubsync.providers.feed.mapping import MapError
+        from clubsync.providers.feeds import (
+            DeliveryKey,
+            DeliveryRefused,
+            club_feed,
+            import_delivery,
+        )
         from clubsync.runtime.run_metrics import record_run
 
         env = environment()
-        created = parse_event(event, env.bucket)
-        key = DeliveryKey.parse(created.detail.object.key)
         entities, state = repositories()
-        club = club_feed(state.locations(), key.provider, key.club_id)
-        data = s3().get_object(Bucket=env.bucket, Key=created.detail.object.key)["Body"].read()
 
         def time_short() -> bool:
             return bool(context.get_remaining_time_in_millis() < env.pause_margin_ms)
 
-        done = import_delivery(data, key.file_name, club, entities, state, should_pause=time_short)
+        object_key = None
+        try:
+            created = parse_event(event, env.bucket)
+            object_key = created.detail.object.key
+            key = DeliveryKey.parse(object_key)
+            club = club_feed(state.locations(), key.provider, key.club_id)
+            data = s3().get_object(Bucket=env.bucket, Key=object_key)["Body"].read()
+            done = import_delivery(
+                data, key.file_name, club, entities, state, should_pause=time_short
+            )
+        except (BadFeedEvent, DeliveryRefused, FeedFileError, MapError) as refused:
+            # Names and counts only: a reason never quotes a cell of the file.
+            logger.error(FILE_REFUSED, extra={"object_key": object_key, "reason": str(refused)})
+            metrics.add_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=1)
+            return {"status": "refused", "reason": str(refused)}
         for run in done.runs:
             record_run(metrics, logger, run)
         if done.unrouted:
