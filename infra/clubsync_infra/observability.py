@@ -23,6 +23,8 @@ from constructs import Construct
 
 from clubsync.domain.runs import RunStatus
 from clubsync.engine.sync_types import FULL_SYNC_ORDER
+from clubsync.runtime.feed_import import REFUSED_METRIC as FEED_REFUSED_METRIC
+from clubsync.runtime.feed_import import SERVICE as FEED_SERVICE
 from clubsync.runtime.run_metrics import (
     EVENT_REFUSED,
     REFUSED_METRIC,
@@ -34,6 +36,7 @@ from clubsync.runtime.run_metrics import (
 )
 from clubsync_infra.clubhub_pull import ClubHubPull
 from clubsync_infra.duplicates import WEBHOOK_SERVICE, Duplicates
+from clubsync_infra.feeds import Feeds
 from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync, service_name
 from clubsync_infra.member_sync import MemberSync
@@ -105,6 +108,7 @@ class Observability(Construct):
         prospect_push: ProspectPush,
         duplicates: Duplicates,
         clubhub_pull: ClubHubPull,
+        feeds: Feeds,
         follow_ups: FollowUps,
         staleness: Staleness,
         alarm_email: str | None,
@@ -146,6 +150,7 @@ class Observability(Construct):
         self._prospect_alarms(prospect_push)
         self._duplicates_alarms(duplicates)
         self._clubhub_pull_alarms(clubhub_pull)
+        self._feed_alarms(feeds)
         self._follow_ups_alarms(follow_ups)
         for alarm in self.alarms.values():
             # OK actions too: whoever was paged learns when it is over.
@@ -394,6 +399,32 @@ class Observability(Construct):
             ),
             "Hourly Club Hub pull events Scheduler could not deliver: check the function's "
             "permissions and concurrency.",
+        )
+
+    def _feed_alarms(self, feeds: Feeds) -> None:
+        self._alarm(
+            "FeedImportErrors",
+            "feed-import-errors",
+            feeds.function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            "A delivered file's import failed (its log names the file and the run; `clubsync "
+            "runs --location ID`); Lambda retries it and a retry continues where it stopped.",
+        )
+        self._alarm(
+            "FeedFilesRefused",
+            "feed-import-refused",
+            metric(FEED_REFUSED_METRIC, FEED_SERVICE),
+            "A delivered file was refused and imported nothing (a header not matching its "
+            "map, wrong encoding, truncated, duplicate rows, an unknown club): the function's "
+            "log line 'feed file refused' gives the reason; fix and upload it again.",
+        )
+        self._alarm(
+            "FeedDeadLetters",
+            "feed-import-dead-letters",
+            feeds.dead_letters.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            "Delivery events EventBridge could not hand to the feed import: check its "
+            "permissions; redrive the messages to the function.",
         )
 
     def _follow_ups_alarms(self, follow_ups: FollowUps) -> None:

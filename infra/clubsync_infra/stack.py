@@ -13,6 +13,7 @@ from constructs import Construct
 from clubsync.features.scheduling import FULL_SYNC_WINDOW_MINUTES
 from clubsync_infra.clubhub_pull import ClubHubPull
 from clubsync_infra.duplicates import Duplicates
+from clubsync_infra.feeds import Feeds
 from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync, construct_name
 from clubsync_infra.member_sync import MemberSync
@@ -111,6 +112,15 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.feeds = Feeds(
+            self,
+            "Feeds",
+            stage=stage,
+            storage=self.storage,
+            layers=layers.all,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.follow_ups = FollowUps(
             self,
             "FollowUps",
@@ -137,6 +147,7 @@ class ClubsyncStack(Stack):
             prospect_push=self.prospect_push,
             duplicates=self.duplicates,
             clubhub_pull=self.clubhub_pull,
+            feeds=self.feeds,
             follow_ups=self.follow_ups,
             staleness=self.staleness,
             alarm_email=alarm_email,
@@ -166,6 +177,8 @@ class ClubsyncStack(Stack):
             "ClubHubWebhookSecretName": self.duplicates.webhook_secret_name,
             "DuplicatesReportFunctionName": self.duplicates.report_function.function_name,
             "ClubHubPullFunctionName": self.clubhub_pull.function.function_name,
+            "FeedBucket": self.feeds.bucket.bucket_name,
+            "FeedImportFunctionName": self.feeds.function.function_name,
             "FollowUpsDueFunctionName": self.follow_ups.function.function_name,
             "AlarmTopicArn": self.observability.topic.topic_arn,
             "Dashboard": self.observability.dashboard.dashboard_name,

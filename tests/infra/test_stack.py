@@ -160,6 +160,10 @@ ACKNOWLEDGED = {
     "Serverless-LambdaAsyncFailureDestination",
     "Serverless-LambdaDLQ",
     "AwsSolutions-SMG4",
+    # The feed bucket's access-log bucket is not logged itself.
+    "AwsSolutions-S1",
+    # The feed import reads any file under incoming/ of the feed bucket.
+    "AwsSolutions-IAM5[Resource::<FeedsDeliveriesFE2E43E4.Arn>/incoming/*]",
 }
 
 
@@ -286,8 +290,8 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    # (17 with the Club Hub reconciliation pull.)
-    assert len(functions) == 17
+    # (18 with the Club Hub reconciliation pull and the feed import.)
+    assert len(functions) == 18
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
@@ -458,8 +462,8 @@ def test_registry_function_follows_registry_items_on_the_state_stream(dev: dict[
 def test_queues_and_topic_are_encrypted_and_tls_only(dev: dict[str, Any]) -> None:
     queues = of_type(dev, "AWS::SQS::Queue")
     # Member sync, registry, prospect push, weekly duplicate report, hourly due lists, hourly
-    # staleness check, hourly Club Hub pull.
-    assert len(queues) == 7
+    # staleness check, hourly Club Hub pull, feed import.
+    assert len(queues) == 8
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     for policy in of_type(dev, "AWS::SQS::QueuePolicy").values():
@@ -494,6 +498,9 @@ ALARMS = {
     "duplicates-report-failed",
     "clubhub-pull-errors",
     "clubhub-pull-dead-letters",
+    "feed-import-errors",
+    "feed-import-refused",
+    "feed-import-dead-letters",
     "followups-due-errors",
     "followups-due-dead-letters",
 }
@@ -1512,3 +1519,38 @@ def test_each_sync_function_paces_its_writes_by_the_registry(
     # The function reads it as it is written (table names are CloudFormation references here).
     environment = {**variables, ENTITIES.env_var: "entities", STATE.env_var: "state"}
     assert SyncEnvironment.model_validate(environment).write_units_per_second == pace
+
+
+# -- delivered files (issue 14) ----------------------------------------------------------------
+def test_the_feed_bucket_is_private_encrypted_and_tells_eventbridge(dev: dict[str, Any]) -> None:
+    buckets = of_type(dev, "AWS::S3::Bucket")
+    assert len(buckets) == 2  # the deliveries and their access logs
+    for bucket in buckets.values():
+        properties = bucket["Properties"]
+        assert properties["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        encryption = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert encryption[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    [deliveries] = [b for b in buckets.values() if "NotificationConfiguration" in b["Properties"]]
+    assert deliveries["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    assert "LoggingConfiguration" in deliveries["Properties"]
+
+
+def test_a_delivery_under_incoming_starts_the_feed_import(dev: dict[str, Any]) -> None:
+    [rule] = [
+        r
+        for r in of_type(dev, "AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]
+    ]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"] == {"key": [{"prefix": "incoming/"}]}
+    [target] = rule["Properties"]["Targets"]
+    assert "FeedsImport" in json.dumps(target["Arn"])
+    assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 4

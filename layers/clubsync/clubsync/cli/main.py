@@ -119,7 +119,16 @@ def sandbox(
 
 
 def _register_subcommands() -> None:
-    from clubsync.cli import clubhub, duplicates, followups, locations, prospects, runs, scenario
+    from clubsync.cli import (
+        clubhub,
+        duplicates,
+        feeds,
+        followups,
+        locations,
+        prospects,
+        runs,
+        scenario,
+    )
 
     app.add_typer(scenario.scenario_app, name="scenario", help="Replay a customer's sync timeline.")
     app.add_typer(locations.locations_app, name="locations", help="Register club locations.")
@@ -127,6 +136,7 @@ def _register_subcommands() -> None:
     app.add_typer(duplicates.duplicates_app, name="duplicates", help="Duplicate accounts.")
     app.add_typer(clubhub.clubhub_app, name="clubhub", help="Club Hub: replay pushes and pulls.")
     app.add_typer(followups.followups_app, name="followups", help="Follow-ups due and schedules.")
+    app.add_typer(feeds.feeds_app, name="feeds", help="Delivered files: import one, check a map.")
     app.command(name="runs")(runs.show_runs)
 
 

@@ -26,11 +26,15 @@ from clubsync.providers.base import (
     RecordSource,
 )
 from clubsync.providers.clubhub.provider import ClubHubProvider
+from clubsync.providers.feed.provider import FeedProvider
+from clubsync.providers.moso.provider import MosoProvider
 from clubsync.providers.prospects import ProspectTarget
 
 REGISTRY: dict[str, type[Provider]] = {
     AbcProvider.name: AbcProvider,
     ClubHubProvider.name: ClubHubProvider,
+    FeedProvider.name: FeedProvider,
+    MosoProvider.name: MosoProvider,
 }
 
 # The secret of a location, parsed (a JSON object), or None when it has none. Lambda reads the

@@ -162,6 +162,16 @@ class StateRepository:
     def clear_checkpoint(self, location_id: str, sync_type: str) -> None:
         self.table.delete(_checkpoint_key(location_id, sync_type))
 
+    # -- delivered files (providers/feed/importer.py) ----------------------------------------
+    def feed_file(self, scope: str, file_hash: str) -> dict[str, Any] | None:
+        """The ledger entry of a delivered file (by its content hash) in `scope` (provider and
+        club), or None when that content was never delivered there."""
+        item = self.table.get((f"FEED#{scope}", f"FILE#{file_hash}"))
+        return item["entry"] if item else None
+
+    def put_feed_file(self, scope: str, file_hash: str, entry: dict[str, Any]) -> None:
+        self.table.put({"pk": f"FEED#{scope}", "sk": f"FILE#{file_hash}", "entry": entry})
+
     # -- run records -----------------------------------------------------------------------
     def put_run(self, run: RunRecord) -> None:
         self.table.put(

@@ -1,0 +1,2 @@
+"""The file-feed path: delivered extract files read through a mapping file
+(docs/providers/file-feeds.md)."""
