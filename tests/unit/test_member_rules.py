@@ -165,3 +165,13 @@ def test_a_new_current_agreement_turns_the_others_inactive() -> None:
     assert [(a.agreement_key, a.is_current, a.is_active) for a in changed] == [
         ("a#2024-01-01", False, False)
     ]
+
+
+def test_billing_notes_are_added_to_the_lead_notes_once() -> None:
+    from clubsync.domain.rules import lead_notes_with
+
+    assert lead_notes_with(None, "  prefers mornings ") == "prefers mornings"
+    assert lead_notes_with("met at open day", None) == "met at open day"
+    added = lead_notes_with("met at open day", "prefers mornings")
+    assert added == "met at open day\nprefers mornings"
+    assert lead_notes_with(added, "prefers mornings") == added

@@ -59,9 +59,9 @@ def test_locations_apply_checks_the_account_with_the_providers_model() -> None:
     assert problems_of({**ABC, "provider": "clubhub", "account": {}}) == [
         "locations[0] (springfield): account.club_id: Field required"
     ]
-    [problem] = problems_of({**ABC, "provider": "mindbody", "account": {"site_id": 1}})
+    [problem] = problems_of({**ABC, "provider": "zenplanner", "account": {"site_id": 1}})
     assert problem == (
-        "locations[0] (springfield): provider: unknown provider 'mindbody'; registered "
+        "locations[0] (springfield): provider: unknown provider 'zenplanner'; registered "
         f"providers: {', '.join(sorted(REGISTRY))}"
     )
 

@@ -20,6 +20,10 @@ PROVIDERS = sorted({*REGISTRY, "fake"})
 # provider -> why it fails the contracts today (strict xfail: a fix makes the entry an error).
 # Empty: the Club Hub pull's club id (found by this suite) is read from the account now.
 KNOWN_FAILURES: dict[str, str] = {}
+# provider -> why its harness is not there yet (skipped, visibly; remove when it lands).
+HARNESS_PENDING: dict[str, str] = {
+    "mindbody": "its harness runs over the Mindbody sandbox, which is being written (issue 13)",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +37,8 @@ def _no_network() -> Iterator[None]:
 @pytest.fixture(params=PROVIDERS)
 def harness(request: pytest.FixtureRequest) -> Iterator[Any]:
     name: str = request.param
+    if name in HARNESS_PENDING:
+        pytest.skip(HARNESS_PENDING[name])
     try:
         module = importlib.import_module(f"tests.providers.{name}.harness")
     except ModuleNotFoundError as missing:

@@ -60,6 +60,10 @@ class BillingMember(BaseModel):
     alerts: tuple[str, ...] = Field(
         default=(), description="Every alert text billing shows for the member."
     )
+    # The billing system's photo of the member, and its free-text notes (Mindbody: PhotoUrl,
+    # Notes, which go to the CRM's lead notes). None where the provider sends neither.
+    photo_url: str | None = None
+    notes: str | None = None
     agreement: BillingAgreement | None = None
 
 

@@ -110,6 +110,7 @@ class Person(BaseModel):
     opt_ins: OptIns = Field(default_factory=OptIns)
     marketing_source: str | None = None
     notes: str | None = None
+    photo_url: str | None = Field(default=None, description="Billing's photo (Mindbody PhotoUrl).")
     is_active: bool = False
     billing_member_id: str | None = Field(default=None, description="The billing system's id.")
     billing_club: str | None = Field(default=None, description="Billing home club (clubSystemId).")

@@ -76,6 +76,20 @@ def merge_contact(existing: ContactData, incoming: ContactData, owner: RecordOwn
     return ContactData.model_validate(merged)
 
 
+def lead_notes_with(existing: str | None, billing_notes: str | None) -> str | None:
+    """The person's notes with billing's notes added (Mindbody's single client notes field
+    "is added to the CRM's lead notes"): appended once, on a line of their own; notes that are
+    already there (a replay, or staff copied them) are not added again."""
+    if billing_notes is None or not billing_notes.strip():
+        return existing
+    added = billing_notes.strip()
+    if not existing:
+        return added
+    if added in existing:
+        return existing
+    return f"{existing.rstrip()}\n{added}"
+
+
 def opt_ins_at_conversion(
     current: OptIns, from_billing: OptIns | None, settings: LocationSettings
 ) -> OptIns:

@@ -122,6 +122,15 @@ class Capabilities:
         return f"pulls {pulls}; " + ("takes prospects" if self.prospect_push else "no prospects")
 
 
+class CallLedger(Protocol):
+    """Billing calls counted per account and UTC day, across runs (the state table): what a
+    provider that bills calls (Mindbody) keeps its daily call budget with."""
+
+    def calls_on(self, account_key: str, day: str) -> int: ...
+
+    def add_calls(self, account_key: str, day: str, calls: int) -> None: ...
+
+
 @dataclass(frozen=True)
 class ConnectContext:
     """What a connection needs besides the account and the credentials."""
@@ -136,6 +145,11 @@ class ConnectContext:
     seconds_left: Callable[[], float] | None = None
     # An httpx transport in place of the network (benchmarks, tests); None in production.
     transport: Any = None
+    # Where billing calls are counted per account and day; None: not counted across runs
+    # (a provider with a daily budget then holds each connection to the whole budget).
+    call_ledger: CallLedger | None = None
+    # The run's clock (tests, local runs); None: the system's.
+    clock: Callable[[], datetime] | None = None
 
 
 class Connection(Protocol):

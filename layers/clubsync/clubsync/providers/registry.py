@@ -9,6 +9,7 @@ prospect push, local runs and `clubsync locations apply` all come through here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -17,6 +18,7 @@ from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.abc.provider import AbcProvider
 from clubsync.providers.base import (
+    CallLedger,
     Capabilities,
     ConnectContext,
     Connection,
@@ -26,7 +28,9 @@ from clubsync.providers.base import (
     RecordSource,
 )
 from clubsync.providers.clubhub.provider import ClubHubProvider
+from clubsync.providers.contact_logs import ContactLogTarget
 from clubsync.providers.feed.provider import FeedProvider
+from clubsync.providers.mindbody.provider import MindbodyProvider
 from clubsync.providers.moso.provider import MosoProvider
 from clubsync.providers.prospects import ProspectTarget
 
@@ -34,6 +38,7 @@ REGISTRY: dict[str, type[Provider]] = {
     AbcProvider.name: AbcProvider,
     ClubHubProvider.name: ClubHubProvider,
     FeedProvider.name: FeedProvider,
+    MindbodyProvider.name: MindbodyProvider,
     MosoProvider.name: MosoProvider,
 }
 
@@ -101,6 +106,8 @@ def connect_location(
     client_options: Mapping[str, Mapping[str, Any]] | None = None,
     seconds_left: Callable[[], float] | None = None,
     transport: Any = None,
+    call_ledger: CallLedger | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> CheckedConnection:
     """The location's connection to its billing system: its provider from the registry, its
     account and its secret validated by the provider's models, and only what the provider's
@@ -123,6 +130,8 @@ def connect_location(
         options=dict((client_options or {}).get(provider.name, {})),
         seconds_left=seconds_left,
         transport=transport,
+        call_ledger=call_ledger,
+        clock=clock,
     )
     opened = provider().connect(account, credentials, context)
     return CheckedConnection(settings, provider.capabilities, opened)
@@ -190,6 +199,13 @@ class CheckedConnection:
         """The billing system's own prospects, or None when the provider offers none."""
         source = getattr(self.connection, "prospect_source", None)
         found: RecordSource | None = source() if source is not None else None
+        return found
+
+    def contact_log_target(self) -> ContactLogTarget | None:
+        """Where follow-up contacts are recorded in billing, or None when the provider has no
+        such place (ABC, Club Hub)."""
+        target = getattr(self.connection, "contact_log_target", None)
+        found: ContactLogTarget | None = target() if target is not None else None
         return found
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from clubsync.domain.people import (
     PersonKind,
 )
 from clubsync.domain.rules import (
+    lead_notes_with,
     member_is_active,
     merge_contact,
     opt_ins_at_conversion,
@@ -288,6 +289,9 @@ def _as_member(
             "billing_member_id": incoming.billing_member_id,
             "billing_club": incoming.billing_club or base.billing_club,
             "marketing_source": base.marketing_source or incoming.marketing_source,
+            "notes": lead_notes_with(base.notes, incoming.notes),
+            # Billing's photo, as billing has it now (billing is where staff take it).
+            "photo_url": incoming.photo_url or base.photo_url,
             "created_at": base.created_at or incoming.created_at,
             "join_date": base.join_date or incoming.join_date,
             "source_hash": content_hash,

@@ -138,13 +138,20 @@ def sync_runtime() -> SyncRuntime:
         )
     )
 
+    state = StateRepository(DynamoItemTable(dynamodb, env.state_table))
+
     def connection(
         settings: LocationSettings, opened: list[Any], seconds_left: Callable[[], float]
     ) -> Connection:
         # The composition root (providers/registry.py): provider, account and secret checked
         # there; a refusal becomes InvalidEvent in run_scheduled_sync.
         connected = connect_location(
-            settings, read_secret, client_options=client_options, seconds_left=seconds_left
+            settings,
+            read_secret,
+            client_options=client_options,
+            seconds_left=seconds_left,
+            # Billing calls counted per account and day (Mindbody's daily call budget).
+            call_ledger=state,
         )
         opened.append(connected)
         return connected
@@ -175,7 +182,7 @@ def sync_runtime() -> SyncRuntime:
     return SyncRuntime(
         env=env,
         entities=EntityRepository(DynamoItemTable(dynamodb, env.entities_table, pacer=pacer)),
-        state=StateRepository(DynamoItemTable(dynamodb, env.state_table)),
+        state=state,
         source=source,
         member_source=member_source,
         invoke_async=invoke_async,

@@ -19,6 +19,11 @@ LOCATIONS_PK = "LOCATIONS"
 RUN_RETENTION = timedelta(days=400)
 # One item per location, kept for good: a location is integrated once (per provider).
 INTEGRATED_SK = "INTEGRATED#"
+# A billing account's daily call count (Mindbody bills calls past an allowance) is read on the
+# day it counts; a month of them is kept to look back at.
+CALL_COUNT_RETENTION = timedelta(days=35)
+CALL_COUNT_ATTEMPTS = 10
+CONTACT_LOG_PREFIX = "CONTACTLOG#"
 
 
 class QuarantinedRecord(BaseModel):
@@ -150,6 +155,47 @@ class StateRepository:
     def put_integration(self, location_id: str, marker: dict[str, Any]) -> None:
         self.table.put({"pk": location_pk(location_id), "sk": INTEGRATED_SK, "integration": marker})
 
+    # -- billing call budgets (providers/base.py, CallLedger) -------------------------------
+    def calls_on(self, account_key: str, day: str) -> int:
+        """Calls counted against a billing account (`mindbody#<site id>`) on a UTC day."""
+        item = self.table.get((_calls_pk(account_key), day))
+        return int(item["calls"]) if item else 0
+
+    def add_calls(self, account_key: str, day: str, calls: int) -> None:
+        """Adds calls to the account's day, safe against a concurrent sync of the same account
+        (a conditional put on the count read, retried)."""
+        if calls <= 0:
+            return
+        key = (_calls_pk(account_key), day)
+        for _ in range(CALL_COUNT_ATTEMPTS):
+            item = self.table.get(key)
+            current = int(item["calls"]) if item else None
+            try:
+                self.table.put_expecting(
+                    {
+                        "pk": key[0],
+                        "sk": day,
+                        "calls": (current or 0) + calls,
+                        "expires_at": _epoch(datetime.fromisoformat(day) + CALL_COUNT_RETENTION),
+                    },
+                    {"calls": current},
+                )
+                return
+            except ConditionFailed:
+                continue
+        raise ConditionFailed(f"the call count of {account_key} on {day} kept changing")
+
+    # -- follow-up contacts recorded in billing (features/follow_up_push.py) ----------------
+    def contact_log_push(self, location_id: str, key: str) -> dict[str, Any] | None:
+        """What became of a follow-up contact's push: {"state": "sending"|"sent", ...}."""
+        item = self.table.get((location_pk(location_id), f"{CONTACT_LOG_PREFIX}{key}"))
+        return item["push"] if item else None
+
+    def put_contact_log_push(self, location_id: str, key: str, push: dict[str, Any]) -> None:
+        self.table.put(
+            {"pk": location_pk(location_id), "sk": f"{CONTACT_LOG_PREFIX}{key}", "push": push}
+        )
+
     # -- checkpoints ---------------------------------------------------------------------
     def checkpoint(self, location_id: str, sync_type: str) -> dict[str, Any] | None:
         item = self.table.get(_checkpoint_key(location_id, sync_type))
@@ -244,6 +290,10 @@ class StateRepository:
                 for location_id, sync_type, record_id in released
             ],
         )
+
+
+def _calls_pk(account_key: str) -> str:
+    return f"CALLS#{account_key}"
 
 
 def _checkpoint_key(location_id: str, sync_type: str) -> Key:
