@@ -269,6 +269,22 @@ def test_rejected_prospect_is_not_retried_until_edited(
     assert pusher.push("p-1").outcome is PushOutcome.PUSHED
 
 
+def test_a_location_checks_its_own_providers_rules_not_abcs(
+    settings: LocationSettings,
+    store: ProspectStore,
+    entities: EntityRepository,
+    target: FakeProspectTarget,
+) -> None:
+    # A period in the city and a campaign of another type are ABC's refusals; a Mindbody site
+    # refuses what its required fields say, at push time, so both are sent.
+    mindbody = settings.model_copy(update={"provider": "mindbody"})
+    target.campaigns = {"c-1": "ADV"}
+    entities.save([make_prospect(contact={"city": "St. Louis"}, marketing_source_id="c-1")])
+    result = ProspectPusher(mindbody, store, target, clock=lambda: NOW).push("p-1")
+    assert result.outcome is PushOutcome.PUSHED
+    assert len(target.create_calls) == 1
+
+
 def test_billing_rejection_is_recorded_with_its_reason_and_frees_the_claim(
     pusher: ProspectPusher, store: ProspectStore, target: FakeProspectTarget
 ) -> None:

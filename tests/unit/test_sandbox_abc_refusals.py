@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clubsync.domain import prospect_validation
+from clubsync.providers.abc import prospect_rules as prospect_validation
 from clubsync.sandbox.abc import refusals
 
 

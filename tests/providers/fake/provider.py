@@ -27,7 +27,7 @@ from clubsync.providers.base import (
     RecordSource,
     SourcePage,
 )
-from clubsync.providers.prospects import ProspectTarget
+from clubsync.providers.prospects import NO_PROSPECT_RULES, ProspectRules, ProspectTarget
 
 
 class FakeAccount(BaseModel):
@@ -127,6 +127,7 @@ class FakeProvider:
     name: ClassVar[str] = "fake"
     account_model: ClassVar[type[BaseModel]] = FakeAccount
     credentials_model: ClassVar[type[BaseModel]] = FakeCredentials
+    prospect_rules: ClassVar[ProspectRules] = NO_PROSPECT_RULES
     capabilities: ClassVar[Capabilities] = Capabilities(pulls=frozenset({SyncType.MEMBERS}))
 
     def connect(

@@ -46,14 +46,6 @@ from clubsync.domain.people import (
     PersonKind,
     ProspectPush,
 )
-from clubsync.domain.prospect_validation import (
-    ValidationContext,
-    city_has_period,
-    invalid_postal_code,
-    missing_first_name,
-    missing_last_name,
-    prospect_warnings,
-)
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.text import text_problem
 from clubsync.features.public_url import (
@@ -66,6 +58,7 @@ from clubsync.features.public_url import (
     secret_matches,
 )
 from clubsync.features.public_url import INTAKE_SECRET_HEADER as SECRET_HEADER
+from clubsync.providers.prospects import ValidationContext
 from clubsync.store.entities import EntityRepository, person_key
 from clubsync.store.state import StateRepository
 
@@ -396,10 +389,12 @@ class ProspectIntake:
 def billing_problems(person: Person, settings: LocationSettings) -> list[str]:
     """A preview of what the push will meet (the campaign type is checked at push time, when
     billing's campaign list is read)."""
-    context = ValidationContext(default_country=settings.country)
-    rules = (missing_first_name, missing_last_name, city_has_period, invalid_postal_code)
-    reasons = [reason for rule in rules if (reason := rule(person, context)) is not None]
-    return reasons + prospect_warnings(person, context)
+    # Imported here: the registry loads every provider, which the intake URL's cold start does
+    # not need to answer a form.
+    from clubsync.providers.registry import prospect_rules_for
+
+    rules = prospect_rules_for(settings)
+    return rules.preview(person, ValidationContext(default_country=settings.country))
 
 
 # -- the HTTP endpoint (functions/prospect_intake) -------------------------------------------

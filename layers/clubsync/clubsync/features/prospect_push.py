@@ -5,9 +5,10 @@
    already sent (or refused) and is skipped. That is what makes our own write-back of the
    push outcome loop-safe, and why a refused prospect waits until someone edits it.
 2. `ProspectPusher.push` re-reads the prospect (a redelivered or stale record pushes the
-   current content, never an old one), validates it as ABC would, and sends it: a PUT with the
-   full personal block when the billing id is known, otherwise a POST under a create claim
-   that guarantees one billing prospect per CRM prospect.
+   current content, never an old one), checks it against what the location's billing system
+   refuses (its provider's `ProspectRules`), and sends it: a PUT with the full personal
+   block when the billing id is known, otherwise a POST under a create claim that
+   guarantees one billing prospect per CRM prospect.
 3. The outcome goes back onto the prospect: pushed, rejected (with the reason), or failing
    (transient; raised so the stream retries it, until `max_attempts`, then dead-lettered).
 """
@@ -26,19 +27,17 @@ from typing import Any, Protocol
 from clubsync.domain.employees import salesperson_account
 from clubsync.domain.match_keys import email_key, name_key, phone_keys
 from clubsync.domain.people import Person, PersonKind, ProspectPush, ProspectPushState
-from clubsync.domain.prospect_validation import (
-    ValidationContext,
-    prospect_warnings,
-    rejection_reasons,
-)
 from clubsync.domain.settings import LocationSettings
 from clubsync.providers.prospects import (
+    ProspectRules,
     ProspectTarget,
     PushOutcomeUnknown,
     PushRejected,
     PushTransient,
     SalespersonRefused,
+    ValidationContext,
 )
+from clubsync.providers.registry import prospect_rules_for
 from clubsync.store.prospects import ClaimBusy, ClaimState, CreateClaim, ProspectStore
 
 # Bump when the mapping changes what is sent: every prospect is then pushed once more.
@@ -157,8 +156,11 @@ class ProspectPusher:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         owner: str | None = None,
         claim_scope: str = "",
+        rules: ProspectRules | None = None,
     ) -> None:
         self.settings = settings
+        # What the location's billing system refuses before anything is sent.
+        self.rules = rules if rules is not None else prospect_rules_for(settings)
         self.store = store
         self.target = target
         self.dead_letters = dead_letters or MemoryDeadLetters()
@@ -184,12 +186,12 @@ class ProspectPusher:
 
         campaign_type = (
             self.target.campaign_type(person.marketing_source_id)
-            if person.marketing_source_id
+            if person.marketing_source_id and self.rules.reads_campaign_type
             else None
         )
         context = ValidationContext(self.settings.country, campaign_type)
-        warnings = prospect_warnings(person, context)
-        reasons = rejection_reasons(person, context)
+        warnings = self.rules.warnings(person, context)
+        reasons = self.rules.refusals(person, context)
         if reasons:
             return self._rejected(person, content_hash, "; ".join(reasons), warnings)
 

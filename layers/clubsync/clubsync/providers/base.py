@@ -16,7 +16,7 @@ from clubsync.domain.billing import BillingMember
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
 from clubsync.domain.windows import Window
-from clubsync.providers.prospects import ProspectTarget
+from clubsync.providers.prospects import ProspectRules, ProspectTarget
 
 RawRecord = dict[str, Any]
 
@@ -195,6 +195,8 @@ class Provider(Protocol):
     account_model: ClassVar[type[BaseModel]]
     credentials_model: ClassVar[type[BaseModel]]
     capabilities: ClassVar[Capabilities]
+    # What it refuses in a prospect before one is sent (NO_PROSPECT_RULES: nothing up front).
+    prospect_rules: ClassVar[ProspectRules]
 
     def connect(self, account: Any, credentials: Any, context: ConnectContext) -> Connection:
         """`account` and `credentials` are instances of the two models above."""

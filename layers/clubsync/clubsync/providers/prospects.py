@@ -1,4 +1,5 @@
-"""What the prospect push needs from a billing provider (ABC now; others later)."""
+"""What the prospect push needs from a billing provider: where prospects go (`ProspectTarget`)
+and what the provider refuses before anything is sent (`ProspectRules`)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,56 @@ class PushTransient(PushError):
 class PushOutcomeUnknown(PushTransient):
     """A create failed without saying whether billing created the prospect (a 500, a read
     timeout). The next attempt looks for it before creating again."""
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What a provider's prospect rules need besides the prospect: the location's country, and
+    the type of the prospect's campaign in billing (None when unknown there, or not read)."""
+
+    default_country: str = "US"
+    campaign_type: str | None = None
+
+
+class ProspectRules(Protocol):
+    """What a billing system refuses in a prospect, checked before it is sent, each reason a
+    line staff can act on (providers/abc/prospect_rules.py is ABC's). A provider whose
+    refusals depend on the account (Mindbody's required fields) checks them in its target and
+    raises PushRejected; its rules here are `NO_PROSPECT_RULES`."""
+
+    # Whether `refusals` looks at the campaign's type (the pusher reads it from billing only then).
+    reads_campaign_type: bool
+
+    def refusals(self, person: Person, context: ValidationContext) -> list[str]:
+        """Every reason the billing system would refuse the prospect; empty when none."""
+        ...
+
+    def warnings(self, person: Person, context: ValidationContext) -> list[str]:
+        """What is sent anyway but may come out wrong in billing (kept on the prospect)."""
+        ...
+
+    def preview(self, person: Person, context: ValidationContext) -> list[str]:
+        """What intake can tell a form before the push: refusals that need nothing from
+        billing, then warnings."""
+        ...
+
+
+class NoProspectRules:
+    """Nothing refused before sending: the billing system's own answer is the refusal."""
+
+    reads_campaign_type = False
+
+    def refusals(self, person: Person, context: ValidationContext) -> list[str]:
+        return []
+
+    def warnings(self, person: Person, context: ValidationContext) -> list[str]:
+        return []
+
+    def preview(self, person: Person, context: ValidationContext) -> list[str]:
+        return []
+
+
+NO_PROSPECT_RULES = NoProspectRules()
 
 
 class ProspectTarget(Protocol):

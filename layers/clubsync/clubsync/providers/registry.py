@@ -32,7 +32,7 @@ from clubsync.providers.contact_logs import ContactLogTarget
 from clubsync.providers.feed.provider import FeedProvider
 from clubsync.providers.mindbody.provider import MindbodyProvider
 from clubsync.providers.moso.provider import MosoProvider
-from clubsync.providers.prospects import ProspectTarget
+from clubsync.providers.prospects import ProspectRules, ProspectTarget
 
 REGISTRY: dict[str, type[Provider]] = {
     AbcProvider.name: AbcProvider,
@@ -66,6 +66,12 @@ def provider_named(name: str) -> type[Provider]:
             f"unknown provider {name!r}; registered providers: {', '.join(sorted(REGISTRY))}"
         )
     return provider
+
+
+def prospect_rules_for(settings: LocationSettings) -> ProspectRules:
+    """What the location's billing system refuses in a prospect before one is sent (the
+    prospect push and intake's preview)."""
+    return provider_named(settings.provider).prospect_rules
 
 
 def offered_sync_types(settings: LocationSettings) -> frozenset[SyncType]:

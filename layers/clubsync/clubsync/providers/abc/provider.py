@@ -13,6 +13,7 @@ from clubsync.providers.abc.billing_prospects import billing_prospect_source
 from clubsync.providers.abc.client import AbcClient, AbcClientConfig, AbcCredentials, AbcError
 from clubsync.providers.abc.club import club_zone_mismatch
 from clubsync.providers.abc.members import AbcMemberSource
+from clubsync.providers.abc.prospect_rules import ABC_PROSPECT_RULES
 from clubsync.providers.abc.prospects import AbcProspectTarget
 from clubsync.providers.abc.sources import abc_record_source
 from clubsync.providers.base import (
@@ -22,6 +23,7 @@ from clubsync.providers.base import (
     RecordSource,
     SourceError,
 )
+from clubsync.providers.prospects import ProspectRules
 
 
 class AbcAccount(BaseModel):
@@ -78,6 +80,7 @@ class AbcProvider:
     account_model: ClassVar[type[BaseModel]] = AbcAccount
     credentials_model: ClassVar[type[BaseModel]] = AbcCredentials
     # Named one by one: a sync type added later is not ABC's until its source exists.
+    prospect_rules: ClassVar[ProspectRules] = ABC_PROSPECT_RULES
     capabilities: ClassVar[Capabilities] = Capabilities(
         pulls=frozenset(
             {

@@ -24,7 +24,7 @@ from clubsync.providers.base import (
     RecordSource,
 )
 from clubsync.providers.clubhub.client import ClubHubClient
-from clubsync.providers.prospects import ProspectTarget
+from clubsync.providers.prospects import NO_PROSPECT_RULES, ProspectRules, ProspectTarget
 
 
 class ClubHubAccount(BaseModel):
@@ -89,6 +89,7 @@ class ClubHubProvider:
     name: ClassVar[str] = "clubhub"
     account_model: ClassVar[type[BaseModel]] = ClubHubAccount
     credentials_model: ClassVar[type[BaseModel]] = ClubHubCredentials
+    prospect_rules: ClassVar[ProspectRules] = NO_PROSPECT_RULES
     capabilities: ClassVar[Capabilities] = Capabilities(pulls=frozenset(), prospect_push=False)
 
     def connect(

@@ -25,7 +25,7 @@ from clubsync.providers.base import (
     RecordSource,
 )
 from clubsync.providers.feed.mapping import FeedMap, FeedValues, shipped_map
-from clubsync.providers.prospects import ProspectTarget
+from clubsync.providers.prospects import NO_PROSPECT_RULES, ProspectRules, ProspectTarget
 
 CLUB_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -95,6 +95,7 @@ class FeedProvider:
     name: ClassVar[str] = "feed"
     account_model: ClassVar[type[BaseModel]] = FeedAccount
     credentials_model: ClassVar[type[BaseModel]] = FeedCredentials
+    prospect_rules: ClassVar[ProspectRules] = NO_PROSPECT_RULES
     capabilities: ClassVar[Capabilities] = FEED_CAPABILITIES
 
     def connect(

@@ -32,6 +32,7 @@ from clubsync.providers.mindbody.sales_detail import SalesDetail
 from clubsync.providers.mindbody.site import site_zone_mismatch
 from clubsync.providers.mindbody.sources import billing_prospect_source, mindbody_record_source
 from clubsync.providers.mindbody.wire import MbSite
+from clubsync.providers.prospects import NO_PROSPECT_RULES, ProspectRules
 
 # Mindbody's free allowance is quoted as 1,000 calls a day per key [one]; a site gets it all
 # unless its account says otherwise (docs/providers/mindbody.md, "Call budget").
@@ -132,6 +133,7 @@ class MindbodyProvider:
     name: ClassVar[str] = "mindbody"
     account_model: ClassVar[type[BaseModel]] = MindbodySite
     credentials_model: ClassVar[type[BaseModel]] = MindbodyCredentials
+    prospect_rules: ClassVar[ProspectRules] = NO_PROSPECT_RULES
     capabilities: ClassVar[Capabilities] = Capabilities(
         pulls=frozenset(
             {

@@ -22,6 +22,7 @@ from clubsync.providers.feed.provider import (
     FeedConnection,
     FeedCredentials,
 )
+from clubsync.providers.prospects import NO_PROSPECT_RULES, ProspectRules
 
 PROVIDER = "moso"
 ExtractVersion = Literal["2.x", "2.5.x", "3.x"]
@@ -53,6 +54,7 @@ class MosoProvider:
     name: ClassVar[str] = PROVIDER
     account_model: ClassVar[type[BaseModel]] = MosoAccount
     credentials_model: ClassVar[type[BaseModel]] = FeedCredentials
+    prospect_rules: ClassVar[ProspectRules] = NO_PROSPECT_RULES
     capabilities: ClassVar[Capabilities] = FEED_CAPABILITIES
 
     def connect(

@@ -1,6 +1,6 @@
 """What the fake ABC refuses in a pushed prospect's address: the sandbox's own copy of the
 postal-code formats (libaddressinput "zip") and country spellings, so the sandbox never imports
-the validation it fakes (clubsync.domain.prospect_validation). A test checks the two agree
+the validation it fakes (clubsync.providers.abc.prospect_rules). A test checks the two agree
 (tests/unit/test_sandbox_abc_refusals.py)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What ABC refuses in a prospect push, checked before we send it.
+"""What ABC refuses in a prospect push, checked before we send it: ABC's `ProspectRules`.
 
 Source: spec/abc-integration-overview.txt, "Prospects" -> "The following issues will prevent
 prospects created in Club OS from being pushed to ABC" and "may result in incorrect data".
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from clubsync.domain.people import ContactData, Person
+from clubsync.providers.prospects import ValidationContext
 
 # Marketing sources are ABC "campaigns"; ABC accepts a prospect's campaign only with one of
 # these types (spec: "Marketing Source has incorrect settings in ABC").
@@ -90,15 +90,6 @@ def country_code(country: str | None, default: str) -> str:
 def _has_address(contact: ContactData) -> bool:
     # ABC validates the address fields only when Address Line 1 is filled out (spec).
     return bool(contact.address_line1 and contact.address_line1.strip())
-
-
-@dataclass(frozen=True)
-class ValidationContext:
-    """What the rules need besides the prospect: the location's country, and the type of the
-    prospect's campaign in billing (None when the campaign is unknown there)."""
-
-    default_country: str = "US"
-    campaign_type: str | None = None
 
 
 # -- rejections: one function per reason ---------------------------------------------------
@@ -189,3 +180,32 @@ WARNING_RULES: tuple[Rule, ...] = (state_missing, postal_code_unchecked)
 
 def prospect_warnings(person: Person, context: ValidationContext) -> list[str]:
     return [warning for rule in WARNING_RULES if (warning := rule(person, context)) is not None]
+
+
+# What intake can tell a form before the push: every refusal but the campaign's, whose type is
+# read from billing at push time.
+PREVIEW_RULES: tuple[Rule, ...] = (
+    missing_first_name,
+    missing_last_name,
+    city_has_period,
+    invalid_postal_code,
+)
+
+
+class AbcProspectRules:
+    """ABC's refusals and warnings as the prospect push and intake ask for them."""
+
+    reads_campaign_type = True
+
+    def refusals(self, person: Person, context: ValidationContext) -> list[str]:
+        return rejection_reasons(person, context)
+
+    def warnings(self, person: Person, context: ValidationContext) -> list[str]:
+        return prospect_warnings(person, context)
+
+    def preview(self, person: Person, context: ValidationContext) -> list[str]:
+        reasons = [r for rule in PREVIEW_RULES if (r := rule(person, context)) is not None]
+        return reasons + prospect_warnings(person, context)
+
+
+ABC_PROSPECT_RULES = AbcProspectRules()

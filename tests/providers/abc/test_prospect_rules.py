@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clubsync.domain.prospect_validation import (
-    ValidationContext,
+from clubsync.providers.abc.prospect_rules import (
     campaign_not_pon_or_pfa,
     city_has_period,
     country_code,
@@ -15,6 +14,7 @@ from clubsync.domain.prospect_validation import (
     prospect_warnings,
     rejection_reasons,
 )
+from clubsync.providers.prospects import ValidationContext
 from tests.unit.prospect_helpers import make_prospect
 
 CONTEXT = ValidationContext(default_country="US")
@@ -119,3 +119,22 @@ def test_postal_code_of_an_unknown_country_format_is_warned_about() -> None:
     person = make_prospect(contact={"country": "KE", "zip": "00100"})
     assert rejection_reasons(person, CONTEXT) == []
     assert any("not checked" in warning for warning in prospect_warnings(person, CONTEXT))
+
+
+def test_abcs_rules_are_the_providers_and_the_intake_preview_leaves_the_campaign_out() -> None:
+    from clubsync.domain.settings import LocationSettings
+    from clubsync.providers.abc.prospect_rules import ABC_PROSPECT_RULES
+    from clubsync.providers.registry import prospect_rules_for
+
+    abc = LocationSettings(
+        location_id="springfield", club_number="0451", time_zone="America/Chicago"
+    )
+    assert prospect_rules_for(abc) is ABC_PROSPECT_RULES
+    person = make_prospect(contact={"city": "St. Louis", "state": ""}, marketing_source_id="c-1")
+    context = ValidationContext(default_country="US", campaign_type="ADV")
+    refusals = ABC_PROSPECT_RULES.refusals(person, context)
+    assert refusals == rejection_reasons(person, context)
+    assert any("PON or PFA" in reason for reason in refusals)
+    preview = ABC_PROSPECT_RULES.preview(person, context)
+    assert not any("PON or PFA" in line for line in preview)
+    assert any("period" in line for line in preview) and any("state" in line for line in preview)
