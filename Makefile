@@ -48,14 +48,17 @@ bench: $(INSTALLED) ## benchmarks print figures; they never fail a build
 layers: $(INSTALLED) ## the Lambda layers (dependencies for arm64, the library), no Docker
 	$(BIN)/python layers/build.py
 
-node_modules/.bin/cdk: package.json
-	npm install --no-audit --no-fund
+# The CDK CLI pinned by package-lock.json (npm ci installs exactly that version).
+node_modules/.bin/cdk: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
-synth: layers node_modules/.bin/cdk ## synthesize the CloudFormation template (cdk.out/)
-	npx cdk synth
+STAGE ?= dev
 
-deploy: layers node_modules/.bin/cdk ## deploy with your AWS credentials (docs/operations.md)
-	npx cdk deploy
+synth: layers node_modules/.bin/cdk ## synthesize the CloudFormation templates (cdk.out/), STAGE=dev|prod
+	npx cdk synth -q -c stage=$(STAGE)
+
+deploy: layers node_modules/.bin/cdk ## deploy with your AWS credentials: make deploy STAGE=prod (docs/operations.md)
+	npx cdk deploy -c stage=$(STAGE)
 
 clean:
 	rm -rf $(VENV) build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,9 @@ Context (cdk.json, or -c key=value):
   abcBaseUrl       billing API base URL (default: ABC's production URL)
   clubhubBaseUrl   Club Hub API base URL of the reconciliation pull (unset: no Club Hub pull)
   alarmEmail       an address subscribed to the alarm topic (optional)
+  accountConcurrency  the account's Lambda concurrency quota (default 1000); synth fails in
+                   one line when the reservations + 100 do not fit (clubsync_infra/concurrency.py)
+  reserveConcurrency  false: no function reserves concurrency (new accounts with a small quota)
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import App, Environment, Validations
+from aws_cdk import App, Aspects, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from clubsync_infra.concurrency import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    WithoutReservedConcurrency,
+    check_quota,
+)
 from clubsync_infra.runtime import ROOT
 from clubsync_infra.stack import ClubsyncStack
 
@@ -40,11 +48,27 @@ def build_app(
         # Fresh library copy and, when its inputs changed, a new dependency layer.
         subprocess.run([sys.executable, str(Path(ROOT, "layers", "build.py"))], check=True)
     email = app.node.try_get_context("alarmEmail")
+    reserve = str(app.node.try_get_context("reserveConcurrency")).lower() != "false"
+    quota = _integer(app, "accountConcurrency", DEFAULT_ACCOUNT_CONCURRENCY)
     for stage in stages or [str(app.node.try_get_context("stage") or "dev")]:
-        _stack(app, stage, str(email) if email else None)
+        stack = _stack(app, stage, str(email) if email else None)
+        if reserve:
+            check_quota(stack, quota)
+        else:
+            Aspects.of(stack).add(WithoutReservedConcurrency())
     # cdk-nag 3 runs as a policy-validation plugin: synth fails on any unacknowledged finding.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app
+
+
+def _integer(app: App, name: str, default: int) -> int:
+    value = app.node.try_get_context(name)
+    if value is None:
+        return default
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValueError(f"context {name} must be a whole number, got {value!r}") from None
 
 
 def _window(value: object) -> int:
@@ -71,4 +95,8 @@ def _stack(app: App, stage: str, email: str | None) -> ClubsyncStack:
 
 
 if __name__ == "__main__":
-    build_app().synth()
+    try:
+        build_app().synth()
+    except ValueError as refused:
+        # A context value a person set: one line, not the CDK's traceback.
+        sys.exit(f"clubsync: {refused}")

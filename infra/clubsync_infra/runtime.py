@@ -46,11 +46,13 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
 
 def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
     """An ARN as cdk-nag spells it in a finding id: unresolved parts become <AWS::...>, a
-    region or account the stack is pinned to appears literally."""
+    region or account the stack is pinned to appears literally (and the partition, known from a
+    pinned region under the enablePartitionLiterals flag)."""
     stack = Stack.of(scope)
+    partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
     region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
-    return f"arn:<AWS::Partition>:{service}:{region}:{account}:{resource}"
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
 def bundling_skipped(scope: Construct) -> bool:

@@ -61,6 +61,11 @@ RESOURCE_STAR_ALLOWED = {
 }
 
 
+def cdk_json_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
 def _load(name: str, path: Path) -> Any:
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
@@ -77,8 +82,11 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     saved = os.environ.get("CDK_DEFAULT_REGION")
     os.environ["CDK_DEFAULT_REGION"] = "eu-west-1"
     try:
+        # cdk.json's context (its feature flags above all): what `cdk deploy` synthesizes.
         app = infra_app.build_app(
-            {"aws:cdk:bundling-stacks": []}, outdir=str(outdir), stages=("dev", "prod")
+            {**cdk_json_context(), "aws:cdk:bundling-stacks": []},
+            outdir=str(outdir),
+            stages=("dev", "prod"),
         )
     finally:
         if saved is None:
@@ -1554,3 +1562,35 @@ def test_a_delivery_under_incoming_starts_the_feed_import(dev: dict[str, Any]) -
     [target] = rule["Properties"]["Targets"]
     assert "FeedsImport" in json.dumps(target["Arn"])
     assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 4
+
+
+def test_reserved_concurrency_is_checked_against_the_stated_account_quota() -> None:
+    infra_app = _load("clubsync_cdk_app_quota", ROOT / "infra" / "app.py")
+    with pytest.raises(ValueError) as raised:
+        infra_app.build_app(
+            {"aws:cdk:bundling-stacks": [], "accountConcurrency": "10"}, stages=("dev",)
+        )
+    message = str(raised.value)
+    assert "reserveConcurrency=false" in message and "\n" not in message
+    needed = int(re.search(r"at least (\d+)", message).group(1))  # type: ignore[union-attr]
+    # The quota the message names is enough.
+    infra_app.build_app(
+        {"aws:cdk:bundling-stacks": [], "accountConcurrency": str(needed)}, stages=("dev",)
+    )
+
+
+def test_a_small_account_deploys_without_reservations(tmp_path: Path) -> None:
+    infra_app = _load("clubsync_cdk_app_unreserved", ROOT / "infra" / "app.py")
+    app = infra_app.build_app(
+        {"aws:cdk:bundling-stacks": [], "reserveConcurrency": "false", "accountConcurrency": "10"},
+        outdir=str(tmp_path),
+        stages=("dev",),
+    )
+    app.synth()
+    template = json.loads((tmp_path / "Clubsync-dev.template.json").read_text())
+    functions = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
+    assert functions and all("ReservedConcurrentExecutions" not in f for f in functions)
