@@ -10,36 +10,32 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
+
+from clubsync.cli.aws_errors import EXIT_AWS_SETUP, explain
 
 console = Console()
 errors = Console(stderr=True, highlight=False)
-# Like every refusal of the CLI: nothing ran.
-EXIT_NOT_CONFIGURED = 2
+# Kept for callers and tests: the exit code of a machine without AWS set up (cli/aws_errors.py).
+EXIT_NOT_CONFIGURED = EXIT_AWS_SETUP
 
 
 class _Commands(TyperGroup):
-    """The `clubsync` group: a command that needs AWS on a machine without it set up ends with
-    one line saying what to set, not botocore's traceback (every subcommand runs inside this
-    group's `invoke`)."""
+    """The `clubsync` group: an AWS or billing error in any command ends with one line saying
+    what is wrong and what to do and a documented exit code (cli/aws_errors.py), not botocore's
+    traceback (every subcommand runs inside this group's `invoke`)."""
 
     def invoke(self, ctx: Any) -> Any:
-        from botocore.exceptions import NoCredentialsError
-
-        from clubsync.runtime.aws import AwsNotConfigured
-
         try:
             return super().invoke(ctx)
-        except AwsNotConfigured as error:
-            problem = str(error)
-        except NoCredentialsError:
-            problem = (
-                "No AWS credentials found: configure a profile (aws configure, or AWS_PROFILE) "
-                "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for moto give "
-                "--endpoint-url."
-            )
-        errors.print(f"[red]{problem}[/]", soft_wrap=True)
-        raise typer.Exit(EXIT_NOT_CONFIGURED)
+        except Exception as error:
+            explained = explain(error)
+            if explained is None:
+                raise
+        # AWS messages may hold brackets: printed as text, not as rich markup.
+        errors.print(f"[red]{escape(explained.line)}[/]", soft_wrap=True)
+        raise typer.Exit(explained.exit_code)
 
 
 app = typer.Typer(

@@ -6,7 +6,6 @@ billing club (credentials from the location's Secrets Manager secret, or the san
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -51,26 +50,29 @@ Sandbox = Annotated[
 
 
 def _tables(endpoint_url: str | None, prefix: str) -> tuple[DynamoItemTable, DynamoItemTable]:
-    client = aws_client("dynamodb", endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
+    client = aws_client("dynamodb", endpoint_url)
     return (
         DynamoItemTable(client, ENTITIES.resolved_name(prefix)),
         DynamoItemTable(client, STATE.resolved_name(prefix)),
     )
 
 
-def _secrets(sandbox: bool) -> SecretReader:
+def _secrets(sandbox: bool, endpoint_url: str | None) -> SecretReader:
     if sandbox:
         return sandbox_secret
 
     def read(name: str) -> Any:
-        secrets = aws_client("secretsmanager")
+        # The same endpoint as the tables: a local run reads moto's secrets, not the account's.
+        secrets = aws_client("secretsmanager", endpoint_url)
         return json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
 
     return named_secret(read)
 
 
-def _connector(base_url: str, sandbox: bool) -> Callable[[LocationSettings], Connection]:
-    secrets = _secrets(sandbox)
+def _connector(
+    base_url: str, sandbox: bool, endpoint_url: str | None
+) -> Callable[[LocationSettings], Connection]:
+    secrets = _secrets(sandbox, endpoint_url)
 
     def connect(settings: LocationSettings) -> Connection:
         return connect_location(settings, secrets, client_options={"abc": {"base_url": base_url}})
@@ -87,7 +89,7 @@ def _factory(
     factory = PusherFactory(
         state,
         store,
-        connect=_connector(base_url, sandbox),
+        connect=_connector(base_url, sandbox, endpoint_url),
     )
     return factory, store, state
 
