@@ -2,7 +2,8 @@
 
 Context (cdk.json, or -c key=value):
   stage            dev | prod   prod turns on deletion protection and retains data on delete
-  secretPrefix     name prefix of the billing secrets the sync may read (default clubsync/)
+  secretPrefix     name prefix of the billing secrets the sync may read (default
+                   clubsync/<stage>/: dev cannot read prod's)
   syncConcurrency  reserved concurrency of the member sync function (default 100)
   fullSyncWindowMinutes  Scheduler's flexible window of the 21:00 full syncs (default 15; 0 off)
   intakeConcurrency  reserved concurrency of the prospect intake URL (default 10)
@@ -81,7 +82,7 @@ def _stack(app: App, stage: str, email: str | None) -> ClubsyncStack:
         app,
         f"Clubsync-{stage}",
         stage=stage,
-        secret_prefix=str(app.node.try_get_context("secretPrefix") or "clubsync/"),
+        secret_prefix=app.node.try_get_context("secretPrefix") or None,
         sync_concurrency=int(app.node.try_get_context("syncConcurrency") or 100),
         full_sync_window=_window(app.node.try_get_context("fullSyncWindowMinutes")),
         abc_base_url=app.node.try_get_context("abcBaseUrl") or None,

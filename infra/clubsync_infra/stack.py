@@ -27,6 +27,10 @@ from clubsync_infra.storage import Storage
 STAGES = ("dev", "prod")
 
 
+def stage_secret_prefix(stage: str) -> str:
+    return f"clubsync/{stage}/"
+
+
 class ClubsyncStack(Stack):
     def __init__(
         self,
@@ -34,7 +38,7 @@ class ClubsyncStack(Stack):
         construct_id: str,
         *,
         stage: str,
-        secret_prefix: str = "clubsync/",
+        secret_prefix: str | None = None,
         sync_concurrency: int = 100,
         full_sync_window: int = FULL_SYNC_WINDOW_MINUTES,
         abc_base_url: str | None = None,
@@ -44,6 +48,8 @@ class ClubsyncStack(Stack):
         if stage not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
         super().__init__(scope, construct_id, **kwargs)
+        # Per stage by default, so dev's functions cannot read prod's billing secrets.
+        secret_prefix = secret_prefix or stage_secret_prefix(stage)
         production = stage == "prod"
         removal = RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY
         retention = logs.RetentionDays.ONE_YEAR if production else logs.RetentionDays.ONE_MONTH
@@ -166,6 +172,10 @@ class ClubsyncStack(Stack):
             },
             "SchedulerRoleArn": self.scheduling.scheduler_role.role_arn,
             "ScheduleGroup": self.scheduling.group_name,
+            "RegistryDeadLetterQueueUrl": self.scheduling.dead_letters.queue_url,
+            "FullSyncWindowMinutes": str(full_sync_window),
+            # The CLI refuses a location whose billing secret lies outside it.
+            "SecretPrefix": secret_prefix,
             "ProspectIntakeUrl": self.prospect_push.intake_url.url,
             "ProspectIntakeSecretName": self.prospect_push.intake_secret_name,
             "ProspectPushFunctionArn": self.prospect_push.push_function.function_arn,

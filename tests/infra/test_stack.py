@@ -360,7 +360,9 @@ def test_the_sync_may_invoke_itself_and_read_only_clubsync_secrets(dev: dict[str
     actions = {a for s in statements(dev) for a in _as_list(s["Action"])}
     assert "lambda:InvokeFunction" in actions
     granted = _granted(dev, _function(dev, "members-sync"))
-    assert json.dumps(granted["secretsmanager:GetSecretValue"]).endswith(':secret:clubsync/*"]]}]')
+    assert json.dumps(granted["secretsmanager:GetSecretValue"]).endswith(
+        ':secret:clubsync/dev/*"]]}]'
+    )
 
 
 def _granted(template: dict[str, Any], function: dict[str, Any]) -> dict[str, list[Any]]:
@@ -840,7 +842,7 @@ def test_prospect_push_and_reintegration_read_billing_secrets_and_send_to_the_dl
         function = _function(dev, service)
         granted = _granted(dev, function)
         assert json.dumps(granted["secretsmanager:GetSecretValue"]).endswith(
-            ':secret:clubsync/*"]]}]'
+            ':secret:clubsync/dev/*"]]}]'
         )
         assert granted["sqs:SendMessage"] == [{"Fn::GetAtt": [queue, "Arn"]}]
         variables = function["Properties"]["Environment"]["Variables"]
@@ -994,7 +996,7 @@ def test_the_full_sync_functions_run_their_type_with_the_rights_their_code_uses(
         assert _table_actions(dev, granted, ENTITIES, "dev") == sync_actions
         assert _table_actions(dev, granted, STATE, "dev") == sync_actions
         secrets = json.dumps(granted["secretsmanager:GetSecretValue"])
-        assert secrets.endswith(':secret:clubsync/*"]]}]'), directory
+        assert secrets.endswith(':secret:clubsync/dev/*"]]}]'), directory
         other = {"secretsmanager:GetSecretValue"}
         if directory == "checkins_sync":
             # Scheduler invokes it asynchronously for partial syncs: failures go to the DLQ,
@@ -1594,3 +1596,20 @@ def test_a_small_account_deploys_without_reservations(tmp_path: Path) -> None:
         if resource["Type"] == "AWS::Lambda::Function"
     ]
     assert functions and all("ReservedConcurrentExecutions" not in f for f in functions)
+
+
+def test_each_stage_reads_only_its_own_billing_secrets(
+    dev: dict[str, Any], prod: dict[str, Any]
+) -> None:
+    for template, stage in ((dev, "dev"), (prod, "prod")):
+        granted = _granted(template, _function(template, "members-sync"))
+        secrets = json.dumps(granted["secretsmanager:GetSecretValue"])
+        assert secrets.endswith(f':secret:clubsync/{stage}/*"]]}}]'), stage
+        assert template["Outputs"]["SecretPrefix"]["Value"] == f"clubsync/{stage}/"
+
+
+def test_every_output_the_cli_reads_from_a_stack_is_declared(dev: dict[str, Any]) -> None:
+    from clubsync.cli.stack import OUTPUT_VARIABLES
+
+    missing = sorted(set(OUTPUT_VARIABLES) - set(dev["Outputs"]))
+    assert missing == [], f"clubsync.cli.stack reads outputs the stack lacks: {missing}"

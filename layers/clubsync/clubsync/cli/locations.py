@@ -20,6 +20,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from clubsync.cli.stack import SCHEDULE_GROUP_ENV, SECRET_PREFIX_ENV
 from clubsync.domain.settings import (
     DEFAULT_PROVIDER,
     LocationSettings,
@@ -55,6 +56,8 @@ locations_app = typer.Typer(
 console = Console()
 
 DEFAULT_SECRET_PREFIX = "clubsync/"
+# The group local runs (moto) create on first use; deployed, the stack's output names it.
+LOCAL_SCHEDULE_GROUP = "clubsync-dev"
 # Stand-in ARNs for moto: Scheduler stores them, nothing is invoked locally.
 LOCAL_ACCOUNT_ARN = "arn:aws:{service}:us-east-1:123456789012:{resource}"
 
@@ -260,7 +263,11 @@ EndpointOption = Annotated[
 ]
 PrefixOption = Annotated[str, typer.Option(help="Prefix of local table names.")]
 GroupOption = Annotated[
-    str, typer.Option(envvar="CLUBSYNC_SCHEDULE_GROUP", help="Scheduler group (stack output).")
+    str | None,
+    typer.Option(
+        envvar=SCHEDULE_GROUP_ENV,
+        help=f"Scheduler group (stack output ScheduleGroup; locally {LOCAL_SCHEDULE_GROUP}).",
+    ),
 ]
 TargetOption = Annotated[
     str | None,
@@ -309,7 +316,7 @@ def _state(endpoint: str | None, table_prefix: str) -> StateRepository:
 
 def _target(
     endpoint: str | None,
-    group: str,
+    group: str | None,
     target: str | None,
     role: str | None,
     dlq: str | None,
@@ -321,19 +328,26 @@ def _target(
         target = target or local.format(service="lambda", resource="function:clubsync-members")
         role = role or local.format(service="iam", resource="role/clubsync-scheduler")
         dlq = dlq or local.format(service="sqs", resource="clubsync-sync-dlq")
-    missing = [
-        name
-        for name, value in (("--target-arn", target), ("--role-arn", role), ("--dlq-arn", dlq))
-        if not value
+        group = group or LOCAL_SCHEDULE_GROUP
+    needed = [
+        ("--group", group),
+        ("--target-arn", target),
+        ("--role-arn", role),
+        ("--dlq-arn", dlq),
     ]
+    if not endpoint_url(endpoint):
+        # Deployed, schedules without these would point the 21:00 sync at the member sync
+        # alone and drop the check-in partials: refused rather than rolled back silently.
+        needed += [("--full-sync-arn", full_sync), ("--checkins-arn", checkins)]
+    missing = [name for name, value in needed if not value]
     if missing:
         console.print(
-            f"[red]To reconcile schedules, give {', '.join(missing)}[/] (stack outputs "
-            "SyncFunctionArn, SchedulerRoleArn, SyncDeadLetterQueueArn; or the CLUBSYNC_* "
-            "variables in docs/operations.md)."
+            f"[red]To reconcile schedules, give {', '.join(missing)}[/] (or --stack NAME: "
+            "the stack's outputs; or the CLUBSYNC_* variables in docs/operations.md).",
+            soft_wrap=True,
         )
         raise typer.Exit(2)
-    assert target and role and dlq
+    assert group and target and role and dlq
     return ScheduleTarget(
         group=group,
         target_arn=target,
@@ -393,12 +407,16 @@ def apply_command(
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Check the file; change nothing.")] = False,
     secret_prefix: Annotated[
-        str, typer.Option(help="Billing secrets must start with this (the stack's secretPrefix).")
+        str,
+        typer.Option(
+            envvar=SECRET_PREFIX_ENV,
+            help="Billing secrets must start with this (the stack's output SecretPrefix).",
+        ),
     ] = DEFAULT_SECRET_PREFIX,
     reconcile_here: ReconcileOption = None,
     endpoint: EndpointOption = None,
     table_prefix: PrefixOption = "",
-    group: GroupOption = "clubsync-dev",
+    group: GroupOption = None,
     target_arn: TargetOption = None,
     role_arn: RoleOption = None,
     dlq_arn: DlqOption = None,
@@ -475,7 +493,7 @@ def remove_command(
     reconcile_here: ReconcileOption = None,
     endpoint: EndpointOption = None,
     table_prefix: PrefixOption = "",
-    group: GroupOption = "clubsync-dev",
+    group: GroupOption = None,
     target_arn: TargetOption = None,
     role_arn: RoleOption = None,
     dlq_arn: DlqOption = None,
@@ -506,7 +524,7 @@ def remove_command(
 def reconcile_command(
     endpoint: EndpointOption = None,
     table_prefix: PrefixOption = "",
-    group: GroupOption = "clubsync-dev",
+    group: GroupOption = None,
     target_arn: TargetOption = None,
     role_arn: RoleOption = None,
     dlq_arn: DlqOption = None,
@@ -516,7 +534,7 @@ def reconcile_command(
     """Make every schedule in the group match the registry (repairs drift; deletes strays)."""
     target = _target(endpoint, group, target_arn, role_arn, dlq_arn, full_sync_arn, checkins_arn)
     state = _state(endpoint, table_prefix)
-    _print_reconciled(reconcile_locations(_scheduler(endpoint, group), state, target, None))
+    _print_reconciled(reconcile_locations(_scheduler(endpoint, target.group), state, target, None))
 
 
 @locations_app.command("onboard")

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from clubsync.cli.aws_errors import EXIT_AWS_SETUP, explain
+from clubsync.cli.aws_errors import EXIT_AWS_RESOURCE, EXIT_AWS_SETUP, explain
 
 console = Console()
 errors = Console(stderr=True, highlight=False)
@@ -44,6 +44,29 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def use_deployed_stack(
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            envvar="CLUBSYNC_STACK",
+            help="A deployed stack (e.g. Clubsync-prod): its outputs give every command its "
+            "tables, ARNs, schedule group and secret prefix; explicit options still win.",
+        ),
+    ] = None,
+) -> None:
+    if stack:
+        from clubsync.cli.stack import StackNotFound, use_stack
+
+        try:
+            use_stack(stack)
+        except StackNotFound as missing:
+            errors.print(f"[red]{escape(str(missing))}[/]", soft_wrap=True)
+            raise typer.Exit(EXIT_AWS_RESOURCE) from missing
+
 
 # A TCP port: typer refuses anything else with a one-line "Invalid value for '--port'".
 MAX_PORT = 65535
