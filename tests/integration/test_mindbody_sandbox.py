@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
@@ -327,3 +327,22 @@ def test_the_provider_reads_packs_bought_long_ago_and_staff(sandbox: MindbodySan
         assert len(employees) == 8 and all("Email" in e for e in employees)
     finally:
         connection.close()
+
+
+def test_list_faults_break_a_record_or_the_page(
+    http: httpx.Client, sandbox: MindbodySandbox
+) -> None:
+    sandbox.core.faults.add(Fault(kind=FaultKind.MALFORMED_RECORD, resource="clients"))
+    broken = http.get("/client/clients", params={"request.limit": "5"}).json()["Clients"]
+    with pytest.raises(ValidationError):
+        MbClient.model_validate(broken[0])
+    sandbox.core.faults.add(Fault(kind=FaultKind.UNREADABLE_PAGE, resource="staff"))
+    cut = http.get("/staff/staff")
+    assert cut.status_code == 200
+    with pytest.raises(ValueError):
+        cut.json()
+    sandbox.core.faults.add(Fault(kind=FaultKind.SERVER_ERROR, resource="clientvisits"))
+    assert (
+        http.get("/client/clientvisits", params={"request.uniqueClientId": "1"}).status_code == 500
+    )
+    assert http.get("/staff/staff").json()["StaffMembers"]

@@ -25,10 +25,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clubsync.sandbox.core import (
     BadRequest,
+    FaultKind,
     Request,
     Response,
     Route,
     SandboxCore,
+    json_bytes,
     json_response,
 )
 from clubsync.sandbox.mindbody.generator import (
@@ -268,11 +270,11 @@ class MindbodySandbox:
             records = [r for r in records if str(r.get("Id")) in client_ids]
         if unique_ids:
             records = [r for r in records if str(r.get("UniqueId")) in unique_ids]
-        return _page(query, "Clients", records)
+        return self._page(request, "Clients", records)
 
     def get_contracts(self, request: Request, site: Site) -> Response:
         unique_id = self._client_of(request, site, "request.uniqueClientId", "request.clientId")
-        return _page(request.query, "Contracts", site.contracts.get(unique_id, []))
+        return self._page(request, "Contracts", site.contracts.get(unique_id, []))
 
     def get_services(self, request: Request, site: Site) -> Response:
         query = request.query
@@ -296,7 +298,7 @@ class MindbodySandbox:
             for r in site.services
             if str(r.get("ClientID")) in client_ids and start <= _date_of(r.get(on)) <= end
         ]
-        return _page(query, "ClientServices", records)
+        return self._page(request, "ClientServices", records)
 
     def get_visits(self, request: Request, site: Site) -> Response:
         unique_id = self._client_of(request, site, "request.uniqueClientId", "request.clientId")
@@ -311,7 +313,7 @@ class MindbodySandbox:
         records = [
             v for v in site.visits.get(unique_id, []) if start <= _at(v.get("StartDateTime")) <= end
         ]
-        return _page(query, "Visits", records)
+        return self._page(request, "Visits", records)
 
     def get_contact_logs(self, request: Request, site: Site) -> Response:
         query = request.query
@@ -329,14 +331,14 @@ class MindbodySandbox:
             for log in site.contact_logs
             if log["Client"]["Id"] == client_id and start <= _at(log["CreatedDateTime"]) < end
         ]
-        return _page(query, "ContactLogs", records)
+        return self._page(request, "ContactLogs", records)
 
     def get_staff(self, request: Request, site: Site) -> Response:
         ids = set(_list(request.query, "request.staffIds"))
         records = [s for s in site.staff if not ids or str(s.get("Id")) in ids]
         if not self.token_valid(request.headers.get("authorization")):
             records = [{k: s.get(k) for k in PUBLIC_STAFF_FIELDS} for s in records]
-        return _page(request.query, "StaffMembers", records)
+        return self._page(request, "StaffMembers", records)
 
     def get_sites(self, request: Request, site: Site) -> Response:
         wanted = set(_list(request.query, "request.siteIds"))
@@ -355,7 +357,7 @@ class MindbodySandbox:
             for s in self.sites.values()
             if not wanted or str(s.site_id) in wanted
         ]
-        return _page(request.query, "Sites", records)
+        return self._page(request, "Sites", records)
 
     def get_required_fields(self, request: Request, site: Site) -> Response:
         return json_response({"RequiredClientFields": list(site.required_fields)})
@@ -446,6 +448,36 @@ class MindbodySandbox:
         return json_response(copy.deepcopy(log))
 
     # -- helpers --------------------------------------------------------------------------
+    def _page(self, request: Request, key: str, records: list[Record]) -> Response:
+        """One page of a list, with the list faults applied (docs/sandbox.md, "Mindbody")."""
+        query = request.query
+        limit = _int(query, "request.limit", DEFAULT_LIMIT)
+        offset = _int(query, "request.offset", 0)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadRequest(f"request.limit: between 1 and {MAX_LIMIT}")
+        page = copy.deepcopy(records[offset : offset + limit])
+        resource = request.path.rstrip("/").rsplit("/", 1)[-1]
+        if page and self.core.faults.take(resource, has_records=True) is not None:
+            # The record's own id is no integer: a record no reader can key or validate.
+            page[0]["UniqueId" if key == "Clients" else "Id"] = "broken"
+        fault = request.fault
+        if fault is not None and fault.kind is FaultKind.SILENT_REJECTION:
+            page, records = [], []
+        body = json_bytes(
+            {
+                "PaginationResponse": {
+                    "RequestedLimit": limit,
+                    "RequestedOffset": offset,
+                    "PageSize": len(page),
+                    "TotalResults": len(records),
+                },
+                key: page,
+            }
+        )
+        if fault is not None and fault.kind is FaultKind.UNREADABLE_PAGE:
+            body = body[: len(body) // 2]
+        return Response(HTTPStatus.OK, body)
+
     def _client_of(self, request: Request, site: Site, unique_key: str, id_key: str) -> int:
         """The client a per-client read names: UniqueClientId takes precedence over ClientId."""
         unique = request.query.get(unique_key)
@@ -585,25 +617,6 @@ def _date_of(value: Any) -> date:
         return date.min
 
 
-def _page(query: Mapping[str, str], key: str, records: list[Record]) -> Response:
-    limit = _int(query, "request.limit", DEFAULT_LIMIT)
-    offset = _int(query, "request.offset", 0)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"request.limit: between 1 and {MAX_LIMIT}")
-    page = records[offset : offset + limit]
-    return json_response(
-        {
-            "PaginationResponse": {
-                "RequestedLimit": limit,
-                "RequestedOffset": offset,
-                "PageSize": len(page),
-                "TotalResults": len(records),
-            },
-            key: copy.deepcopy(page),
-        }
-    )
-
-
 def _int(query: Mapping[str, str], name: str, default: int) -> int:
     value = query.get(name)
     if value is None or value == "":
@@ -624,25 +637,26 @@ class _MindbodyRoutes:
     def __init__(self, sandbox: MindbodySandbox) -> None:
         self._sandbox = sandbox
 
-    def _route(self, method: str, path: str, handler: SiteHandler, resource: str) -> Route:
-        return Route(method, path, self._on_site(handler), resource)
+    def _route(self, method: str, path: str, handler: SiteHandler) -> Route:
+        # A fault's resource is the endpoint's last path segment: "clients", "issue", "staff".
+        return Route(method, path, self._on_site(handler), path.rsplit("/", 1)[-1])
 
     def routes(self) -> list[Route]:
         s = self._sandbox
         return [
-            self._route("POST", "usertoken/issue", s.issue, "usertoken"),
-            self._route("GET", "client/clients", s.get_clients, "clients"),
-            self._route("GET", "client/clientcontracts", s.get_contracts, "clientcontracts"),
-            self._route("GET", "client/clientservices", s.get_services, "clientservices"),
-            self._route("GET", "client/clientvisits", s.get_visits, "clientvisits"),
-            self._route("GET", "client/contactlogs", s.get_contact_logs, "contactlogs"),
-            self._route("GET", "client/requiredclientfields", s.get_required_fields, "fields"),
-            self._route("GET", "client/clientreferraltypes", s.get_referral_types, "referrals"),
-            self._route("POST", "client/addclient", s.add_client_route, "addclient"),
-            self._route("POST", "client/updateclient", s.update_client_route, "updateclient"),
-            self._route("POST", "client/addcontactlog", s.add_contact_log, "addcontactlog"),
-            self._route("GET", "staff/staff", s.get_staff, "staff"),
-            self._route("GET", "site/sites", s.get_sites, "sites"),
+            self._route("POST", "usertoken/issue", s.issue),
+            self._route("GET", "client/clients", s.get_clients),
+            self._route("GET", "client/clientcontracts", s.get_contracts),
+            self._route("GET", "client/clientservices", s.get_services),
+            self._route("GET", "client/clientvisits", s.get_visits),
+            self._route("GET", "client/contactlogs", s.get_contact_logs),
+            self._route("GET", "client/requiredclientfields", s.get_required_fields),
+            self._route("GET", "client/clientreferraltypes", s.get_referral_types),
+            self._route("POST", "client/addclient", s.add_client_route),
+            self._route("POST", "client/updateclient", s.update_client_route),
+            self._route("POST", "client/addcontactlog", s.add_contact_log),
+            self._route("GET", "staff/staff", s.get_staff),
+            self._route("GET", "site/sites", s.get_sites),
         ]
 
     def _on_site(self, handler: SiteHandler) -> Callable[[Request], Response]:
