@@ -77,6 +77,29 @@ def test_a_sandbox_file_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) 
     assert_refused(result.output, result.exit_code, "not UTF-8 text")
 
 
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (["--site", "studio-1"], "--site: a Mindbody SiteId is a whole number"),
+        (["--time-zone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+    ],
+)
+def test_a_bad_mindbody_sandbox_option_is_refused_in_one_line(
+    extra: list[str], reason: str
+) -> None:
+    result = runner.invoke(app, ["sandbox", "--provider", "mindbody", *extra])
+    assert result.exit_code == 2
+    assert_refused(result.output, result.exit_code, reason)
+
+
+def test_the_mindbody_sandbox_refuses_an_abc_file(tmp_path: Path) -> None:
+    path = tmp_path / "billing.json"
+    path.write_text('{"clubs": []}', encoding="utf-8")
+    result = runner.invoke(app, ["sandbox", "--provider", "mindbody", "--file", str(path)])
+    assert result.exit_code == 2
+    assert_refused(result.output, result.exit_code, "--file holds ABC-shaped data")
+
+
 # -- ports -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("port", ["99999", "65536", "-1"])
 def test_a_port_out_of_range_is_refused(port: str) -> None:

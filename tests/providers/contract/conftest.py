@@ -21,9 +21,7 @@ PROVIDERS = sorted({*REGISTRY, "fake"})
 # Empty: the Club Hub pull's club id (found by this suite) is read from the account now.
 KNOWN_FAILURES: dict[str, str] = {}
 # provider -> why its harness is not there yet (skipped, visibly; remove when it lands).
-HARNESS_PENDING: dict[str, str] = {
-    "mindbody": "its harness runs over the Mindbody sandbox, which is being written (issue 13)",
-}
+HARNESS_PENDING: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)

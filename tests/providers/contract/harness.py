@@ -38,6 +38,9 @@ class Harness(Protocol):
     # None when its member pull reads a modified-since window; otherwise why it has none, the
     # reason window, equal-timestamp and time-zone contracts are skipped with.
     no_window: str | None
+    # Optional attribute `inactive_query_reads_active` (False when absent): True where billing
+    # cannot list inactive members only, so the full sync's inactive query reads the recently
+    # modified active ones again (Mindbody).
 
     def location(self, time_zone: str) -> LocationSettings:
         """A location on this provider, in `time_zone`, known to its billing."""

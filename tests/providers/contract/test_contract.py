@@ -93,8 +93,10 @@ def test_paging_reads_every_page_to_the_end(harness: Harness, extra: int) -> Non
     assert run.counts.created == count
     club.expect_stored(range(1, count + 1))
     member_pages = math.ceil(count / harness.page_size)
-    # The full sync's other query (inactive members) may answer one empty page.
-    assert member_pages <= run.counts.pages <= member_pages + 1, run.counts
+    # The full sync's other query (inactive members) may answer one empty page, or read the
+    # recently modified active members again where billing cannot ask for inactive ones only.
+    reread = member_pages if getattr(harness, "inactive_query_reads_active", False) else 0
+    assert member_pages <= run.counts.pages <= member_pages + reread + 1, run.counts
 
 
 # -- window edges and equal timestamps -----------------------------------------------------------

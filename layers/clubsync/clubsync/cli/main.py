@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,12 +86,21 @@ def demo(
     run_demo(members, seed=seed, console=console)
 
 
+class SandboxProvider(StrEnum):
+    abc = "abc"
+    mindbody = "mindbody"
+
+
 @app.command()
 def sandbox(
     port: Annotated[
         int, typer.Option(min=0, max=MAX_PORT, help="Port on 127.0.0.1 (0 picks a free one).")
     ] = 8099,
-    club: Annotated[str, typer.Option(help="Club number to serve.")] = "0451",
+    provider: Annotated[
+        SandboxProvider, typer.Option(help="Which billing API to serve.")
+    ] = SandboxProvider.abc,
+    club: Annotated[str, typer.Option(help="Club number to serve (abc).")] = "0451",
+    site: Annotated[str, typer.Option(help="Mindbody SiteId to serve (mindbody).")] = "-99",
     time_zone: Annotated[str, typer.Option(help="The club's IANA time zone.")] = "America/Chicago",
     members: Annotated[
         int, typer.Option(min=0, help="Generated members (ignored with --file).")
@@ -98,24 +108,22 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
     file: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, help="ABC-shaped JSON to serve instead."),
+        typer.Option(exists=True, dir_okay=False, help="ABC-shaped JSON to serve instead (abc)."),
     ] = None,
 ) -> None:
-    """Serve the ABC API shape on 127.0.0.1 until interrupted (docs/sandbox.md)."""
-    from clubsync.sandbox import BillingSandbox
-
-    billing = BillingSandbox(now=datetime.now(UTC))
+    """Serve a billing API (ABC by default, or Mindbody) on 127.0.0.1 until interrupted
+    (docs/sandbox.md)."""
+    served: Any
     try:
-        if file is not None:
-            billing.load_file(file)
+        if provider is SandboxProvider.mindbody:
+            served, headline, how = _mindbody_sandbox(site, time_zone, members, seed, file)
         else:
-            billing.add_club(club, time_zone)
-            billing.generate_members(club, members, seed=seed)
+            served, headline, how = _abc_sandbox(club, time_zone, members, seed, file)
     except ValueError as error:
         console.print(f"[red]Cannot load the sandbox data:[/] {error}", soft_wrap=True)
         raise typer.Exit(2) from error
     try:
-        url = billing.start(port=port)
+        url = served.start(port=port)
     except OSError as error:  # taken, or below 1024 without the right to bind it
         console.print(
             f"[red]Cannot serve on 127.0.0.1:{port}:[/] {error.strerror}; choose another "
@@ -123,10 +131,8 @@ def sandbox(
             soft_wrap=True,
         )
         raise typer.Exit(2) from error
-    console.print(f"Billing sandbox serving clubs {', '.join(billing.clubs)} at [bold]{url}[/]")
-    console.print(
-        "Credentials: app_id=sandbox app_key=sandbox. Control API: /_sandbox/. Ctrl-C stops."
-    )
+    console.print(f"{headline} at [bold]{url}[/]")
+    console.print(how)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -134,7 +140,45 @@ def sandbox(
     except KeyboardInterrupt:
         pass
     finally:
-        billing.stop()
+        served.stop()
+
+
+def _abc_sandbox(
+    club: str, time_zone: str, members: int, seed: int, file: Path | None
+) -> tuple[Any, str, str]:
+    from clubsync.sandbox import BillingSandbox
+
+    billing = BillingSandbox(now=datetime.now(UTC))
+    if file is not None:
+        billing.load_file(file)
+    else:
+        billing.add_club(club, time_zone)
+        billing.generate_members(club, members, seed=seed)
+    return (
+        billing,
+        f"Billing sandbox serving clubs {', '.join(billing.clubs)}",
+        "Credentials: app_id=sandbox app_key=sandbox. Control API: /_sandbox/. Ctrl-C stops.",
+    )
+
+
+def _mindbody_sandbox(
+    site: str, time_zone: str, members: int, seed: int, file: Path | None
+) -> tuple[Any, str, str]:
+    from clubsync.sandbox.mindbody import MindbodySandbox
+
+    if file is not None:
+        raise ValueError("--file holds ABC-shaped data; the Mindbody sandbox generates its studio")
+    if not site.lstrip("-").isdigit():
+        raise ValueError(f"--site: a Mindbody SiteId is a whole number, not {site!r}")
+    mindbody = MindbodySandbox(now=datetime.now(UTC))
+    mindbody.add_site(site, time_zone)
+    mindbody.generate_studio(site, members, seed=seed)
+    return (
+        mindbody,
+        f"Mindbody sandbox serving site {site} ({members} clients)",
+        f"Headers: API-Key: sandbox, SiteId: {site}; staff login sandbox/sandbox "
+        "(POST /usertoken/issue). Control API: /_sandbox/. Ctrl-C stops.",
+    )
 
 
 def _register_subcommands() -> None:

@@ -368,7 +368,7 @@ class SandboxCore:
             delay = 0.0
             if fault is not None:
                 if fault.kind is FaultKind.RATE_LIMIT:
-                    response = error_response(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests")
+                    response = self._error(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests")
                     response.headers["Retry-After"] = "0"
                     return response, 0.0
                 if fault.kind is FaultKind.SERVER_ERROR:
@@ -385,7 +385,15 @@ class SandboxCore:
                 fault,
             )
             return _answer(route.handler, routed), delay
-        return error_response(HTTPStatus.NOT_FOUND, "Not Found"), 0.0
+        return self._error(HTTPStatus.NOT_FOUND, "Not Found"), 0.0
+
+    def _error(self, status: int, message: str) -> Response:
+        # A plug-in whose API words its errors otherwise (Mindbody's {"Error": {...}}) gives
+        # `error_response`; the core's own answers (429, unknown path) then use it too.
+        render: Callable[[int, str], Response] = getattr(
+            self.provider, "error_response", error_response
+        )
+        return render(status, message)
 
     @staticmethod
     def _route(request: Request, segments: list[str], routes: list[Route]) -> Response:

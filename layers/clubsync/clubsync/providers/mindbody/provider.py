@@ -174,5 +174,7 @@ class MindbodyProvider:
             budget_source=source,
             transport=context.transport,
             seconds_left=context.seconds_left,
+            # The connection's clock: a token's Expires is read against the same time.
+            now=now,
         )
         return MindbodyConnection(account, client, context, budget, now)

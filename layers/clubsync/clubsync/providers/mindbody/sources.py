@@ -43,7 +43,7 @@ VISITS_PATH = "/client/clientvisits"
 SERVICES_PATH = "/client/clientservices"
 # Mindbody takes at most 20 client ids in one list parameter (README: clientIDs).
 CLIENT_IDS_PER_CALL = 20
-# Mindbody's visits default their start to today: history needs an explicit early start.
+# Mindbody's visits and packs default their start to today: history needs an early start.
 EARLIEST_VISIT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -292,7 +292,11 @@ def read_packs(client: MindbodyClient, clients: list[RawRecord], window: Window)
         found = client.get_all(
             SERVICES_PATH,
             "ClientServices",
-            {"request.uniqueClientIds": ",".join(str(c["UniqueId"]) for c in batch)},
+            {
+                "request.uniqueClientIds": ",".join(str(c["UniqueId"]) for c in batch),
+                # Mindbody lists packs purchased today unless told otherwise.
+                "request.startDate": mindbody_time(EARLIEST_VISIT),
+            },
         )
         for pack in found:
             owner = unique_by_id.get(str(pack.get("ClientID")))
