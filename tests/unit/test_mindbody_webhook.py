@@ -270,3 +270,13 @@ def test_the_function_url_event_is_checked_then_applied() -> None:
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["status"] == "created"
     refused = handle_webhook_event(url_event(body, {}), site.webhook)
     assert refused["statusCode"] == 401
+
+
+def test_every_location_of_the_site_gets_the_client_from_one_read() -> None:
+    fake = site_with(client_record(7), contracts=[contract_record(70)])
+    site = Site(fake, location("studio-1"), location("studio-2"))
+    result = site.post(delivery("m-1"))
+    assert result.status == 200 and result.body["status"] == "created"
+    assert fake.paths().count("/client/clients") == 1
+    for location_id in ("studio-1", "studio-2"):
+        assert [p.person_id for p in site.entities.people(location_id)] == ["mindbody-7"]
