@@ -40,6 +40,8 @@ from clubsync_infra.feeds import Feeds
 from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync, service_name
 from clubsync_infra.member_sync import MemberSync
+from clubsync_infra.mindbody_webhook import SERVICE as MINDBODY_WEBHOOK_SERVICE
+from clubsync_infra.mindbody_webhook import MindbodyWebhook
 from clubsync_infra.prospect_push import INTAKE_SERVICE, ProspectPush
 from clubsync_infra.runtime import METRICS_NAMESPACE
 from clubsync_infra.scheduling import Scheduling
@@ -107,6 +109,7 @@ class Observability(Construct):
         full_sync: FullSync,
         prospect_push: ProspectPush,
         duplicates: Duplicates,
+        mindbody_webhook: MindbodyWebhook,
         clubhub_pull: ClubHubPull,
         feeds: Feeds,
         follow_ups: FollowUps,
@@ -149,6 +152,7 @@ class Observability(Construct):
         self._full_sync_alarms(full_sync, staleness)
         self._prospect_alarms(prospect_push)
         self._duplicates_alarms(duplicates)
+        self._mindbody_webhook_alarms(mindbody_webhook)
         self._clubhub_pull_alarms(clubhub_pull)
         self._feed_alarms(feeds)
         self._follow_ups_alarms(follow_ups)
@@ -349,6 +353,34 @@ class Observability(Construct):
             f"The prospect intake URL refused {UNAUTHORIZED_THRESHOLD}+ requests in 5 minutes "
             "(401): a form provider still sends an old secret, or someone probes the URL.",
             threshold=UNAUTHORIZED_THRESHOLD,
+        )
+
+    def _mindbody_webhook_alarms(self, webhook: MindbodyWebhook) -> None:
+        self._alarm(
+            "MindbodyWebhookErrors",
+            "mindbody-webhook-errors",
+            webhook.function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            "The Mindbody webhook failed (a crash or a timeout): Mindbody redelivers for 3 "
+            "hours, then the nightly pull catches up (docs/providers/mindbody.md).",
+        )
+        self._alarm(
+            "MindbodyWebhookUnauthorized",
+            "mindbody-webhook-unauthorized",
+            metric("UnauthorizedRequests", MINDBODY_WEBHOOK_SERVICE),
+            f"The Mindbody webhook refused {UNAUTHORIZED_THRESHOLD}+ deliveries in 5 minutes "
+            "(bad X-Mindbody-Signature): the secret does not hold the subscription's "
+            "messageSignatureKey, or someone probes the URL.",
+            threshold=UNAUTHORIZED_THRESHOLD,
+        )
+        self._alarm(
+            "MindbodyWebhookDeferred",
+            "mindbody-webhook-deferred",
+            metric("WebhookDeliveriesDeferred", MINDBODY_WEBHOOK_SERVICE),
+            "Mindbody events answered 503 in 3 of the last 6 periods of 5 minutes (Mindbody "
+            "unreadable, the call budget spent, or a location's secret refused): the log line "
+            "'mindbody delivery' says why; Mindbody redelivers for 3 hours.",
+            evaluation_periods=6,
+            datapoints_to_alarm=3,
         )
 
     def _duplicates_alarms(self, duplicates: Duplicates) -> None:

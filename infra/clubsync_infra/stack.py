@@ -17,6 +17,7 @@ from clubsync_infra.feeds import Feeds
 from clubsync_infra.followups import FollowUps
 from clubsync_infra.full_sync import FullSync, construct_name
 from clubsync_infra.member_sync import MemberSync
+from clubsync_infra.mindbody_webhook import MindbodyWebhook
 from clubsync_infra.observability import Observability
 from clubsync_infra.prospect_push import ProspectPush
 from clubsync_infra.runtime import SharedLayers
@@ -110,6 +111,16 @@ class ClubsyncStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.mindbody_webhook = MindbodyWebhook(
+            self,
+            "MindbodyWebhook",
+            stage=stage,
+            storage=self.storage,
+            layers=layers.all,
+            secret_prefix=secret_prefix,
+            log_retention=retention,
+            removal_policy=removal,
+        )
         self.clubhub_pull = ClubHubPull(
             self,
             "ClubHubPull",
@@ -152,6 +163,7 @@ class ClubsyncStack(Stack):
             full_sync=self.full_sync,
             prospect_push=self.prospect_push,
             duplicates=self.duplicates,
+            mindbody_webhook=self.mindbody_webhook,
             clubhub_pull=self.clubhub_pull,
             feeds=self.feeds,
             follow_ups=self.follow_ups,
@@ -185,6 +197,8 @@ class ClubsyncStack(Stack):
             "ProspectDeadLetterQueueUrl": self.prospect_push.dead_letters.queue_url,
             "ClubHubWebhookUrl": self.duplicates.webhook_url.url,
             "ClubHubWebhookSecretName": self.duplicates.webhook_secret_name,
+            "MindbodyWebhookUrl": self.mindbody_webhook.url.url,
+            "MindbodyWebhookSecretName": self.mindbody_webhook.secret_name,
             "DuplicatesReportFunctionName": self.duplicates.report_function.function_name,
             "ClubHubPullFunctionName": self.clubhub_pull.function.function_name,
             "FeedBucket": self.feeds.bucket.bucket_name,

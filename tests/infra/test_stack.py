@@ -298,8 +298,8 @@ def test_functions_are_arm64_on_a_current_python_with_both_layers_and_tracing(
     dev: dict[str, Any],
 ) -> None:
     functions = of_type(dev, "AWS::Lambda::Function")
-    # (18 with the Club Hub reconciliation pull and the feed import.)
-    assert len(functions) == 18
+    # (19 with the Club Hub reconciliation pull, the feed import and the Mindbody webhook.)
+    assert len(functions) == 19
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13"
@@ -505,6 +505,9 @@ ALARMS = {
     "prospect-intake-unauthorized",
     "clubhub-webhook-errors",
     "clubhub-webhook-unauthorized",
+    "mindbody-webhook-errors",
+    "mindbody-webhook-unauthorized",
+    "mindbody-webhook-deferred",
     "duplicates-report-failed",
     "clubhub-pull-errors",
     "clubhub-pull-dead-letters",
@@ -1281,7 +1284,8 @@ def test_clubhub_webhook_is_a_public_url_checked_against_its_own_secret(
 
 
 @pytest.mark.parametrize(
-    ("service", "concurrency"), [("prospect-intake", 10), ("clubhub-webhook", 1)]
+    ("service", "concurrency"),
+    [("prospect-intake", 10), ("clubhub-webhook", 1), ("mindbody-webhook", 2)],
 )
 def test_public_urls_count_refusals_in_the_stack_namespace_under_their_service(
     dev: dict[str, Any], prod: dict[str, Any], service: str, concurrency: int
@@ -1294,9 +1298,36 @@ def test_public_urls_count_refusals_in_the_stack_namespace_under_their_service(
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ClubSync"
         assert variables["POWERTOOLS_SERVICE_NAME"] == f"clubsync-{service}"
         assert properties["ReservedConcurrentExecutions"] == concurrency
-    for handler in ("prospect_intake", "clubhub_webhook"):
+    for handler in ("prospect_intake", "clubhub_webhook", "mindbody_webhook"):
         code = (ROOT / "functions" / handler / "handler.py").read_text()
         assert "Metrics()" in code and "namespace=" not in code
+
+
+def test_mindbody_webhook_is_a_public_url_with_its_key_and_the_billing_secrets(
+    dev: dict[str, Any],
+) -> None:
+    webhook = _function(dev, "mindbody-webhook")
+    webhook_id = _logical_id(dev, webhook)
+    properties = webhook["Properties"]
+    assert properties["Handler"] == "handler.lambda_handler"
+    # Mindbody waits 10 s for an answer.
+    assert properties["Timeout"] == 10
+    urls = [u["Properties"] for u in of_type(dev, "AWS::Lambda::Url").values()]
+    assert {"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [webhook_id, "Arn"]}} in urls
+    secret_name = properties["Environment"]["Variables"]["CLUBSYNC_MINDBODY_WEBHOOK_SECRET_NAME"]
+    ((secret_id, _),) = [
+        (name, secret)
+        for name, secret in of_type(dev, "AWS::SecretsManager::Secret").items()
+        if secret["Properties"]["Name"] == secret_name
+    ]
+    # The signature key is outside the billing prefix; the billing secrets are read to fetch
+    # the client an event names.
+    assert not secret_name.startswith("clubsync/")
+    granted = _granted(dev, webhook)["secretsmanager:GetSecretValue"]
+    assert {"Ref": secret_id} in granted and len(granted) == 2
+    alarms = {a["Properties"]["AlarmName"] for a in of_type(dev, "AWS::CloudWatch::Alarm").values()}
+    for name in ("errors", "unauthorized", "deferred"):
+        assert f"clubsync-dev-mindbody-webhook-{name}" in alarms
 
 
 def test_the_webhook_sets_its_signed_timestamp_window(dev: dict[str, Any]) -> None:

@@ -145,18 +145,24 @@ event = {"headers": {}, "requestContext": {"http": {"method": "POST"}}, "body": 
 status = module.lambda_handler(event, context)["statusCode"]
 # (Powertools itself touches botocore for its user agent; boto3 is what a client costs.)
 heavy = ("pydantic", "boto3", "clubsync.runtime.sync_lambda", "clubsync.store.items",
-         "clubsync.features.prospect_intake", "clubsync.providers.clubhub.webhook")
+         "clubsync.features.prospect_intake", "clubsync.providers.clubhub.webhook",
+         "clubsync.providers.mindbody.webhook", "httpx")
 print(json.dumps({"status": status, "imported": [m for m in heavy if m in sys.modules]}))
 """
 
 
-@pytest.mark.parametrize("function", ["prospect_intake", "clubhub_webhook"])
+@pytest.mark.parametrize("function", ["prospect_intake", "clubhub_webhook", "mindbody_webhook"])
 def test_a_401_imports_neither_the_library_nor_pydantic_nor_boto3(function: str) -> None:
     root = Path(__file__).resolve().parents[2]
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("CLUBSYNC_INTAKE_SECRET_NAME", "CLUBSYNC_CLUBHUB_SECRET_NAME")
+        if key
+        not in (
+            "CLUBSYNC_INTAKE_SECRET_NAME",
+            "CLUBSYNC_CLUBHUB_SECRET_NAME",
+            "CLUBSYNC_MINDBODY_WEBHOOK_SECRET_NAME",
+        )
     }
     environment.update(POWERTOOLS_METRICS_NAMESPACE="ClubSync", POWERTOOLS_TRACE_DISABLED="1")
     answer = subprocess.run(

@@ -26,7 +26,12 @@ from clubsync.providers.base import (
     SourceError,
     SourcePage,
 )
-from clubsync.providers.mindbody.client import MindbodyClient, MindbodyError, mindbody_time
+from clubsync.providers.mindbody.client import (
+    MindbodyClient,
+    MindbodyError,
+    mindbody_time,
+    parse_page,
+)
 from clubsync.providers.mindbody.mapping import map_member
 from clubsync.providers.mindbody.sales_detail import SalesDetail
 from clubsync.providers.mindbody.wire import NON_MEMBER, MbClient, MbContract
@@ -141,6 +146,27 @@ class MindbodyMemberSource:
         if self._sales_detail is not None and member.agreement is None and not client.is_prospect:
             member = self._sales_detail.convert(client, member)
         return member
+
+    def one_client(self, *, unique_id: int | None, client_id: str | None) -> RawRecord | None:
+        """One client as GET /client/clients answers it (inactive ones too; one call), by its
+        UniqueId or else its barcode Id (a webhook event names both [one]), or None when
+        Mindbody has no such client."""
+        params = {"request.includeInactive": "true", "request.limit": "1", "request.offset": "0"}
+        if unique_id is not None:
+            params["request.uniqueIds"] = str(unique_id)
+        elif client_id:
+            params["request.clientIDs"] = client_id
+        else:
+            raise ValueError("one_client needs a UniqueId or a client Id")
+        try:
+            response = self._client.call("GET", CLIENTS_PATH, params=params)
+            page = parse_page(response.content, CLIENTS_LIST_KEY, offset=0, limit=1)
+        except MindbodyError as error:
+            raise SourceError(str(error)) from error
+        for record in page.records:
+            if unique_id is None or self.record_id(record) == str(unique_id):
+                return record
+        return None
 
     def contracts(self, unique_id: int) -> list[MbContract]:
         """The client's contracts (one call, paged past 200): the Non-Member rule needs them."""
