@@ -120,7 +120,9 @@ def runs_report(location: str, runs: Sequence[RunRecord]) -> Group:
     return Group(*blocks)
 
 
-def show_summaries(state: StateRepository, location: str, limit: int, as_json: bool) -> None:
+def show_summaries(
+    state: StateRepository, location: str, limit: int, as_json: bool = False
+) -> None:
     """One table per day: how each sync type of the nightly full sync ended."""
     summaries = sorted(state.run_summaries(location), key=lambda s: s["local_date"], reverse=True)
     if as_json:
