@@ -85,6 +85,10 @@ class FaultyTable:
         self._request()
         return iter(list(self.inner.query_between(pk, low, high, projection)))
 
+    def query_last(self, pk: str, sk_prefix: str, limit: int) -> list[Item]:
+        self._request()
+        return self.inner.query_last(pk, sk_prefix, limit)
+
     def query_index(self, index: GlobalIndexSpec, pk: str) -> Iterator[Item]:
         self._request()
         return iter(list(self.inner.query_index(index, pk)))

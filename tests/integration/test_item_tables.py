@@ -41,6 +41,24 @@ def test_a_range_of_sort_keys_reads_only_that_range(table: ItemTable) -> None:
     assert table.usage.read_units == 1
 
 
+def test_the_last_items_of_a_prefix_are_read_newest_first_in_one_request(
+    table: ItemTable,
+) -> None:
+    table.batch_write(
+        [{"pk": "LOC#x", "sk": f"RUN#members#2026-11-{day}"} for day in range(10, 20)]
+    )
+    table.batch_write([{"pk": "LOC#x", "sk": "RUN#pos#2026-11-30"}])
+    table.usage.reset()
+    found = table.query_last("LOC#x", "RUN#members#", 3)
+    assert [item["sk"] for item in found] == [
+        "RUN#members#2026-11-19",
+        "RUN#members#2026-11-18",
+        "RUN#members#2026-11-17",
+    ]
+    assert table.usage.requests == 1
+    assert table.usage.items_read == 3
+
+
 def test_the_billing_id_index_finds_a_person_with_its_projection(table: ItemTable) -> None:
     table.batch_write([person("abc-1", "1"), person("p-2", None, "prospect")])
     table.usage.reset()

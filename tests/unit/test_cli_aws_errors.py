@@ -76,7 +76,7 @@ def test_the_command_prints_the_line_and_exits_with_the_code(
     def missing_table(*args: object, **kwargs: object) -> None:
         raise client_error("ResourceNotFoundException", "Requested resource [state] not found")
 
-    monkeypatch.setattr("clubsync.cli.runs.StateRepository.runs", missing_table)
+    monkeypatch.setattr("clubsync.cli.runs.StateRepository.latest_runs", missing_table)
     monkeypatch.setenv("CLUBSYNC_AWS_ENDPOINT_URL", "http://127.0.0.1:1")
     result = CliRunner().invoke(app, ["runs", "--location", "springfield"])
     assert result.exit_code == EXIT_AWS_RESOURCE

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clubsync.cli.runs import runs_table
+from clubsync.cli.runs import runs_report
 from clubsync.domain.people import PersonKind, ProspectPushState
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind
 from clubsync.domain.settings import LocationSettings
@@ -282,7 +282,7 @@ def _clubhub_part(repos: Repositories, seed: int, console: Console) -> ClubHubDe
     stored = sorted(
         repos.state.runs(settings.location_id), key=lambda run: run.started_at, reverse=True
     )
-    console.print(runs_table(settings.location_id, stored))
+    console.print(runs_report(settings.location_id, stored))
     return ClubHubDemo(
         location_id=settings.location_id,
         runs=runs,

@@ -184,6 +184,7 @@ def _mindbody_sandbox(
 def _register_subcommands() -> None:
     from clubsync.cli import (
         clubhub,
+        dlq,
         duplicates,
         feeds,
         followups,
@@ -191,6 +192,7 @@ def _register_subcommands() -> None:
         prospects,
         runs,
         scenario,
+        status,
     )
 
     app.add_typer(scenario.scenario_app, name="scenario", help="Replay a customer's sync timeline.")
@@ -200,7 +202,9 @@ def _register_subcommands() -> None:
     app.add_typer(clubhub.clubhub_app, name="clubhub", help="Club Hub: replay pushes and pulls.")
     app.add_typer(followups.followups_app, name="followups", help="Follow-ups due and schedules.")
     app.add_typer(feeds.feeds_app, name="feeds", help="Delivered files: import one, check a map.")
+    app.add_typer(dlq.dlq_app, name="dlq", help="Dead-letter queues: redrive failed events.")
     app.command(name="runs")(runs.show_runs)
+    app.command(name="status")(status.show_status)
 
 
 _register_subcommands()

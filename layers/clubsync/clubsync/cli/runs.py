@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
 from collections.abc import Sequence
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
-from clubsync.domain.runs import RunRecord
+from clubsync.domain.runs import RunRecord, RunStatus, SyncType
 from clubsync.runtime.aws import ENDPOINT_ENV, aws_client
 from clubsync.store.items import DynamoItemTable
 from clubsync.store.state import StateRepository
@@ -30,64 +33,101 @@ def show_runs(
     summary: Annotated[
         bool, typer.Option("--summary", help="Show the nightly full sync summary per day.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the latest sync runs of a location with their counts and errors."""
+    types = [sync_type] if sync_type else [known.value for known in SyncType]
+    if sync_type and sync_type not in {known.value for known in SyncType}:
+        console.print(
+            f"[red]--sync-type {sync_type}:[/] choose one of "
+            f"{', '.join(known.value for known in SyncType)}.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     client = aws_client("dynamodb", endpoint_url)
     state = StateRepository(DynamoItemTable(client, STATE.resolved_name(table_prefix)))
     if summary:
-        show_summaries(state, location, limit)
+        show_summaries(state, location, limit, as_json)
         return
-    runs = sorted(state.runs(location, sync_type), key=lambda run: run.started_at, reverse=True)
+    runs = latest_runs(state, location, types, limit)
+    if as_json:
+        typer.echo(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
+        return
     if not runs:
         console.print(f"No runs recorded for location {location!r}.")
         raise typer.Exit(1)
-    console.print(runs_table(location, runs[:limit]))
+    console.print(runs_report(location, runs))
 
 
-def runs_table(location: str, runs: Sequence[RunRecord]) -> Table:
-    """The table `clubsync runs` prints, one row per run in the order given (the demo prints
-    it too, so what it shows is exactly what the command would)."""
-    table = Table(title=f"Sync runs of {location}")
-    for column in (
-        "started (UTC)",
-        "type",
-        "kind",
-        "status",
-        "fetched",
-        "created",
-        "converted",
-        "updated",
-        "unchanged",
-        "quarantined",
-        "message",
-    ):
-        table.add_column(column)
-    for run in runs:
-        counts = run.counts
-        table.add_row(
-            f"{run.started_at:%Y-%m-%d %H:%M}",
-            run.sync_type.value,
-            run.kind.value,
-            run.status.value,
-            *(
-                str(n)
-                for n in (
-                    counts.fetched,
-                    counts.created,
-                    counts.converted,
-                    counts.updated,
-                    counts.unchanged,
-                    counts.quarantined,
-                )
-            ),
-            run.message,
+def latest_runs(
+    state: StateRepository, location: str, sync_types: Sequence[str], limit: int
+) -> list[RunRecord]:
+    """The newest `limit` runs over `sync_types`, newest first: one backward Query of at most
+    `limit` runs per type, whatever the location's history holds."""
+    runs = [run for name in sync_types for run in state.latest_runs(location, name, limit)]
+    return sorted(runs, key=lambda run: run.started_at, reverse=True)[:limit]
+
+
+# The report reads at 80 columns: long lines wrap under their indent.
+WIDTH = 80
+COUNTED = ("fetched", "created", "converted", "updated", "unchanged", "quarantined")
+
+
+def skip_line(run: RunRecord) -> str:
+    """Skipped and ignored records with their reasons; what no reason covers is shown as
+    "no reason given", so the reasons add up to the count."""
+    left_out = run.counts.skipped + run.counts.ignored
+    if not left_out and not run.skip_reasons:
+        return ""
+    reasons = sorted(run.skip_reasons.items(), key=lambda reason: (-reason[1], reason[0]))
+    unexplained = left_out - sum(run.skip_reasons.values())
+    if unexplained > 0:
+        reasons.append(("no reason given", unexplained))
+    parts = ", ".join(f"{why} {count}" for why, count in reasons)
+    return f"skipped {run.counts.skipped}, ignored {run.counts.ignored}" + (
+        f": {parts}" if parts else ""
+    )
+
+
+def run_lines(run: RunRecord) -> list[str]:
+    """One run in lines of at most 80 columns (a long message or reason list wraps)."""
+    finished = (
+        f", {(run.finished_at - run.started_at).total_seconds():.0f}s" if run.finished_at else ""
+    )
+    counts = ", ".join(f"{name} {getattr(run.counts, name)}" for name in COUNTED)
+    lines = [
+        f"{run.started_at:%Y-%m-%d %H:%M:%S} UTC  {run.sync_type.value} {run.kind.value}  "
+        f"{run.status.value}{finished}",
+        f"  run {run.run_id}  requests {run.billing_requests}",
+        f"  {counts}",
+    ]
+    for text in (skip_line(run), run.message):
+        lines += textwrap.wrap(
+            text, WIDTH, initial_indent="  ", subsequent_indent="    ", break_long_words=False
         )
-    return table
+    return lines
 
 
-def show_summaries(state: StateRepository, location: str, limit: int) -> None:
+def runs_report(location: str, runs: Sequence[RunRecord]) -> Group:
+    """What `clubsync runs` prints, one block per run in the order given (the demo prints it
+    too, so what it shows is exactly what the command would)."""
+    blocks: list[Text] = [Text(f"Sync runs of {location}, newest first", style="bold")]
+    for run in runs:
+        style = {RunStatus.FAILED: "red", RunStatus.SKIPPED_LOCKED: "yellow"}.get(run.status, "")
+        head, *rest = run_lines(run)
+        blocks.append(Text(head, style=style))
+        blocks.extend(Text(line) for line in rest)
+    return Group(*blocks)
+
+
+def show_summaries(
+    state: StateRepository, location: str, limit: int, as_json: bool = False
+) -> None:
     """One table per day: how each sync type of the nightly full sync ended."""
     summaries = sorted(state.run_summaries(location), key=lambda s: s["local_date"], reverse=True)
+    if as_json:
+        typer.echo(json.dumps(summaries[:limit], indent=2))
+        return
     if not summaries:
         console.print(f"No full sync summaries recorded for location {location!r}.")
         raise typer.Exit(1)

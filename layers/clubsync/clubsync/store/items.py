@@ -245,6 +245,11 @@ class ItemTable(Protocol):
         (eventually consistent, as DynamoDB's global indexes are)."""
         ...
 
+    def query_last(self, pk: str, sk_prefix: str, limit: int) -> list[Item]:
+        """The last `limit` items of `pk` under `sk_prefix`, highest sort key first: one
+        request, whatever the partition holds."""
+        ...
+
     def batch_get(self, keys: Sequence[Key]) -> list[Item]: ...
 
     def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None: ...
@@ -315,6 +320,18 @@ class MemoryItemTable:
         self, pk: str, low: str, high: str, projection: Sequence[str] | None = None
     ) -> Iterator[Item]:
         return self._query(pk, lambda sk: low <= sk <= high, projection)
+
+    def query_last(self, pk: str, sk_prefix: str, limit: int) -> list[Item]:
+        with self._lock:
+            self.usage.requests += 1
+            matches = sorted(
+                (key, item)
+                for key, item in self._items.items()
+                if key[0] == pk and key[1].startswith(sk_prefix)
+            )[::-1][:limit]
+            self.usage.items_read += len(matches)
+            self.usage.read_units += max(1, math.ceil(len(matches) / 4))
+            return [copy.deepcopy(item) for _, item in matches]
 
     def _query(
         self, pk: str, wanted: Callable[[str], bool], projection: Sequence[str] | None
@@ -485,6 +502,21 @@ class DynamoItemTable:
             request["ExpressionAttributeNames"].update(names)
             request["ProjectionExpression"] = ", ".join(names)
         return self._pages(request)
+
+    def query_last(self, pk: str, sk_prefix: str, limit: int) -> list[Item]:
+        self.usage.requests += 1
+        answer = self._client.query(
+            TableName=self.name,
+            ConsistentRead=True,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": self._pk, "#sk": self._sk},
+            ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        self.usage.items_read += len(answer["Items"])
+        self.usage.read_units += max(1, math.ceil(len(answer["Items"]) / 4))
+        return [self._from_dynamo(raw) for raw in answer["Items"]]
 
     def query_between(
         self, pk: str, low: str, high: str, projection: Sequence[str] | None = None

@@ -236,6 +236,14 @@ class StateRepository:
             for item in self.table.query(location_pk(location_id), prefix)
         ]
 
+    def latest_runs(self, location_id: str, sync_type: str, limit: int) -> list[RunRecord]:
+        """The newest `limit` runs of one sync type, newest first (one Query, read backwards:
+        the sort key orders a type's runs by start time)."""
+        return [
+            RunRecord.model_validate(_without_keys(item, RunRecord.model_fields))
+            for item in self.table.query_last(location_pk(location_id), f"RUN#{sync_type}#", limit)
+        ]
+
     # -- full sync summaries (one per location and club-local day) ---------------------------
     def put_run_summary(self, location_id: str, local_date: str, summary: dict[str, Any]) -> None:
         self.table.put(
