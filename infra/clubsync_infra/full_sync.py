@@ -41,7 +41,7 @@ from clubsync_infra.member_sync import (
     MemberSync,
     write_pace_environment,
 )
-from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn
+from clubsync_infra.runtime import PythonFunction, acknowledge, grant_billing_secrets
 from clubsync_infra.storage import Storage
 
 # What the summary function does with the state table (StateRepository.get_location and
@@ -103,7 +103,6 @@ class FullSync(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         environment = {
             ENTITIES.env_var: storage.entities.table_name,
             STATE.env_var: storage.state.table_name,
@@ -111,12 +110,6 @@ class FullSync(Construct):
         sync_environment = {**environment, "CLUBSYNC_PAUSE_MARGIN_MS": str(PAUSE_MARGIN_MS)}
         if abc_base_url:
             sync_environment["CLUBSYNC_ABC_BASE_URL"] = abc_base_url
-        secrets_arn = stack.format_arn(
-            service="secretsmanager",
-            resource="secret",
-            resource_name=f"{secret_prefix}*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
 
         # The function of every registered type but members (MemberSync built that one), by
         # type, in registry order.
@@ -132,7 +125,6 @@ class FullSync(Construct):
                     member_sync=member_sync,
                     layers=layers,
                     environment=sync_environment,
-                    secrets_arn=secrets_arn,
                     secret_prefix=secret_prefix,
                     log_retention=log_retention,
                     removal_policy=removal_policy,
@@ -179,7 +171,6 @@ class FullSync(Construct):
         member_sync: MemberSync,
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str],
-        secrets_arn: str,
         secret_prefix: str,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
@@ -211,17 +202,7 @@ class FullSync(Construct):
             runtime.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=TABLE_ACTIONS, resources=[table.table_arn])
             )
-        runtime.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secrets_arn])
-        )
-        acknowledge(
-            runtime.role,
-            f"AwsSolutions-IAM5[Resource::"
-            f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
-            "Billing-account secrets are added with locations, without a deploy; the "
-            "function may read only secrets under the clubsync prefix (secret ARNs also end "
-            "in a random suffix).",
-        )
+        grant_billing_secrets(runtime.role, secret_prefix)
         if spec.partial:
             runtime.function.configure_async_invoke(
                 retry_attempts=2, max_event_age=Duration.hours(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -18,7 +18,12 @@ from clubsync.runtime.run_metrics import sync_service
 from clubsync.runtime.sync_lambda import WRITE_PACE_ENV
 from clubsync.store.items import PARTITION_WRITE_UNITS_PER_SECOND
 from clubsync.store.tables import ENTITIES, STATE
-from clubsync_infra.runtime import PythonFunction, acknowledge, failure_queue, nag_arn
+from clubsync_infra.runtime import (
+    PythonFunction,
+    acknowledge,
+    failure_queue,
+    grant_billing_secrets,
+)
 from clubsync_infra.storage import Storage
 
 # Members in the sync-type registry: its folder, memory and timeout. Its function is built
@@ -62,7 +67,6 @@ class MemberSync(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         # Failed sync events: Scheduler's undeliverable ones and the function's own after
         # Lambda's asynchronous retries. Both keep the original event as the message body.
         self.dead_letters = failure_queue(self, "DeadLetters")
@@ -111,27 +115,7 @@ class MemberSync(Construct):
         )
         for table in (storage.entities, storage.state):
             self._grant_table(table)
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[
-                    stack.format_arn(
-                        service="secretsmanager",
-                        resource="secret",
-                        resource_name=f"{secret_prefix}*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        acknowledge(
-            self.role,
-            f"AwsSolutions-IAM5[Resource::"
-            f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
-            "Billing-account secrets are added with locations, without a deploy; the function "
-            "may read only secrets under the clubsync prefix (secret ARNs also end in a random "
-            "suffix).",
-        )
+        grant_billing_secrets(self.role, secret_prefix)
         # A paused partial sync (Scheduler's, asynchronous) continues in a fresh invocation of
         # this same function; in the full sync the state machine continues it. A separate
         # policy (not the role's default one, which the function depends on) avoids a

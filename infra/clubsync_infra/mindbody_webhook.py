@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_iam as iam
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from clubsync.store.tables import ENTITIES, STATE
 from clubsync_infra.member_sync import TABLE_ACTIONS
-from clubsync_infra.runtime import PythonFunction, acknowledge, nag_arn, shared_secret
+from clubsync_infra.runtime import (
+    PythonFunction,
+    grant_billing_secrets,
+    shared_secret,
+)
 from clubsync_infra.storage import Storage
 
 SERVICE = "clubsync-mindbody-webhook"
@@ -44,7 +47,6 @@ class MindbodyWebhook(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         self.secret_name = f"clubsync-{stage}/mindbody-webhook"
         self.secret = shared_secret(
             self,
@@ -81,26 +83,7 @@ class MindbodyWebhook(Construct):
         # ledger and the location registry (state).
         webhook.grant_table(storage.entities, TABLE_ACTIONS)
         webhook.grant_table(storage.state, TABLE_ACTIONS)
-        webhook.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[
-                    stack.format_arn(
-                        service="secretsmanager",
-                        resource="secret",
-                        resource_name=f"{secret_prefix}*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        acknowledge(
-            webhook.role,
-            f"AwsSolutions-IAM5[Resource::"
-            f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
-            "The client named by an event is read with its location's billing secret, added "
-            "with locations without a deploy; only secrets under the clubsync prefix.",
-        )
+        grant_billing_secrets(webhook.role, secret_prefix)
         # 401 unless X-Mindbody-Signature is the HMAC of the body under the key, before the
         # handler imports the library; counted as UnauthorizedRequests.
         self.url = webhook.add_public_url(self.secret, caller="Mindbody")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -24,7 +24,7 @@ from clubsync_infra.runtime import (
     PythonFunction,
     acknowledge,
     failure_queue,
-    nag_arn,
+    grant_billing_secrets,
     shared_secret,
 )
 from clubsync_infra.storage import Storage
@@ -94,7 +94,6 @@ class ProspectPush(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         self.push_service = PUSH_SERVICE
 
         # Prospects the push gave up on ({location_id, person_id, reason}, sent by the handler)
@@ -110,12 +109,6 @@ class ProspectPush(Construct):
         }
         if abc_base_url:
             push_environment["CLUBSYNC_ABC_BASE_URL"] = abc_base_url
-        billing_secrets = stack.format_arn(
-            service="secretsmanager",
-            resource="secret",
-            resource_name=f"{secret_prefix}*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
         stream_star_reason = (
             "dynamodb:ListStreams (stream event source) and X-Ray "
             "PutTraceSegments/PutTelemetryRecords have no resource-level permissions."
@@ -147,7 +140,7 @@ class ProspectPush(Construct):
         )
         push.grant_table(storage.entities, PUSH_ENTITIES_ACTIONS)
         push.grant_table(storage.state, PUSH_STATE_ACTIONS)
-        self._grant_billing_secrets(push.role, billing_secrets, secret_prefix)
+        grant_billing_secrets(push.role, secret_prefix)
         # sqs:SendMessage on the DLQ, which the handler also uses for the prospects it gives
         # up on, comes with the event source's on-failure destination (SqsDlq grants it).
         self.push_function.add_event_source(
@@ -240,21 +233,8 @@ class ProspectPush(Construct):
         )
         reintegration.grant_table(storage.entities, REINTEGRATION_ENTITIES_ACTIONS)
         reintegration.grant_table(storage.state, REINTEGRATION_STATE_ACTIONS)
-        self._grant_billing_secrets(reintegration.role, billing_secrets, secret_prefix)
+        grant_billing_secrets(reintegration.role, secret_prefix)
         self._grant_dead_letters(reintegration.role)
-
-    def _grant_billing_secrets(self, role: iam.IRole, arn: str, secret_prefix: str) -> None:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[arn])
-        )
-        acknowledge(
-            role,
-            f"AwsSolutions-IAM5[Resource::"
-            f"{nag_arn(self, 'secretsmanager', f'secret:{secret_prefix}*')}]",
-            "Billing-account secrets are added with locations, without a deploy; the function "
-            "may read only secrets under the clubsync prefix (secret ARNs also end in a random "
-            "suffix).",
-        )
 
     def _grant_dead_letters(self, role: iam.IRole) -> None:
         # The handler sends the prospects it gave up on (SqsDeadLetters.send).

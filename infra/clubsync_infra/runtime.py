@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aws_cdk import (
     Acknowledgment,
+    ArnFormat,
     CfnElement,
     Duration,
     RemovalPolicy,
@@ -53,6 +54,28 @@ def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
     region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
     return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+BILLING_SECRETS_REASON = (
+    "Billing-account secrets are added with locations, without a deploy; the function may read "
+    "only secrets under the clubsync prefix (secret ARNs also end in a random suffix)."
+)
+
+
+def grant_billing_secrets(role: iam.IRole, secret_prefix: str) -> None:
+    """Lets `role` read the locations' billing secrets: every secret under the stage's prefix."""
+    stack = Stack.of(role)
+    arn = stack.format_arn(
+        service="secretsmanager",
+        resource="secret",
+        resource_name=f"{secret_prefix}*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[arn])
+    )
+    finding = nag_arn(role, "secretsmanager", f"secret:{secret_prefix}*")
+    acknowledge(role, f"AwsSolutions-IAM5[Resource::{finding}]", BILLING_SECRETS_REASON)
 
 
 def bundling_skipped(scope: Construct) -> bool:
