@@ -7,7 +7,7 @@ the rules and their limits.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,6 +44,9 @@ class MatchIndex:
         self._by_billing_id: dict[str, str] = {}
         self._by_name_email: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._by_name_phone: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # How many entries carry each name key: a record whose name nobody has cannot match by
+        # name, so its email and phone keys (phone parsing is the costly part) are never made.
+        self._names: Counter[str] = Counter()
         for entry in entries:
             self.put(entry)
 
@@ -61,6 +64,7 @@ class MatchIndex:
         if entry.billing_member_id:
             self._by_billing_id[entry.billing_member_id] = entry.person_id
         if entry.name_key:
+            self._names[entry.name_key] += 1
             if entry.email_key:
                 self._by_name_email[(entry.name_key, entry.email_key)].add(entry.person_id)
             for phone in entry.phone_keys:
@@ -73,6 +77,9 @@ class MatchIndex:
         ):
             del self._by_billing_id[entry.billing_member_id]
         if entry.name_key:
+            self._names[entry.name_key] -= 1
+            if not self._names[entry.name_key]:
+                del self._names[entry.name_key]
             if entry.email_key:
                 self._by_name_email[(entry.name_key, entry.email_key)].discard(entry.person_id)
             for phone in entry.phone_keys:
@@ -87,7 +94,7 @@ class MatchIndex:
         if person_id is not None:
             return Match(person_id, MatchedBy.BILLING_ID)
         name = name_key(contact.first_name, contact.last_name)
-        if not name:
+        if not name or name not in self._names:
             return None
         email = email_key(contact.email)
         if email:
@@ -105,7 +112,7 @@ class MatchIndex:
         email or phone (the lowest id): what an agreement policy that joins duplicate accounts
         (Club Hub's) attaches a second account to. `find` never returns these."""
         name = name_key(contact.first_name, contact.last_name)
-        if not name:
+        if not name or name not in self._names:
             return None
         candidates: set[str] = set()
         email = email_key(contact.email)
