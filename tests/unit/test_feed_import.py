@@ -271,6 +271,38 @@ def test_an_import_out_of_time_continues_from_its_file_and_row() -> None:
     assert club.deliver(data).status is ImportStatus.ALREADY_IMPORTED
 
 
+class Killed(BaseException):
+    """The process dying between pages: nothing of ours runs after it (no failed run record,
+    the lease is not released), as with a crash or Lambda's hard timeout."""
+
+
+def test_an_import_killed_between_pages_continues_from_its_last_page() -> None:
+    club = Club()
+    data = club.members(rows(club.feed_map, 1200))
+    calls = iter([False, True])
+
+    def die_after_the_second_page() -> bool:
+        if next(calls, False):
+            raise Killed
+        return False
+
+    with pytest.raises(Killed):
+        club.deliver(data, should_pause=die_after_the_second_page)
+    assert len(club.people()) == 1000  # two pages merged, only the first checkpointed
+    dead_run = club.state.checkpoint("north", "members")
+    assert dead_run is not None and dead_run["next_page"] == 2
+
+    again = club.deliver(data)
+    assert again.status is ImportStatus.IMPORTED
+    run = again.runs[0]
+    # The dead run's own id: its lease is taken back at once, and the rows of its checkpointed
+    # page are not read again (page 2 is read again and found unchanged).
+    assert run.run_id == dead_run["run_id"]
+    assert (run.counts.fetched, run.counts.created, run.counts.unchanged) == (1200, 700, 500)
+    assert len(club.people()) == 1200
+    assert club.state.checkpoint("north", "members") is None
+
+
 # -- employees -----------------------------------------------------------------------------------
 def test_an_employee_file_adds_the_employees_who_made_a_sale() -> None:
     club = Club()

@@ -3,7 +3,8 @@
 One writer per location and sync type (a lease, renewed as pages go by), nothing missed (the
 watermark moves only after every page is stored), nothing lost (bad records are quarantined with
 their reason and released once a valid version arrives), nothing written twice (content hashes
-and deterministic keys), and resumable (a checkpoint after each page, continued by run id).
+and deterministic keys), and resumable (a checkpoint when a run pauses, or after every page
+where asked, continued by run id).
 
 What differs between sync types sits behind `SyncJob`: which queries a run makes, how a raw
 record is identified, hashed and translated, and how a page of translated records merges into
@@ -172,6 +173,11 @@ class SyncEngine:
     should_pause: Callable[[], bool] = lambda: False
     lease_ttl: timedelta = LEASE_TTL
     on_page: Callable[[RunCounts], None] | None = None
+    # Saves the checkpoint after every page, not only on a pause, so a run killed between
+    # pages (a crash, Lambda's hard timeout) is continued by its run id instead of starting
+    # over: one state write per page, worth it where a page is cheap to fetch again but the
+    # whole source is large (a delivered file).
+    checkpoint_each_page: bool = False
     _requests_at_start: int = field(default=0, init=False)
     _lease_renewed_at: datetime | None = field(default=None, init=False)
     _had_checkpoint: bool = field(default=False, init=False)
@@ -329,6 +335,13 @@ class SyncEngine:
                 finished = checkpoint.query_index >= len(self._queries)
                 if not finished and self.should_pause():
                     return self._pause(checkpoint)
+                if not finished and self.checkpoint_each_page:
+                    requests = self.job.request_count - self._requests_at_start
+                    self._save_checkpoint(
+                        checkpoint.model_copy(
+                            update={"billing_requests": checkpoint.billing_requests + requests}
+                        )
+                    )
         return self._finish(checkpoint)
 
     def _renew_lease(self, checkpoint: Checkpoint) -> None:
@@ -361,12 +374,15 @@ class SyncEngine:
                 del self._quarantine[record_id]
         return len(gone)
 
-    def _pause(self, checkpoint: Checkpoint) -> RunRecord:
-        checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+    def _save_checkpoint(self, checkpoint: Checkpoint) -> None:
         self._had_checkpoint = True
         self.state.save_checkpoint(
             self.location_id, self.sync_type, checkpoint.model_dump(mode="json")
         )
+
+    def _pause(self, checkpoint: Checkpoint) -> RunRecord:
+        checkpoint.billing_requests += self.job.request_count - self._requests_at_start
+        self._save_checkpoint(checkpoint)
         query_name = getattr(self._queries[checkpoint.query_index], "name", "")
         run = self._run_record(
             checkpoint,

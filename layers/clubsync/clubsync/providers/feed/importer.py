@@ -160,6 +160,20 @@ def translator_of(
     return RowTranslator.of(feed_map, checked.summary.file_map, zone, values)
 
 
+def interrupted_run(
+    state: StateRepository, location_id: str, sync_type: SyncType, file_label: str
+) -> str | None:
+    """The run that was importing this file's rows for the location when it died (a crash,
+    Lambda's hard timeout: the ledger never heard its run id), found by its checkpoint, whose
+    one query names the file. Continuing it by its id skips the pages already merged and takes
+    back its lease at once, instead of waiting for the lease to expire."""
+    stored = state.checkpoint(location_id, sync_type)
+    if stored is None:
+        return None
+    queries = stored.get("queries") or [{}]
+    return str(stored["run_id"]) if queries[0].get("name") == file_label else None
+
+
 def import_file(
     data: bytes,
     file_name: str,
@@ -225,8 +239,11 @@ def import_file(
             state=state,
             clock=clock,
             should_pause=should_pause,
+            checkpoint_each_page=True,
         )
-        resume = entry.runs.get(settings.location_id)
+        resume = entry.runs.get(settings.location_id) or interrupted_run(
+            state, settings.location_id, SYNC_TYPE_OF[checked.kind], label
+        )
         run = engine.run(SyncKind.FULL, clock(), resume_run_id=resume)
         result.runs.append(run)
         if run.status is RunStatus.SKIPPED_LOCKED:
