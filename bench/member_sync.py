@@ -45,10 +45,11 @@ from _util import (
 
 from clubsync.domain.runs import RunCounts, RunRecord
 from clubsync.domain.settings import LocationSettings
+from clubsync.domain.windows import MemberQuery
 from clubsync.engine.scheduled import SyncDependencies, run_scheduled_sync
 from clubsync.providers.abc.client import AbcClient, AbcClientConfig
 from clubsync.providers.abc.members import AbcMemberSource
-from clubsync.providers.base import MemberQuery, MemberSource, SourcePage
+from clubsync.providers.base import MemberSource, SourcePage
 from clubsync.runtime.local import (
     SANDBOX_CREDENTIALS,
     Repositories,

@@ -8,14 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from clubsync.domain.billing import BillingMember
+from clubsync.domain.windows import ActiveStatus, MemberQuery
 from clubsync.providers.abc.members import AbcMemberSource
-from clubsync.providers.base import (
-    ActiveStatus,
-    MemberQuery,
-    RawRecord,
-    SourceError,
-    SourcePage,
-)
+from clubsync.providers.base import RawRecord, SourceError, SourcePage
 
 
 class ListMemberSource:

@@ -15,7 +15,7 @@ from clubsync.domain.billing import BillingProspect
 from clubsync.domain.people import ContactData, Person, PersonKind, ProspectPushState
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.domain.windows import Window
+from clubsync.domain.windows import ActiveStatus, Window
 from clubsync.features.onboarding import (
     BILLING_PROSPECTS,
     AlreadyIntegrated,
@@ -26,7 +26,6 @@ from clubsync.features.onboarding import (
 )
 from clubsync.features.prospect_push import needs_push
 from clubsync.providers.base import (
-    ActiveStatus,
     Capabilities,
     InvalidRecord,
     MemberSource,

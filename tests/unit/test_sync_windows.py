@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clubsync.domain.runs import SyncKind
-from clubsync.providers.base import ActiveStatus
+from clubsync.domain.windows import ActiveStatus
 from clubsync.resources.member_windows import (
     CATCH_UP_SAFETY_MARGIN,
     local_midnight,

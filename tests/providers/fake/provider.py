@@ -17,12 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from clubsync.domain.billing import BillingMember
 from clubsync.domain.people import ContactData
 from clubsync.domain.runs import SyncType
+from clubsync.domain.windows import ActiveStatus, MemberQuery
 from clubsync.providers.base import (
-    ActiveStatus,
     Capabilities,
     ConnectContext,
     InvalidRecord,
-    MemberQuery,
     RawRecord,
     RecordSource,
     SourcePage,

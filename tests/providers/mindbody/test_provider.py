@@ -11,8 +11,8 @@ import pytest
 from clubsync.domain.people import ContactData, Person, PersonKind
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.domain.windows import Window
-from clubsync.providers.base import ActiveStatus, MemberQuery, SourceError
+from clubsync.domain.windows import ActiveStatus, MemberQuery, Window
+from clubsync.providers.base import SourceError
 from clubsync.providers.mindbody.members import MindbodyMemberSource
 from clubsync.providers.prospects import PushRejected
 from clubsync.providers.registry import connect_location

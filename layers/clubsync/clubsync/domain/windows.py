@@ -5,6 +5,9 @@ times it bounds. It says nothing of a billing system: each provider's record sou
 into its own request parameters (ABC: a `...TimestampRange` in club-local time, see
 providers/abc/resources.py). A window is also what a checkpoint saves, so it stays a small
 JSON-able model.
+
+Members are asked for by status rather than by a time range alone (`MemberQuery`): every active
+member, or members of a status changed since a time, which is what every member API offers.
 """
 
 from __future__ import annotations
@@ -72,3 +75,20 @@ class Window(BaseModel):
     def everything(cls, name: str, zone: str) -> Window:
         """A series without a range (employees, campaigns)."""
         return cls(name=name, zone=zone)
+
+
+class ActiveStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    ALL = "all"
+
+
+class MemberQuery(BaseModel):
+    """One request series to billing: members of an active status, optionally only those
+    modified at or after `modified_since` (inclusive)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    active_status: ActiveStatus
+    modified_since: datetime | None = None

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -15,27 +14,10 @@ from pydantic import BaseModel, ConfigDict
 from clubsync.domain.billing import BillingMember
 from clubsync.domain.runs import SyncType
 from clubsync.domain.settings import LocationSettings
-from clubsync.domain.windows import Window
+from clubsync.domain.windows import MemberQuery, Window
 from clubsync.providers.prospects import ProspectRules, ProspectTarget
 
 RawRecord = dict[str, Any]
-
-
-class ActiveStatus(StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    ALL = "all"
-
-
-class MemberQuery(BaseModel):
-    """One request series to billing: members of an active status, optionally only those
-    modified at or after `modified_since` (inclusive)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    active_status: ActiveStatus
-    modified_since: datetime | None = None
 
 
 class SourcePage(BaseModel):

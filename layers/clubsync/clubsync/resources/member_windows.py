@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from clubsync.domain.runs import SyncKind
-from clubsync.providers.base import ActiveStatus, MemberQuery
+from clubsync.domain.windows import ActiveStatus, MemberQuery
 
 INACTIVE_MEMBERS_LOOKBACK = timedelta(days=90)
 CATCH_UP_SAFETY_MARGIN = timedelta(minutes=15)

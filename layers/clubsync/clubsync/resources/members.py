@@ -30,6 +30,7 @@ from clubsync.domain.people import MembershipAgreement, Person
 from clubsync.domain.rules import agreement_key, missing_member_names
 from clubsync.domain.runs import RunCounts, RunRecord, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.domain.windows import MemberQuery
 from clubsync.engine.sync_engine import (
     LEASE_TTL,
     Accepted,
@@ -39,13 +40,7 @@ from clubsync.engine.sync_engine import (
     content_hash,
     utc_now,
 )
-from clubsync.providers.base import (
-    InvalidRecord,
-    MemberQuery,
-    MemberSource,
-    RawRecord,
-    SourcePage,
-)
+from clubsync.providers.base import InvalidRecord, MemberSource, RawRecord, SourcePage
 from clubsync.resources.matching import MatchIndex
 from clubsync.resources.member_merge import (
     canonical_content,

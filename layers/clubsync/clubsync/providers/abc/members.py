@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from clubsync.domain.billing import BillingMember
+from clubsync.domain.windows import MemberQuery
 from clubsync.providers.abc.client import AbcClient, AbcError, abc_range
 from clubsync.providers.abc.member_mapping import map_member
 from clubsync.providers.abc.wire import AbcMember
-from clubsync.providers.base import InvalidRecord, MemberQuery, RawRecord, SourceError, SourcePage
+from clubsync.providers.base import InvalidRecord, RawRecord, SourceError, SourcePage
 
 MEMBERS_PATH = "/members"
 MEMBERS_LIST_KEY = "members"

@@ -23,14 +23,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from clubsync.domain.billing import BillingMember
-from clubsync.providers.base import (
-    ActiveStatus,
-    InvalidRecord,
-    MemberQuery,
-    RawRecord,
-    SourceError,
-    SourcePage,
-)
+from clubsync.domain.windows import ActiveStatus, MemberQuery
+from clubsync.providers.base import InvalidRecord, RawRecord, SourceError, SourcePage
 from clubsync.providers.clubhub.agreements import PENDING_REPLACED_BY_REAL, PendingReplacedByReal
 from clubsync.providers.clubhub.mapping import PROVIDER, billing_member
 from clubsync.providers.clubhub.wire import ClubHubMember, ClubHubMembership

@@ -26,8 +26,8 @@ from pydantic import BaseModel
 
 from clubsync.domain.runs import RunRecord, RunStatus, SyncKind, SyncType
 from clubsync.domain.settings import LocationSettings
+from clubsync.domain.windows import ActiveStatus, MemberQuery
 from clubsync.engine.sync_engine import SyncEngine, SyncFailed, utc_now
-from clubsync.providers.base import ActiveStatus, MemberQuery
 from clubsync.providers.feed.mapping import FeedMap, FeedValues, FileKind
 from clubsync.providers.feed.reader import FeedFileError, FileSummary, check_file, decode, kind_of
 from clubsync.providers.feed.source import FeedEmployeeSource, FeedMemberSource

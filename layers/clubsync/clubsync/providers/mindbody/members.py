@@ -18,14 +18,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from clubsync.domain.billing import BillingMember
-from clubsync.providers.base import (
-    ActiveStatus,
-    InvalidRecord,
-    MemberQuery,
-    RawRecord,
-    SourceError,
-    SourcePage,
-)
+from clubsync.domain.windows import ActiveStatus, MemberQuery
+from clubsync.providers.base import InvalidRecord, RawRecord, SourceError, SourcePage
 from clubsync.providers.mindbody.client import (
     MindbodyClient,
     MindbodyError,
